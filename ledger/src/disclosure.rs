@@ -1,0 +1,262 @@
+//! Salted commitments: personal and withheld values stay beside the log, not in it.
+//!
+//! A value that identifies a private person, or that a non-public record withholds, never enters
+//! the hashed entry. In its place the entry holds a placeholder object
+//! `{"commitment": "<hex>"}` whose digest is
+//!
+//! ```text
+//! SHA-256( JCS( [salt, path, value] ) )
+//! ```
+//!
+//! where `salt` is 128 random bits as 32 lowercase hex characters, `path` is the RFC 6901 JSON
+//! Pointer of the value inside the entry's `record`, and `value` is the JSON value itself. The
+//! triple is a [`Disclosure`]; it is stored beside the entry. Showing a reader the disclosure lets
+//! them check the value against the log; deleting the disclosure (erasure) leaves the entry, its
+//! hash and every proof intact while the value becomes unrecoverable, because the salt is gone too.
+//! This is the pattern of SD-JWT selective disclosure (RFC 9901), in JSON-native form.
+//!
+//! Commitments nest: a withheld field may itself contain personal-data placeholders, each with its
+//! own disclosure. Disclosures are therefore revealed parents first ([`reveal_all`]).
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::canonical::{self, CanonicalError};
+use crate::hash::Hash;
+
+/// The member name of a placeholder object.
+pub const PLACEHOLDER_KEY: &str = "commitment";
+
+/// A committed value with the salt and path that open its commitment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Disclosure {
+    /// RFC 6901 JSON Pointer of the value inside the entry's `record`, e.g. `/participants/0/name`.
+    pub path: String,
+    /// 128 random bits as 32 lowercase hexadecimal characters.
+    pub salt: String,
+    /// The value the commitment hides.
+    pub value: Value,
+}
+
+/// Why a disclosure cannot be made or does not open its commitment.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DisclosureError {
+    /// The path names nothing in the record.
+    #[error("no value at {path}")]
+    Missing {
+        /// The JSON Pointer that was looked up.
+        path: String,
+    },
+    /// The record holds a plain value where a placeholder was expected.
+    #[error("the record holds no commitment at {path}")]
+    NotCommitted {
+        /// The JSON Pointer that was looked up.
+        path: String,
+    },
+    /// The disclosure does not hash to the committed digest.
+    #[error(
+        "the disclosure for {path} does not match its commitment: expected {expected}, computed {computed}"
+    )]
+    Mismatch {
+        /// The JSON Pointer of the commitment.
+        path: String,
+        /// The digest in the record.
+        expected: Hash,
+        /// The digest of the disclosure as given.
+        computed: Hash,
+    },
+    /// The salt is not 32 lowercase hexadecimal characters.
+    #[error("the salt for {path} is not 32 lowercase hexadecimal characters")]
+    BadSalt {
+        /// The JSON Pointer of the commitment.
+        path: String,
+    },
+    /// The value has no canonical form.
+    #[error(transparent)]
+    Canonical(#[from] CanonicalError),
+}
+
+impl Disclosure {
+    /// Builds a disclosure from 16 random bytes.
+    pub fn new(path: impl Into<String>, salt: [u8; 16], value: Value) -> Disclosure {
+        Disclosure {
+            path: path.into(),
+            salt: hex::encode(salt),
+            value,
+        }
+    }
+
+    /// SHA-256 of the canonical JSON array `[salt, path, value]`.
+    pub fn digest(&self) -> Result<Hash, DisclosureError> {
+        let salt_ok = self.salt.len() == 32
+            && self
+                .salt
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        if !salt_ok {
+            return Err(DisclosureError::BadSalt {
+                path: self.path.clone(),
+            });
+        }
+        let triple = Value::Array(vec![
+            Value::String(self.salt.clone()),
+            Value::String(self.path.clone()),
+            self.value.clone(),
+        ]);
+        Ok(Hash::digest(&canonical::to_canonical_bytes(&triple)?))
+    }
+}
+
+/// The placeholder object that stands for a committed value.
+pub fn placeholder(digest: Hash) -> Value {
+    let mut object = Map::new();
+    object.insert(PLACEHOLDER_KEY.to_owned(), Value::String(digest.to_hex()));
+    Value::Object(object)
+}
+
+/// The digest held by a placeholder, or `None` when `value` is not one.
+pub fn commitment_of(value: &Value) -> Option<Hash> {
+    let object = value.as_object()?;
+    if object.len() != 1 {
+        return None;
+    }
+    Hash::parse(object.get(PLACEHOLDER_KEY)?.as_str()?).ok()
+}
+
+/// Replaces the value at `path` in `record` with its placeholder and returns the disclosure.
+pub fn commit(
+    record: &mut Value,
+    path: &str,
+    salt: [u8; 16],
+) -> Result<Disclosure, DisclosureError> {
+    let slot = record
+        .pointer_mut(path)
+        .ok_or_else(|| DisclosureError::Missing {
+            path: path.to_owned(),
+        })?;
+    let disclosure = Disclosure::new(path, salt, slot.take());
+    *slot = placeholder(disclosure.digest()?);
+    Ok(disclosure)
+}
+
+/// Checks that `disclosure` opens the commitment at its path in `record` and, if so, puts the
+/// value in place of the placeholder.
+pub fn reveal(record: &mut Value, disclosure: &Disclosure) -> Result<(), DisclosureError> {
+    let path = &disclosure.path;
+    let slot = record
+        .pointer_mut(path)
+        .ok_or_else(|| DisclosureError::Missing { path: path.clone() })?;
+    let expected =
+        commitment_of(slot).ok_or_else(|| DisclosureError::NotCommitted { path: path.clone() })?;
+    let computed = disclosure.digest()?;
+    if expected != computed {
+        return Err(DisclosureError::Mismatch {
+            path: path.clone(),
+            expected,
+            computed,
+        });
+    }
+    *slot = disclosure.value.clone();
+    Ok(())
+}
+
+/// Reveals every disclosure, parents before children, stopping at the first that fails.
+pub fn reveal_all<'a>(
+    record: &mut Value,
+    disclosures: impl IntoIterator<Item = &'a Disclosure>,
+) -> Result<(), DisclosureError> {
+    let mut ordered: Vec<&Disclosure> = disclosures.into_iter().collect();
+    ordered.sort_by_key(|d| d.path.matches('/').count());
+    ordered.into_iter().try_for_each(|d| reveal(record, d))
+}
+
+/// Escapes one JSON Pointer reference token (RFC 6901 §3): `~` as `~0`, `/` as `~1`.
+pub fn escape_pointer_token(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const SALT: [u8; 16] = [7; 16];
+
+    #[test]
+    fn digest_hashes_the_canonical_triple() {
+        let d = Disclosure::new("/participants/0/name", SALT, json!("Cllr A. Example"));
+        let canonical = format!(
+            r#"["{}","/participants/0/name","Cllr A. Example"]"#,
+            "07".repeat(16)
+        );
+        assert_eq!(d.digest(), Ok(Hash::digest(canonical.as_bytes())));
+    }
+
+    #[test]
+    fn commit_then_reveal_restores_the_record() {
+        let original = json!({"participants": [{"name": "A", "role": "chair"}]});
+        let mut record = original.clone();
+        let d = commit(&mut record, "/participants/0/name", SALT).expect("commits");
+        assert!(commitment_of(&record["participants"][0]["name"]).is_some());
+        assert_eq!(record["participants"][0]["role"], "chair");
+        reveal(&mut record, &d).expect("reveals");
+        assert_eq!(record, original);
+    }
+
+    #[test]
+    fn reveal_fails_when_the_value_was_changed() {
+        let mut record = json!({"name": "A"});
+        let mut d = commit(&mut record, "/name", SALT).expect("commits");
+        d.value = json!("B");
+        assert!(matches!(
+            reveal(&mut record, &d),
+            Err(DisclosureError::Mismatch { .. })
+        ));
+    }
+
+    #[test]
+    fn reveal_fails_when_the_path_was_changed() {
+        let mut record = json!({"a": "A", "b": null});
+        let d = commit(&mut record, "/a", SALT).expect("commits");
+        let _ = commit(&mut record, "/b", SALT).expect("commits");
+        let moved = Disclosure {
+            path: "/b".into(),
+            ..d
+        };
+        assert!(matches!(
+            reveal(&mut record, &moved),
+            Err(DisclosureError::Mismatch { .. })
+        ));
+    }
+
+    #[test]
+    fn reveal_fails_on_a_plain_value() {
+        let mut record = json!({"a": "A"});
+        let d = Disclosure::new("/a", SALT, json!("A"));
+        assert_eq!(
+            reveal(&mut record, &d),
+            Err(DisclosureError::NotCommitted { path: "/a".into() })
+        );
+    }
+
+    #[test]
+    fn nested_commitments_reveal_parents_first() {
+        let original = json!({"participants": [{"name": "A"}]});
+        let mut record = original.clone();
+        let child = commit(&mut record, "/participants/0/name", SALT).expect("commits");
+        let parent = commit(&mut record, "/participants", [9; 16]).expect("commits");
+        reveal_all(&mut record, [&child, &parent]).expect("reveals in depth order");
+        assert_eq!(record, original);
+    }
+
+    #[test]
+    fn a_bad_salt_is_refused() {
+        let d = Disclosure {
+            path: "/a".into(),
+            salt: "00".into(),
+            value: json!(1),
+        };
+        assert!(matches!(d.digest(), Err(DisclosureError::BadSalt { .. })));
+    }
+}

@@ -1,0 +1,179 @@
+//! The log entry: what is appended, in what form it is hashed, and how it links to its parent.
+//!
+//! An entry is a JSON object with exactly these members (format version 1):
+//!
+//! | member        | JSON type | meaning                                                         |
+//! |---------------|-----------|-----------------------------------------------------------------|
+//! | `format`      | number    | the entry format version, `1`                                   |
+//! | `leaf_index`  | number    | 0-based position in the log, dense                              |
+//! | `kind`        | string    | what happened, e.g. `decision.recorded`                         |
+//! | `decision_id` | string    | the decision the entry is about (a UUID)                        |
+//! | `recorded_at` | string    | server time, RFC 3339 UTC with milliseconds and `Z`             |
+//! | `recorded_by` | string    | the name of the API token that wrote it                         |
+//! | `prev_hash`   | string    | entry hash of entry `leaf_index − 1`, or 64 zeros for entry 0   |
+//! | `record`      | object    | the kind's payload, with committed values as placeholders       |
+//!
+//! The hashed form is the RFC 8785 canonical JSON of that object, and the entry hash is the
+//! RFC 6962 leaf hash of those bytes. The stored canonical bytes are the source of truth: every
+//! view the service offers is derived from them (and from the disclosures kept beside them).
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::canonical::{self, CanonicalError};
+use crate::hash::Hash;
+
+/// The entry format this code writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The `prev_hash` of entry 0.
+pub const GENESIS_PREV_HASH: Hash = Hash::ZERO;
+
+/// What an entry records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EntryKind {
+    /// A decision was recorded; `record` is the decision record.
+    #[serde(rename = "decision.recorded")]
+    DecisionRecorded,
+}
+
+impl EntryKind {
+    /// The spelling used in entries and in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntryKind::DecisionRecorded => "decision.recorded",
+        }
+    }
+}
+
+/// One log entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    /// Always [`FORMAT_VERSION`] for entries this code writes.
+    pub format: u32,
+    /// 0-based position in the log.
+    pub leaf_index: u64,
+    /// What the entry records.
+    pub kind: EntryKind,
+    /// The decision the entry is about.
+    pub decision_id: String,
+    /// Server time of the append, RFC 3339 UTC, e.g. `2026-11-29T10:15:30.123Z`.
+    pub recorded_at: String,
+    /// Name of the API token that wrote the entry.
+    pub recorded_by: String,
+    /// Entry hash of the previous entry, or [`GENESIS_PREV_HASH`].
+    pub prev_hash: Hash,
+    /// The payload, with committed values replaced by placeholders.
+    pub record: Value,
+}
+
+/// Why bytes are not a valid entry.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum EntryError {
+    /// The bytes are not JSON, or not an entry of a known format.
+    #[error("not a valid entry: {0}")]
+    Malformed(String),
+    /// The bytes are an entry but not in canonical form, so their hash is not the entry hash.
+    #[error("the entry bytes are not in RFC 8785 canonical form")]
+    NotCanonical,
+    /// The entry declares a format this code does not read.
+    #[error("entry format {0} is not supported (this verifier reads format {FORMAT_VERSION})")]
+    UnsupportedFormat(u32),
+    /// The entry has no canonical form.
+    #[error(transparent)]
+    Canonical(#[from] CanonicalError),
+}
+
+impl Entry {
+    /// The RFC 8785 canonical bytes that are hashed and stored.
+    pub fn canonical_bytes(&self) -> Result<Vec<u8>, EntryError> {
+        let value = serde_json::to_value(self).map_err(|e| EntryError::Malformed(e.to_string()))?;
+        Ok(canonical::to_canonical_bytes(&value)?)
+    }
+
+    /// Parses stored or served canonical bytes, refusing any other byte form.
+    pub fn from_canonical_bytes(bytes: &[u8]) -> Result<Entry, EntryError> {
+        let value: Value =
+            serde_json::from_slice(bytes).map_err(|e| EntryError::Malformed(e.to_string()))?;
+        if canonical::to_canonical_bytes(&value)? != bytes {
+            return Err(EntryError::NotCanonical);
+        }
+        let format = value.get("format").and_then(Value::as_u64).unwrap_or(0);
+        if format != u64::from(FORMAT_VERSION) {
+            return Err(EntryError::UnsupportedFormat(
+                u32::try_from(format).unwrap_or(u32::MAX),
+            ));
+        }
+        serde_json::from_value(value).map_err(|e| EntryError::Malformed(e.to_string()))
+    }
+}
+
+/// The entry hash of canonical entry bytes: the RFC 6962 leaf hash.
+pub fn entry_hash(canonical_bytes: &[u8]) -> Hash {
+    Hash::leaf(canonical_bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn sample() -> Entry {
+        Entry {
+            format: FORMAT_VERSION,
+            leaf_index: 0,
+            kind: EntryKind::DecisionRecorded,
+            decision_id: "0193a1b2-0000-7000-8000-000000000000".into(),
+            recorded_at: "2026-11-29T10:15:30.123Z".into(),
+            recorded_by: "clerk".into(),
+            prev_hash: GENESIS_PREV_HASH,
+            record: json!({"title": "T", "b": 1}),
+        }
+    }
+
+    #[test]
+    fn canonical_bytes_round_trip() {
+        let entry = sample();
+        let bytes = entry.canonical_bytes().expect("canonical");
+        assert_eq!(Entry::from_canonical_bytes(&bytes), Ok(entry));
+    }
+
+    #[test]
+    fn canonical_bytes_sort_members() {
+        let bytes = sample().canonical_bytes().expect("canonical");
+        let text = String::from_utf8(bytes).expect("utf-8");
+        assert!(text.starts_with(r#"{"decision_id":"0193a1b2-0000-7000-8000-000000000000","format":1,"kind":"decision.recorded","leaf_index":0,"prev_hash":"0000"#));
+        assert!(text.contains(r#""record":{"b":1,"title":"T"}"#));
+    }
+
+    #[test]
+    fn non_canonical_bytes_are_refused() {
+        let bytes = sample().canonical_bytes().expect("canonical");
+        let mut spaced = b" ".to_vec();
+        spaced.extend_from_slice(&bytes);
+        assert_eq!(
+            Entry::from_canonical_bytes(&spaced),
+            Err(EntryError::NotCanonical)
+        );
+    }
+
+    #[test]
+    fn unknown_members_and_formats_are_refused() {
+        let mut value = serde_json::to_value(sample()).expect("value");
+        value["extra"] = json!(1);
+        let bytes = canonical::to_canonical_bytes(&value).expect("canonical");
+        assert!(matches!(
+            Entry::from_canonical_bytes(&bytes),
+            Err(EntryError::Malformed(_))
+        ));
+
+        let mut value = serde_json::to_value(sample()).expect("value");
+        value["format"] = json!(2);
+        let bytes = canonical::to_canonical_bytes(&value).expect("canonical");
+        assert_eq!(
+            Entry::from_canonical_bytes(&bytes),
+            Err(EntryError::UnsupportedFormat(2))
+        );
+    }
+}

@@ -1,0 +1,27 @@
+//! The I/O-free core of decision-log, shared by the server and the auditor's verifier.
+//!
+//! Everything that is hashed lives here, so that the service that writes the log and the tool that
+//! checks it run the exact same code. Nothing in this crate touches a database, a socket, a file or
+//! a clock: callers pass bytes, times and random salts in.
+//!
+//! # Layout
+//! - [`hash`]: the [`Hash`] newtype and RFC 6962 leaf hashing.
+//! - [`canonical`]: RFC 8785 (JCS) canonical JSON, the only byte form that is ever hashed.
+//! - [`disclosure`]: salted commitments that keep personal and withheld values out of the hashed
+//!   entry while letting anyone who is shown a value check it against the log.
+//! - [`entry`]: the versioned log entry, its canonical bytes and its leaf hash.
+//! - [`chain`]: a streaming verifier for the hash chain, with evidence on every failure.
+//!
+//! The format is specified for auditors in `docs/log-format.md`; a change to anything here that
+//! alters canonical bytes or hashes MUST bump [`entry::FORMAT_VERSION`] and be documented there.
+
+pub mod canonical;
+pub mod chain;
+pub mod disclosure;
+pub mod entry;
+pub mod hash;
+
+pub use chain::{ChainError, ChainVerifier};
+pub use disclosure::{Disclosure, DisclosureError};
+pub use entry::{Entry, EntryError, EntryKind};
+pub use hash::Hash;
