@@ -1,1 +1,47 @@
-fn main() {}
+//! The `decision-log` binary: parse the command line, set up logging, dispatch.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use decision_log::app::App;
+use decision_log::cli;
+use decision_log::config::{Cli, Command};
+use tracing_subscriber::EnvFilter;
+
+#[actix_web::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let result = match Cli::parse().command {
+        Command::Serve(config) => serve(config).await,
+        Command::Token(command) => cli::token(command).await,
+        Command::Verify(database) => return cli::verify(&database).await,
+        Command::Openapi => {
+            print!("{}", decision_log::api::openapi_json());
+            Ok(())
+        }
+        Command::RebuildViews(database) => cli::rebuild_views(&database).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn serve(config: decision_log::config::ServeConfig) -> anyhow::Result<()> {
+    let app = App::build(&config).await?;
+    let host = config
+        .bind
+        .rsplit_once(':')
+        .map_or(config.bind.as_str(), |(h, _)| h);
+    tracing::info!("decision-log listening on http://{host}:{}", app.port());
+    app.run_until_stopped().await?;
+    Ok(())
+}

@@ -1,1 +1,18 @@
-//! x
+//! Database migrations for decision-log, applied at start-up on SQLite and PostgreSQL.
+//!
+//! Applied migrations are never edited: a schema change is a new migration. The DDL is written
+//! as SQL, one statement list per backend where they differ, so that what runs is what is read.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m0001_log;
+
+/// Every migration, in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m0001_log::Migration)]
+    }
+}

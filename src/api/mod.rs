@@ -1,0 +1,115 @@
+//! The HTTP API under `/api/v1`, its OpenAPI document, and the health probes.
+//!
+//! Handlers speak DTOs (this module's types and `record`'s), never database rows. Every route is
+//! registered as a resource whose unmatched methods answer 405 with `Allow`, and every refusal is
+//! an [`ApiError`] rendered as problem+json.
+
+pub mod auth;
+pub mod decisions;
+pub mod error;
+pub mod health;
+pub mod log;
+
+use actix_web::{HttpResponse, Resource, web};
+use utoipa::OpenApi;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+
+pub use error::ApiError;
+
+use crate::store::{Clock, Store};
+
+/// The largest request body accepted: 1 MiB.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    /// The log's database.
+    pub store: Store,
+    /// The server clock.
+    pub clock: Clock,
+}
+
+/// The OpenAPI document of this service.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "decision-log"),
+    paths(
+        decisions::create_decision,
+        decisions::list_decisions,
+        decisions::get_decision,
+        log::get_head,
+        log::list_entries,
+        log::get_entry,
+        health::live,
+        health::ready,
+    ),
+    components(schemas(error::Problem, crate::record::FieldError)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "decisions", description = "Record, list and read decisions"),
+        (name = "log", description = "The append-only log: entries, hashes, disclosures"),
+        (name = "health", description = "Probes for orchestrators"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let mut scheme = Http::new(HttpAuthScheme::Bearer);
+        scheme.description = Some(
+            "A token from `decision-log token create`, as `Authorization: Bearer dlt_…`".into(),
+        );
+        components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    }
+}
+
+/// The OpenAPI document as pretty JSON with a trailing newline: exactly `openapi/openapi.json`.
+pub fn openapi_json() -> String {
+    let mut text = ApiDoc::openapi().to_pretty_json().unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// A resource whose other methods answer 405 listing `allow`.
+fn resource(path: &str, allow: &'static str) -> Resource {
+    web::resource(path).default_service(web::to(move || async move {
+        Err::<HttpResponse, _>(ApiError::MethodNotAllowed { allow })
+    }))
+}
+
+/// Registers every API route.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(
+        web::JsonConfig::default()
+            .limit(MAX_BODY_BYTES)
+            .error_handler(error::json_error),
+    )
+    .app_data(web::QueryConfig::default().error_handler(error::query_error))
+    .app_data(web::PathConfig::default().error_handler(error::path_error))
+    .service(
+        resource("/api/v1/decisions", "GET, POST")
+            .route(web::get().to(decisions::list_decisions))
+            .route(web::post().to(decisions::create_decision)),
+    )
+    .service(
+        resource("/api/v1/decisions/{id}", "GET").route(web::get().to(decisions::get_decision)),
+    )
+    .service(resource("/api/v1/log/head", "GET").route(web::get().to(log::get_head)))
+    .service(resource("/api/v1/log/entries", "GET").route(web::get().to(log::list_entries)))
+    .service(
+        resource("/api/v1/log/entries/{leaf_index}", "GET").route(web::get().to(log::get_entry)),
+    )
+    .service(resource("/api/v1/openapi.json", "GET").route(web::get().to(serve_openapi)))
+    .service(resource("/health/live", "GET").route(web::get().to(health::live)))
+    .service(resource("/health/ready", "GET").route(web::get().to(health::ready)));
+}
+
+async fn serve_openapi() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(openapi_json())
+}

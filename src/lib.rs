@@ -1,0 +1,24 @@
+//! decision-log: a tamper-evident, append-only log of organisational decisions.
+//!
+//! Secretariats record decisions over HTTP; each becomes an entry in a hash-chained log whose
+//! canonical bytes are the source of truth. Staff read views derived from the log; auditors
+//! re-verify it with `decision-log verify`, which runs the same `ledger` code as the server.
+//!
+//! # Layout
+//! Dependencies point inward: `cli`/`api` → `store` → `record` → `ledger`.
+//! - `ledger` (the `decision-log-ledger` crate): canonical JSON, hashes, entries, commitments,
+//!   chain verification. No I/O.
+//! - [`record`]: the decision record, its validation, and which values it commits.
+//! - [`store`]: sea-orm persistence; the one append transaction; read views; tokens.
+//! - [`api`]: actix-web handlers, DTOs, problem+json errors, the OpenAPI document.
+//! - [`app`]: builds and binds the HTTP server.
+//! - [`cli`]: the subcommands other than `serve`.
+//! - [`config`]: the typed command line and environment.
+//! - `migrations/` (the `decision-log-migrations` crate): the schema, applied at start-up.
+
+pub mod api;
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod record;
+pub mod store;

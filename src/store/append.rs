@@ -1,0 +1,177 @@
+//! The one way to append to the log.
+//!
+//! [`Store::append`] owns ordering, chaining, disclosures, the head and the read views, and does
+//! all of it in one transaction:
+//!
+//! 1. Take the write lock on the head: `SELECT … FOR UPDATE` on PostgreSQL (which serialises
+//!    appenders across every service process on the database), a `BEGIN IMMEDIATE` transaction on
+//!    SQLite (which holds the database write lock from the first statement).
+//! 2. Check that the head names the last stored entry; if not, the log is inconsistent and the
+//!    append is refused (a broken log is fatal for writes).
+//! 3. Build the entry at `leaf_index = tree_size` linking to `head_hash`, with `recorded_at` never
+//!    earlier than the previous entry's, and encode it canonically.
+//! 4. Insert the entry and its disclosures, advance the head, update the read views, commit.
+//!
+//! The entry is acknowledged only after the commit returns, so an acknowledged entry is durable.
+//! Should two appenders ever read the same head despite the lock, the unique constraints on
+//! `leaf_index` and `prev_hash` make the second insert fail instead of forking the chain.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use ledger::entry::{self, Entry, FORMAT_VERSION};
+use ledger::{Disclosure, EntryKind, Hash};
+use sea_orm::{
+    AccessMode, ActiveValue::Set, ColumnTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
+use serde_json::Value;
+
+use super::entities::{disclosure, log_entry, log_head};
+use super::{MAX_ENTRY_BYTES, Store, StoreError, head_of, views};
+use crate::record::Visibility;
+
+/// What a caller asks to append; the store supplies position, link and time.
+#[derive(Debug, Clone)]
+pub struct NewEntry {
+    /// What happened.
+    pub kind: EntryKind,
+    /// The decision it is about.
+    pub decision_id: String,
+    /// The name of the token that asked.
+    pub recorded_by: String,
+    /// The payload in hashed form (committed values as placeholders).
+    pub record: Value,
+    /// The disclosures that open the payload's commitments, with who may see each.
+    pub disclosures: Vec<(Disclosure, Visibility)>,
+}
+
+impl Store {
+    /// Appends one entry and returns it with its entry hash once it is durable.
+    pub async fn append(
+        &self,
+        new: NewEntry,
+        now: DateTime<Utc>,
+    ) -> Result<(Entry, Hash), StoreError> {
+        let backend = self.backend();
+        let txn = self
+            .db
+            .begin_with_options(TransactionOptions {
+                isolation_level: None,
+                access_mode: Some(AccessMode::ReadWrite).filter(|_| backend == DbBackend::Postgres),
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            })
+            .await?;
+
+        let mut head_query = log_head::Entity::find_by_id(1);
+        if backend == DbBackend::Postgres {
+            head_query = head_query.lock_exclusive();
+        }
+        let head_row = head_query
+            .one(&txn)
+            .await?
+            .ok_or_else(|| StoreError::Inconsistent("the log_head row is missing".into()))?;
+        let head = head_of(&head_row)?;
+
+        if head.tree_size > 0 {
+            let last = log_entry::Entity::find_by_id(to_i64(head.tree_size - 1)?)
+                .select_only()
+                .column(log_entry::Column::EntryHash)
+                .into_tuple::<Vec<u8>>()
+                .one(&txn)
+                .await?;
+            if last.as_deref() != Some(head.head_hash.as_bytes().as_slice()) {
+                return Err(StoreError::Inconsistent(format!(
+                    "the head says entry {} hashes to {}, but the stored entry does not",
+                    head.tree_size - 1,
+                    head.head_hash
+                )));
+            }
+        }
+
+        // Time never runs backwards along the log, even if the server clock does.
+        let previous = head_row
+            .recorded_at
+            .as_deref()
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&Utc));
+        let recorded_at = previous.map_or(now, |p| p.max(now));
+
+        let entry = Entry {
+            format: FORMAT_VERSION,
+            leaf_index: head.tree_size,
+            kind: new.kind,
+            decision_id: new.decision_id,
+            recorded_at: recorded_at.to_rfc3339_opts(SecondsFormat::Millis, true),
+            recorded_by: new.recorded_by,
+            prev_hash: head.head_hash,
+            record: new.record,
+        };
+        let canonical = entry.canonical_bytes().map_err(|e| {
+            StoreError::Inconsistent(format!("the entry has no canonical form: {e}"))
+        })?;
+        if canonical.len() > MAX_ENTRY_BYTES {
+            return Err(StoreError::EntryTooLarge {
+                size: canonical.len(),
+            });
+        }
+        let entry_hash = entry::entry_hash(&canonical);
+        let leaf_index = to_i64(entry.leaf_index)?;
+
+        log_entry::Entity::insert(log_entry::ActiveModel {
+            leaf_index: Set(leaf_index),
+            entry_hash: Set(entry_hash.as_bytes().to_vec()),
+            prev_hash: Set(entry.prev_hash.as_bytes().to_vec()),
+            kind: Set(entry.kind.as_str().to_owned()),
+            decision_id: Set(entry.decision_id.clone()),
+            recorded_at: Set(entry.recorded_at.clone()),
+            canonical: Set(canonical),
+        })
+        .exec_without_returning(&txn)
+        .await?;
+
+        if !new.disclosures.is_empty() {
+            let rows = new
+                .disclosures
+                .iter()
+                .map(|(d, visibility)| disclosure::ActiveModel {
+                    leaf_index: Set(leaf_index),
+                    path: Set(d.path.clone()),
+                    salt: Set(d.salt.clone()),
+                    value: Set(d.value.to_string()),
+                    visibility: Set(visibility.as_str().to_owned()),
+                });
+            disclosure::Entity::insert_many(rows)
+                .exec_without_returning(&txn)
+                .await?;
+        }
+
+        let advanced = log_head::Entity::update_many()
+            .col_expr(log_head::Column::TreeSize, (leaf_index + 1).into())
+            .col_expr(
+                log_head::Column::HeadHash,
+                entry_hash.as_bytes().to_vec().into(),
+            )
+            .col_expr(
+                log_head::Column::RecordedAt,
+                entry.recorded_at.clone().into(),
+            )
+            .filter(log_head::Column::Id.eq(1))
+            .filter(log_head::Column::TreeSize.eq(leaf_index))
+            .exec(&txn)
+            .await?;
+        if advanced.rows_affected != 1 {
+            return Err(StoreError::Inconsistent(
+                "the head moved during the append".into(),
+            ));
+        }
+
+        let disclosures: Vec<Disclosure> = new.disclosures.into_iter().map(|(d, _)| d).collect();
+        views::apply(&txn, &entry, entry_hash, &disclosures).await?;
+
+        txn.commit().await?;
+        Ok((entry, entry_hash))
+    }
+}
+
+pub(super) fn to_i64(n: u64) -> Result<i64, StoreError> {
+    i64::try_from(n).map_err(|_| StoreError::Inconsistent(format!("{n} does not fit a BIGINT")))
+}

@@ -1,0 +1,99 @@
+//! Reading the log itself: canonical entries with their stored hashes and disclosures.
+
+use ledger::{Disclosure, Hash};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use super::append::to_i64;
+use super::entities::{disclosure, log_entry};
+use super::{Store, StoreError};
+
+/// One stored entry, as read from the database (not yet verified).
+#[derive(Debug, Clone)]
+pub struct StoredEntry {
+    /// Its position.
+    pub leaf_index: u64,
+    /// Its canonical bytes.
+    pub canonical: Vec<u8>,
+    /// The entry hash stored beside it.
+    pub entry_hash: Hash,
+    /// Its disclosures, each with the visibility stored beside it.
+    pub disclosures: Vec<(Disclosure, String)>,
+}
+
+impl Store {
+    /// The entry at `leaf_index`, if the log is that long.
+    pub async fn entry(&self, leaf_index: u64) -> Result<Option<StoredEntry>, StoreError> {
+        Ok(read_entries(&self.db, leaf_index, 1)
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    /// Up to `limit` entries from `from` on, in order.
+    pub async fn entries(&self, from: u64, limit: u64) -> Result<Vec<StoredEntry>, StoreError> {
+        read_entries(&self.db, from, limit).await
+    }
+}
+
+/// Two indexed range reads: entries `[from, from + limit)` and their disclosures.
+pub(super) async fn read_entries(
+    db: &impl ConnectionTrait,
+    from: u64,
+    limit: u64,
+) -> Result<Vec<StoredEntry>, StoreError> {
+    let start = to_i64(from)?;
+    let end = to_i64(from.saturating_add(limit))?;
+    let rows = log_entry::Entity::find()
+        .filter(log_entry::Column::LeafIndex.gte(start))
+        .filter(log_entry::Column::LeafIndex.lt(end))
+        .order_by_asc(log_entry::Column::LeafIndex)
+        .limit(limit)
+        .all(db)
+        .await?;
+    let mut disclosures = disclosure::Entity::find()
+        .filter(disclosure::Column::LeafIndex.gte(start))
+        .filter(disclosure::Column::LeafIndex.lt(end))
+        .order_by_asc(disclosure::Column::LeafIndex)
+        .order_by_asc(disclosure::Column::Path)
+        .all(db)
+        .await?
+        .into_iter()
+        .peekable();
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let leaf_index = u64::try_from(row.leaf_index)
+            .map_err(|_| StoreError::Inconsistent("negative leaf index".into()))?;
+        let entry_hash = Hash::from_slice(&row.entry_hash).map_err(|_| {
+            StoreError::Inconsistent(format!(
+                "leaf {leaf_index}: stored entry hash is not 32 bytes"
+            ))
+        })?;
+        let mut own = Vec::new();
+        while let Some(d) = disclosures.next_if(|d| d.leaf_index <= row.leaf_index) {
+            if d.leaf_index != row.leaf_index {
+                continue;
+            }
+            let value = serde_json::from_str(&d.value).map_err(|_| {
+                StoreError::Inconsistent(format!(
+                    "leaf {leaf_index}: disclosure {} is not JSON",
+                    d.path
+                ))
+            })?;
+            own.push((
+                Disclosure {
+                    path: d.path,
+                    salt: d.salt,
+                    value,
+                },
+                d.visibility,
+            ));
+        }
+        out.push(StoredEntry {
+            leaf_index,
+            canonical: row.canonical,
+            entry_hash,
+            disclosures: own,
+        });
+    }
+    Ok(out)
+}

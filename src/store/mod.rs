@@ -1,0 +1,155 @@
+//! Storage: the one append transaction, the read views derived from the log, and API tokens.
+//!
+//! The log lives in `log_entries` (canonical entry bytes, never updated or deleted) and
+//! `disclosures` (the salted values that open the entries' commitments). `log_head` is a single
+//! row holding the size and head hash; [`Store::append`] is the only writer of all three.
+//! Everything else (`decisions`, `decision_participants`, `decision_tags`) is a read view derived
+//! from the log by [`views`], in the same transaction as the append, and can be rebuilt from the
+//! log alone ([`Store::rebuild_views`]).
+//!
+//! SQLite is the embedded default and PostgreSQL the production backend. Both run the same
+//! migrations and the same code; the differences (how the head is locked, connection pragmas) are
+//! confined to [`Store::connect`] and [`append`].
+
+mod append;
+mod entities;
+mod entries;
+mod tokens;
+mod views;
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use ledger::Hash;
+use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, EntityTrait,
+};
+
+pub use append::NewEntry;
+pub use entries::StoredEntry;
+pub use tokens::{Role, Token};
+pub use views::{DecisionFilter, DecisionRow};
+
+use entities::log_head;
+
+/// The server's clock, injected so that tests can fix time.
+pub type Clock = std::sync::Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// The system clock.
+pub fn system_clock() -> Clock {
+    std::sync::Arc::new(Utc::now)
+}
+
+/// What can go wrong in storage.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database failed or could not be reached.
+    #[error("database error: {0}")]
+    Database(#[from] DbErr),
+    /// The stored log contradicts itself; appends are refused until an operator investigates.
+    #[error("the log is inconsistent: {0}")]
+    Inconsistent(String),
+    /// The canonical entry exceeds [`MAX_ENTRY_BYTES`].
+    #[error("the canonical entry is {size} bytes; the limit is {MAX_ENTRY_BYTES}")]
+    EntryTooLarge {
+        /// Size of the canonical entry.
+        size: usize,
+    },
+    /// A name that must be unique is taken.
+    #[error("{0} already exists")]
+    Duplicate(String),
+}
+
+/// The largest canonical entry accepted: the C2SP tlog-tiles per-entry limit.
+pub const MAX_ENTRY_BYTES: usize = 64 * 1024;
+
+/// Size and head hash of the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Head {
+    /// Number of entries.
+    pub tree_size: u64,
+    /// Entry hash of the last entry, or the genesis constant for an empty log.
+    pub head_hash: Hash,
+}
+
+/// A connection pool to the log's database.
+#[derive(Clone)]
+pub struct Store {
+    db: DatabaseConnection,
+}
+
+impl Store {
+    /// Connects, applies pending migrations and returns the store. A `sqlite:` URL creates the
+    /// file if needed and runs it in WAL mode with full fsync, so that an acknowledged append
+    /// survives a power cut.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Store, StoreError> {
+        let mut options = ConnectOptions::new(url.to_owned());
+        options
+            .max_connections(max_connections)
+            .min_connections(1)
+            .connect_timeout(Duration::from_secs(10))
+            .acquire_timeout(Duration::from_secs(30))
+            .sqlx_logging(false)
+            .map_sqlx_sqlite_opts(|opts| {
+                opts.create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Full)
+                    .busy_timeout(Duration::from_secs(30))
+                    .foreign_keys(true)
+            });
+        let db = Database::connect(options).await?;
+        migrate(&db).await?;
+        Ok(Store { db })
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> DbBackend {
+        self.db.get_database_backend()
+    }
+
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.db.ping().await.map_err(StoreError::from)
+    }
+
+    /// The current size and head hash.
+    pub async fn head(&self) -> Result<Head, StoreError> {
+        let row = log_head::Entity::find_by_id(1)
+            .one(&self.db)
+            .await?
+            .ok_or_else(|| StoreError::Inconsistent("the log_head row is missing".into()))?;
+        head_of(&row)
+    }
+
+    /// The raw connection, for tests that tamper with the database behind the service's back.
+    #[doc(hidden)]
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.db
+    }
+}
+
+fn head_of(row: &log_head::Model) -> Result<Head, StoreError> {
+    Ok(Head {
+        tree_size: u64::try_from(row.tree_size)
+            .map_err(|_| StoreError::Inconsistent("negative tree size".into()))?,
+        head_hash: Hash::from_slice(&row.head_hash)
+            .map_err(|_| StoreError::Inconsistent("head hash is not 32 bytes".into()))?,
+    })
+}
+
+/// Applies pending migrations. Several instances may start at once on one PostgreSQL: a session
+/// advisory lock makes them take turns, so each migration runs exactly once.
+async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    const MIGRATION_LOCK: i64 = 0x6465_6369_7369_6f6e; // "decision"
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Migrator::up(db, None).await;
+    }
+    // The lock is held by one pooled connection for the duration; a transaction pins it there.
+    let txn = sea_orm::TransactionTrait::begin(db).await?;
+    txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
+        .await?;
+    Migrator::up(&txn, None).await?;
+    txn.commit().await
+}
