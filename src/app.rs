@@ -59,6 +59,11 @@ impl App {
         })
     }
 
+    /// A handle that stops the server.
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
     /// The port the server listens on.
     pub fn port(&self) -> u16 {
         self.port

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: formatting, lints, unit and integration tests against
+# SQLite and against a throwaway PostgreSQL server that this script starts (installing
+# PostgreSQL with apt-get if it is missing), then the OpenAPI validator.
+#
+#   scripts/test.sh            everything
+#   scripts/test.sh -- NAME    only tests whose name contains NAME (still with PostgreSQL)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+filter=()
+if [ "${1:-}" = "--" ]; then shift; filter=("$@"); fi
+
+log() { printf '\n== %s\n' "$*" >&2; }
+
+# --- PostgreSQL -------------------------------------------------------------------------------
+pg_bin=""
+for dir in /usr/lib/postgresql/*/bin; do
+  [ -x "$dir/initdb" ] && pg_bin="$dir"
+done
+if [ -z "$pg_bin" ]; then
+  log "installing PostgreSQL"
+  if [ "$(id -u)" != 0 ]; then echo "PostgreSQL is missing and installing it needs root" >&2; exit 1; fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  for dir in /usr/lib/postgresql/*/bin; do
+    [ -x "$dir/initdb" ] && pg_bin="$dir"
+  done
+fi
+
+# initdb refuses to run as root: run the server as the postgres user when we are root.
+as_pg() {
+  if [ "$(id -u)" = 0 ]; then
+    id postgres >/dev/null 2>&1 || useradd --system --home-dir /var/lib/postgresql postgres
+    runuser -u postgres -- "$@"
+  else
+    "$@"
+  fi
+}
+
+pg_dir=$(mktemp -d)
+[ "$(id -u)" = 0 ] && chown postgres "$pg_dir"
+pg_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+stop_pg() {
+  as_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -m immediate stop >/dev/null 2>&1 || true
+  rm -rf "$pg_dir"
+}
+trap stop_pg EXIT
+
+log "starting PostgreSQL ($("$pg_bin/postgres" --version)) on 127.0.0.1:$pg_port"
+as_pg "$pg_bin/initdb" -D "$pg_dir/data" -A trust -U postgres >/dev/null
+as_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w \
+  -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off" start >/dev/null
+
+export DECISION_LOG_TEST_POSTGRES="postgres://postgres@127.0.0.1:$pg_port/postgres"
+export DECISION_LOG_REQUIRE_POSTGRES=1
+
+# --- Rust -------------------------------------------------------------------------------------
+log "cargo fmt --check"
+cargo fmt --all -- --check
+
+log "cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+log "cargo test (SQLite and PostgreSQL)"
+cargo test --workspace --locked -- "${filter[@]}"
+
+# --- OpenAPI ----------------------------------------------------------------------------------
+log "openapi-spec-validator"
+venv=target/venv
+[ -x "$venv/bin/openapi-spec-validator" ] || {
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "openapi-spec-validator==0.7.*"
+}
+"$venv/bin/openapi-spec-validator" openapi/openapi.json
+
+log "all checks passed"

@@ -1,0 +1,248 @@
+//! Recording, reading, listing and filtering decisions.
+
+use decision_log::record::example;
+use ledger::canonical::to_canonical_bytes;
+use ledger::{Disclosure, Hash};
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, TestApp, decision};
+use crate::on_both_backends;
+
+on_both_backends!(
+    a_recorded_decision_reads_back_with_its_receipt,
+    filters_select_exactly_the_matching_decisions,
+    pages_walk_the_whole_list_once_newest_first,
+    non_public_content_stays_out_of_the_public_log,
+    two_hundred_concurrent_appends_give_a_dense_valid_chain,
+);
+
+async fn a_recorded_decision_reads_back_with_its_receipt(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let response = app.post_decision(&app.admin, &example()).await;
+    assert_eq!(response.status(), 201);
+    let location = response.headers()["location"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    let created: Value = response.json().await.expect("JSON");
+    assert_eq!(created["record"], example());
+    assert_eq!(
+        location,
+        format!("/api/v1/decisions/{}", created["id"].as_str().expect("id"))
+    );
+    let receipt = &created["receipt"];
+    assert_eq!(receipt["leaf_index"], 0);
+    assert_eq!(receipt["prev_hash"], "0".repeat(64));
+    assert!(
+        receipt["recorded_by"]
+            .as_str()
+            .expect("name")
+            .starts_with("admin-")
+    );
+
+    let read = app.get_json(&location, None).await;
+    assert_eq!(read, created);
+
+    let (size, head) = app.head().await;
+    assert_eq!(
+        (size, head.as_str()),
+        (1, receipt["entry_hash"].as_str().expect("hash"))
+    );
+
+    // The public log entry hashes to the receipt's entry hash, carries no personal name, and its
+    // public disclosures open every name commitment.
+    let entry = app.get_json("/api/v1/log/entries/0", None).await;
+    let canonical = to_canonical_bytes(&entry["entry"]).expect("canonical");
+    assert_eq!(
+        Hash::leaf(&canonical).to_hex(),
+        receipt["entry_hash"].as_str().expect("hash")
+    );
+    assert!(!String::from_utf8_lossy(&canonical).contains("Okafor"));
+    let disclosures: Vec<Disclosure> =
+        serde_json::from_value(entry["disclosures"].clone()).expect("disclosures");
+    assert_eq!(disclosures.len(), 6);
+    let mut record = entry["entry"]["record"].clone();
+    ledger::disclosure::reveal_all(&mut record, &disclosures).expect("disclosures open");
+    assert_eq!(record, example());
+
+    assert_eq!(app.check_log().await, 1);
+}
+
+async fn filters_select_exactly_the_matching_decisions(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let mut planning = decision(1);
+    planning["body"] = json!("planning-committee");
+    planning["decision_type"] = json!("non_key");
+    planning["tags"] = json!(["housing"]);
+    planning["decided_on"] = json!("2026-06-01");
+    planning["review_on"] = json!("2027-06-01");
+    planning["effective_from"] = json!("2026-06-08");
+    planning["conflicts"] = json!("none_declared");
+    planning["vote"] = json!({"method": "show_of_hands", "counts": {"for": 1, "against": 0, "abstain": 0}, "result": "passed"});
+    planning["participants"] =
+        json!([{"name": "Cllr Jo Bell", "role": "decision_maker", "attendance": "present"}]);
+    let cabinet = app.record(&decision(0)).await;
+    let planning = app.record(&planning).await;
+    let ids = |page: Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|d| d["id"].as_str().expect("id").to_owned())
+            .collect()
+    };
+    let c = cabinet["id"].as_str().expect("id").to_owned();
+    let p = planning["id"].as_str().expect("id").to_owned();
+    for (query, want) in [
+        ("", vec![&p, &c]),
+        ("body=cabinet", vec![&c]),
+        ("body=planning-committee", vec![&p]),
+        ("body=nobody", vec![]),
+        ("decision_type=non_key", vec![&p]),
+        ("tag=waste", vec![&c]),
+        ("tag=housing", vec![&p]),
+        ("participant_role=chair", vec![&c]),
+        ("participant_role=decision_maker", vec![&p, &c]),
+        ("participant_role=observer", vec![]),
+        ("decided_from=2026-11-01", vec![&c]),
+        ("decided_to=2026-06-01", vec![&p]),
+        (
+            "decided_from=2026-06-01&decided_to=2026-11-18",
+            vec![&p, &c],
+        ),
+        ("classification=public&body=cabinet&tag=waste", vec![&c]),
+    ] {
+        let got = ids(app
+            .get_json(&format!("/api/v1/decisions?{query}"), None)
+            .await);
+        let want: Vec<String> = want.into_iter().cloned().collect();
+        assert_eq!(got, want, "query {query:?}");
+    }
+    app.check_log().await;
+}
+
+async fn pages_walk_the_whole_list_once_newest_first(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    for n in 0..7 {
+        app.record(&decision(n)).await;
+    }
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/api/v1/decisions?limit=3&cursor={c}"),
+            None => "/api/v1/decisions?limit=3".to_owned(),
+        };
+        let page = app.get_json(&path, None).await;
+        pages += 1;
+        for item in page["items"].as_array().expect("items") {
+            seen.push(item["receipt"]["leaf_index"].as_u64().expect("index"));
+        }
+        match page.get("next_cursor").and_then(Value::as_str) {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(seen, vec![6, 5, 4, 3, 2, 1, 0]);
+    for bad in [
+        "limit=0",
+        "limit=201",
+        "cursor=nonsense",
+        "limit=ten",
+        "colour=blue",
+    ] {
+        let response = app.get(&format!("/api/v1/decisions?{bad}"), None).await;
+        assert_eq!(response.status(), 400, "{bad}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json"
+        );
+    }
+}
+
+async fn non_public_content_stays_out_of_the_public_log(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let mut internal = decision(1);
+    internal["classification"] = json!("internal");
+    internal["title"] = json!("Restructure of the Internal Audit team");
+    let mut restricted = decision(2);
+    restricted["classification"] = json!("restricted");
+    restricted["title"] = json!("Purchase of 14 Mill Lane");
+    restricted["exemption"] = json!({"paragraph": 3, "public_interest_reason": "Price under negotiation.", "public_summary": "A property purchase in Southfield."});
+    let public = app.record(&decision(0)).await;
+    let internal = app.record(&internal).await;
+    let restricted = app.record(&restricted).await;
+
+    // Anonymous readers see only the public decision, in lists and by id.
+    let page = app.get_json("/api/v1/decisions", None).await;
+    assert_eq!(page["items"].as_array().expect("items").len(), 1);
+    assert_eq!(page["items"][0]["id"], public["id"]);
+    for hidden in [&internal, &restricted] {
+        let response = app
+            .get(
+                &format!("/api/v1/decisions/{}", hidden["id"].as_str().expect("id")),
+                None,
+            )
+            .await;
+        assert_eq!(response.status(), 404);
+    }
+    // A token holder sees all three.
+    let page = app.get_json("/api/v1/decisions", Some(&app.admin)).await;
+    assert_eq!(page["items"].as_array().expect("items").len(), 3);
+
+    // The public log carries the restricted record's public face and nothing else of it.
+    for (leaf, secret) in [(1, "Internal Audit"), (2, "Mill Lane")] {
+        let entry = app
+            .get_json(&format!("/api/v1/log/entries/{leaf}"), None)
+            .await;
+        let text = entry.to_string();
+        assert!(!text.contains(secret), "leaf {leaf} leaks {secret}");
+        assert!(!text.contains("Okafor"), "leaf {leaf} leaks a name");
+        assert_eq!(entry["disclosures"], json!([]));
+    }
+    let entry = app.get_json("/api/v1/log/entries/2", None).await;
+    assert_eq!(
+        entry["entry"]["record"]["exemption"]["public_summary"],
+        "A property purchase in Southfield."
+    );
+    // With a token the disclosures open the record to exactly what was submitted.
+    let entry = app
+        .get_json("/api/v1/log/entries/2", Some(&app.admin))
+        .await;
+    let disclosures: Vec<Disclosure> =
+        serde_json::from_value(entry["disclosures"].clone()).expect("disclosures");
+    let mut record = entry["entry"]["record"].clone();
+    ledger::disclosure::reveal_all(&mut record, &disclosures).expect("opens");
+    assert_eq!(record, restricted["record"]);
+    app.check_log().await;
+}
+
+async fn two_hundred_concurrent_appends_give_a_dense_valid_chain(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let requests = (0..200).map(|n| {
+        let app = &app;
+        async move { app.post_decision(&app.admin, &decision(n)).await }
+    });
+    let responses = futures_util::future::join_all(requests).await;
+    let mut indexes = Vec::new();
+    for response in responses {
+        assert_eq!(response.status(), 201);
+        let body: Value = response.json().await.expect("JSON");
+        indexes.push(body["receipt"]["leaf_index"].as_u64().expect("index"));
+    }
+    indexes.sort_unstable();
+    assert_eq!(indexes, (0..200).collect::<Vec<u64>>());
+    assert_eq!(app.check_log().await, 200);
+}

@@ -1,0 +1,229 @@
+//! Spawning the real app on a fresh database, and typed helpers to talk to it.
+
+use std::path::PathBuf;
+
+use decision_log::app::App;
+use decision_log::config::ServeConfig;
+use decision_log::store::{Role, Store};
+use ledger::canonical::to_canonical_bytes;
+use ledger::{ChainVerifier, Disclosure, Hash};
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::Value;
+
+/// Which database a scenario runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A fresh, empty database: a SQLite file in a temporary folder, or a new PostgreSQL database on
+/// the server named by `DECISION_LOG_TEST_POSTGRES`.
+pub struct TestDb {
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDb {
+    /// `None` when PostgreSQL is asked for but not configured (plain `cargo test`); when
+    /// `DECISION_LOG_REQUIRE_POSTGRES` is set (as `scripts/test.sh` does) that is a failure.
+    pub async fn new(backend: Backend) -> Option<TestDb> {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let path: PathBuf = dir.path().join("decision-log.db");
+                Some(TestDb {
+                    url: format!("sqlite://{}?mode=rwc", path.display()),
+                    _dir: Some(dir),
+                })
+            }
+            Backend::Postgres => {
+                let Ok(admin) = std::env::var("DECISION_LOG_TEST_POSTGRES") else {
+                    assert!(
+                        std::env::var_os("DECISION_LOG_REQUIRE_POSTGRES").is_none(),
+                        "DECISION_LOG_TEST_POSTGRES is not set but PostgreSQL tests are required"
+                    );
+                    eprintln!(
+                        "skipped: set DECISION_LOG_TEST_POSTGRES (scripts/test.sh does) to run on PostgreSQL"
+                    );
+                    return None;
+                };
+                let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+                let db = Database::connect(admin.as_str())
+                    .await
+                    .expect("connect to PostgreSQL");
+                db.execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .expect("create database");
+                db.close().await.expect("close");
+                let (server, _) = admin.rsplit_once('/').expect("URL has a database path");
+                Some(TestDb {
+                    url: format!("{server}/{name}"),
+                    _dir: None,
+                })
+            }
+        }
+    }
+}
+
+/// The real app, serving on a free loopback port.
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub db: TestDb,
+    pub store: Store,
+    /// An admin token.
+    pub admin: String,
+    handle: actix_web::dev::ServerHandle,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        Some(TestApp::spawn_on(TestDb::new(backend).await?).await)
+    }
+
+    pub async fn spawn_on(db: TestDb) -> TestApp {
+        let app = App::build(&ServeConfig::for_tests(&db.url))
+            .await
+            .expect("app builds");
+        let base = format!("http://127.0.0.1:{}", app.port());
+        let handle = app.handle();
+        tokio::spawn(app.run_until_stopped());
+        let store = Store::connect(&db.url, 2).await.expect("store connects");
+        let admin_name = format!("admin-{}", uuid::Uuid::new_v4().simple());
+        let admin = store
+            .create_token(&admin_name, Role::Admin, &[], chrono::Utc::now())
+            .await
+            .expect("token");
+        TestApp {
+            base,
+            client: reqwest::Client::new(),
+            db,
+            store,
+            admin,
+            handle,
+        }
+    }
+
+    /// Stops the server, finishing requests in flight, and hands back its database.
+    pub async fn stop(self) -> TestDb {
+        self.handle.stop(true).await;
+        self.store
+            .connection()
+            .clone()
+            .close()
+            .await
+            .expect("close");
+        self.db
+    }
+
+    pub async fn token(&self, name: &str, role: Role, bodies: &[&str]) -> String {
+        let bodies: Vec<String> = bodies.iter().map(|b| b.to_string()).collect();
+        self.store
+            .create_token(name, role, &bodies, chrono::Utc::now())
+            .await
+            .expect("token")
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn post_decision(&self, token: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/v1/decisions"))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Records `body` and returns the created decision, failing the test on anything but 201.
+    pub async fn record(&self, body: &Value) -> Value {
+        let response = self.post_decision(&self.admin, body).await;
+        let status = response.status();
+        let json: Value = response.json().await.expect("JSON body");
+        assert_eq!(status, 201, "{json:#}");
+        json
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> reqwest::Response {
+        let mut request = self.client.get(self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("request")
+    }
+
+    pub async fn get_json(&self, path: &str, token: Option<&str>) -> Value {
+        let response = self.get(path, token).await;
+        assert_eq!(response.status(), 200, "GET {path}");
+        response.json().await.expect("JSON body")
+    }
+
+    pub async fn head(&self) -> (u64, String) {
+        let head = self.get_json("/api/v1/log/head", None).await;
+        (
+            head["tree_size"].as_u64().expect("size"),
+            head["head_hash"].as_str().expect("hash").to_owned(),
+        )
+    }
+
+    /// The invariant checker: fetches every entry over HTTP, recomputes every entry hash, chain
+    /// link and disclosure with the ledger code, and checks the served head. Returns the size.
+    pub async fn check_log(&self) -> u64 {
+        let (size, head) = self.head().await;
+        let mut verifier = ChainVerifier::new();
+        let mut from = 0;
+        while from < size {
+            let page = self
+                .get_json(
+                    &format!("/api/v1/log/entries?from={from}&limit=1000"),
+                    Some(&self.admin),
+                )
+                .await;
+            let entries = page["entries"].as_array().expect("entries");
+            assert!(
+                !entries.is_empty(),
+                "the log ends early at {from} of {size}"
+            );
+            for e in entries {
+                let canonical = to_canonical_bytes(&e["entry"]).expect("canonical");
+                let claimed = Hash::parse(e["entry_hash"].as_str().expect("hash")).expect("hex");
+                let disclosures: Vec<Disclosure> =
+                    serde_json::from_value(e["disclosures"].clone()).expect("disclosures");
+                let leaf = e["leaf_index"].as_u64().expect("index");
+                verifier
+                    .check(leaf, &canonical, Some(claimed), &disclosures)
+                    .expect("the log verifies");
+            }
+            from += entries.len() as u64;
+        }
+        verifier
+            .check_head(size, Hash::parse(&head).expect("hex"))
+            .expect("the head matches");
+        size
+    }
+}
+
+/// Runs the `decision-log` binary with `args` and returns (exit code, stdout, stderr).
+pub fn run_cli(args: &[&str]) -> (i32, String, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_decision-log"))
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("the binary runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// A valid record whose title is made unique by `n`.
+pub fn decision(n: usize) -> Value {
+    let mut record = decision_log::record::example();
+    record["title"] = Value::String(format!("Decision {n}: close Northgate depot"));
+    record
+}

@@ -1,0 +1,28 @@
+//! Integration tests: the real app, over real HTTP, on SQLite and on PostgreSQL, through the real
+//! migrations. Each scenario runs once per backend and ends with the log invariant check.
+
+mod helpers;
+
+mod cli;
+mod decisions;
+mod errors;
+mod log_format;
+mod openapi;
+mod storage;
+
+/// Runs each named scenario `fn(Backend)` as two tests, `<name>::sqlite` and `<name>::postgres`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::helpers::Backend::Sqlite).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name($crate::helpers::Backend::Postgres).await;
+            }
+        }
+    )*};
+}

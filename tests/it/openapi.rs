@@ -1,0 +1,102 @@
+//! The OpenAPI document: the committed file is what the server serves, and its examples work.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::helpers::{Backend, TestApp, run_cli};
+
+fn committed() -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("openapi/openapi.json"))
+        .expect("openapi/openapi.json is committed")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_committed_spec_is_exactly_what_the_server_serves() {
+    let app = TestApp::spawn(Backend::Sqlite).await.expect("SQLite");
+    let response = app.get("/api/v1/openapi.json", None).await;
+    assert_eq!(response.status(), 200);
+    let served = response.text().await.expect("text");
+    assert!(
+        served == committed(),
+        "openapi/openapi.json is stale: regenerate it with `cargo run -- openapi > openapi/openapi.json`"
+    );
+    let (code, printed, _) = run_cli(&["openapi"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        printed, served,
+        "`decision-log openapi` prints the served document"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_request_body_example_is_accepted_as_is() {
+    let app = TestApp::spawn(Backend::Sqlite).await.expect("SQLite");
+    let spec: Value = serde_json::from_str(&committed()).expect("JSON");
+    let mut posted = 0;
+    for (path, item) in spec["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("operation") {
+            let Some(example) = operation.pointer("/requestBody/content/application~1json/example")
+            else {
+                continue;
+            };
+            let request = app.client.request(
+                method.to_uppercase().parse().expect("method"),
+                app.url(path),
+            );
+            let response = request
+                .bearer_auth(&app.admin)
+                .json(example)
+                .send()
+                .await
+                .expect("request");
+            assert!(
+                response.status().is_success(),
+                "{method} {path}: {}",
+                response.text().await.unwrap_or_default()
+            );
+            posted += 1;
+        }
+    }
+    assert!(posted >= 1, "the spec has request examples");
+    app.check_log().await;
+}
+
+#[test]
+fn every_operation_documents_its_errors_and_has_an_operation_id() {
+    let spec: Value = serde_json::from_str(&committed()).expect("JSON");
+    for (path, item) in spec["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("operation") {
+            assert!(
+                operation["operationId"].is_string(),
+                "{method} {path} has no operationId"
+            );
+            let responses = operation["responses"].as_object().expect("responses");
+            for (status, response) in responses {
+                assert!(
+                    response["description"]
+                        .as_str()
+                        .is_some_and(|d| !d.is_empty()),
+                    "{method} {path} {status}"
+                );
+                if status.starts_with('4') || status.starts_with('5') {
+                    assert!(
+                        response
+                            .pointer("/content/application~1problem+json")
+                            .is_some(),
+                        "{method} {path} {status} is not problem+json"
+                    );
+                }
+            }
+            if operation.get("parameters").is_some()
+                || operation.get("requestBody").is_some()
+                || path.contains("decisions")
+            {
+                assert!(
+                    responses.keys().any(|s| s.starts_with('4')),
+                    "{method} {path} documents no 4xx"
+                );
+            }
+        }
+    }
+}

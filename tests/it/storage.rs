@@ -1,0 +1,221 @@
+//! Durability and integrity of the stored log: restarts, append-only triggers, tampering caught
+//! by `verify`, views rebuilt from the log alone, and several service processes on one database.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use sea_orm::{ConnectionTrait, DbBackend};
+use serde_json::Value;
+
+use crate::helpers::{Backend, TestApp, TestDb, decision, run_cli};
+use crate::on_both_backends;
+
+on_both_backends!(
+    a_restart_keeps_every_entry_and_continues_the_chain,
+    the_database_refuses_to_update_or_delete_an_entry,
+    verify_names_the_leaf_altered_behind_the_services_back,
+    rebuilt_views_equal_the_views_built_while_appending,
+);
+
+async fn a_restart_keeps_every_entry_and_continues_the_chain(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    for n in 0..3 {
+        app.record(&decision(n)).await;
+    }
+    let before = app.get_json("/api/v1/decisions", Some(&app.admin)).await;
+    let (_, head) = app.head().await;
+    let db = app.stop().await;
+
+    let app = TestApp::spawn_on(db).await;
+    assert_eq!(
+        app.get_json("/api/v1/decisions", Some(&app.admin)).await,
+        before
+    );
+    let next = app.record(&decision(3)).await;
+    assert_eq!(next["receipt"]["leaf_index"], 3);
+    assert_eq!(next["receipt"]["prev_hash"], head.as_str());
+    assert_eq!(app.check_log().await, 4);
+}
+
+async fn the_database_refuses_to_update_or_delete_an_entry(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    app.record(&decision(0)).await;
+    let db = app.store.connection();
+    for sql in [
+        "UPDATE log_entries SET kind = 'decision.forged' WHERE leaf_index = 0",
+        "DELETE FROM log_entries WHERE leaf_index = 0",
+    ] {
+        let error = db
+            .execute_unprepared(sql)
+            .await
+            .expect_err("the trigger refuses");
+        assert!(error.to_string().contains("append-only"), "{sql}: {error}");
+    }
+    assert_eq!(app.check_log().await, 1);
+}
+
+async fn verify_names_the_leaf_altered_behind_the_services_back(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    for n in 0..6 {
+        app.record(&decision(n)).await;
+    }
+    let (code, out, _) = run_cli(&["verify", "--database-url", &app.db.url]);
+    assert_eq!(
+        (code, out.trim()),
+        (
+            0,
+            format!("OK: 6 entries verified; head {}", app.head().await.1).as_str()
+        )
+    );
+
+    let db = app.store.connection();
+    let (drop_triggers, tamper) = match db.get_database_backend() {
+        DbBackend::Postgres => (
+            vec![
+                "DROP TRIGGER log_entries_no_update_delete ON log_entries",
+                "DROP TRIGGER log_entries_no_truncate ON log_entries",
+            ],
+            "UPDATE log_entries SET canonical = convert_to(replace(convert_from(canonical, 'UTF8'), 'Decision 3:', 'Decision 9:'), 'UTF8') WHERE leaf_index = 3",
+        ),
+        _ => (
+            vec![
+                "DROP TRIGGER log_entries_no_update",
+                "DROP TRIGGER log_entries_no_delete",
+            ],
+            "UPDATE log_entries SET canonical = CAST(replace(CAST(canonical AS TEXT), 'Decision 3:', 'Decision 9:') AS BLOB) WHERE leaf_index = 3",
+        ),
+    };
+    for sql in drop_triggers {
+        db.execute_unprepared(sql).await.expect("drop trigger");
+    }
+    let changed = db.execute_unprepared(tamper).await.expect("tamper");
+    assert_eq!(changed.rows_affected(), 1);
+
+    let (code, out, _) = run_cli(&["verify", "--database-url", &app.db.url]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.starts_with("FAILED: leaf 3: stored entry hash"),
+        "{out}"
+    );
+    assert!(out.contains("but the entry bytes hash to"), "{out}");
+}
+
+async fn rebuilt_views_equal_the_views_built_while_appending(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    for n in 0..5 {
+        let mut record = decision(n);
+        if n == 2 {
+            record["classification"] = serde_json::json!("internal");
+        }
+        app.record(&record).await;
+    }
+    let before = snapshot(&app).await;
+    assert_eq!(app.store.rebuild_views().await.expect("rebuilds"), 5);
+    assert_eq!(snapshot(&app).await, before);
+
+    let (code, _, err) = run_cli(&["rebuild-views", "--database-url", &app.db.url]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("from 5 entries"), "{err}");
+    assert_eq!(snapshot(&app).await, before);
+}
+
+/// Everything a reader with a token sees of the views, whole and filtered.
+async fn snapshot(app: &TestApp) -> (Value, Value) {
+    let all = app
+        .get_json("/api/v1/decisions?limit=200", Some(&app.admin))
+        .await;
+    let filtered = app
+        .get_json(
+            "/api/v1/decisions?tag=waste&participant_role=chair",
+            Some(&app.admin),
+        )
+        .await;
+    (all, filtered)
+}
+
+/// A `decision-log serve` process on port 0; the port is read from its log line.
+struct ServeProcess {
+    child: Child,
+    base: String,
+}
+
+impl ServeProcess {
+    fn start(database_url: &str) -> ServeProcess {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_decision-log"))
+            .args([
+                "serve",
+                "--bind",
+                "127.0.0.1:0",
+                "--database-url",
+                database_url,
+            ])
+            .env("RUST_LOG", "info")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("serve starts");
+        let stderr = child.stderr.take().expect("stderr");
+        let mut lines = BufReader::new(stderr).lines();
+        let base = loop {
+            let line = lines
+                .next()
+                .expect("serve logs its address")
+                .expect("utf-8");
+            if let Some((_, rest)) = line.split_once("listening on ") {
+                break rest
+                    .split_whitespace()
+                    .next()
+                    .expect("address")
+                    .trim_end_matches('\u{1b}')
+                    .to_owned();
+            }
+        };
+        // Keep draining the log so the process never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        ServeProcess { child, base }
+    }
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_service_processes_appending_to_one_postgres_neither_fork_nor_skip() {
+    let Some(db) = TestDb::new(Backend::Postgres).await else {
+        return;
+    };
+    let one = ServeProcess::start(&db.url);
+    let two = ServeProcess::start(&db.url);
+    let app = TestApp::spawn_on(db).await;
+    let client = reqwest::Client::new();
+    let requests = (0..120).map(|n| {
+        let base = if n % 2 == 0 { &one.base } else { &two.base };
+        let request = client
+            .post(format!("{base}/api/v1/decisions"))
+            .bearer_auth(&app.admin)
+            .json(&decision(n));
+        async move { request.send().await.expect("request") }
+    });
+    let mut indexes = Vec::new();
+    for response in futures_util::future::join_all(requests).await {
+        assert_eq!(response.status(), 201);
+        let body: Value = response.json().await.expect("JSON");
+        indexes.push(body["receipt"]["leaf_index"].as_u64().expect("index"));
+    }
+    indexes.sort_unstable();
+    assert_eq!(indexes, (0..120).collect::<Vec<u64>>());
+    assert_eq!(app.check_log().await, 120);
+}
