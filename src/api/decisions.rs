@@ -124,6 +124,7 @@ pub struct ListQuery {
         (status = 415, description = "The body is not application/json", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The record is not valid; `errors` names every offending field", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The log is inconsistent or the database unavailable; nothing was written", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "An unexpected server error; the cause is logged, not sent", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn create_decision(
@@ -183,6 +184,8 @@ pub async fn create_decision(
         (status = 200, description = "A page of decisions", body = DecisionPage),
         (status = 400, description = "A filter, the limit or the cursor is malformed", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "A bearer token was given but is not valid", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "An unexpected server error; the cause is logged, not sent", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable or the log inconsistent; retry after the `Retry-After` seconds", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn list_decisions(
@@ -234,6 +237,8 @@ pub async fn list_decisions(
         (status = 200, description = "The decision with its receipt", body = Decision),
         (status = 401, description = "A bearer token was given but is not valid", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No decision with that id that the caller may read", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "An unexpected server error; the cause is logged, not sent", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable or the log inconsistent; retry after the `Retry-After` seconds", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn get_decision(

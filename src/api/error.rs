@@ -30,6 +30,107 @@ pub struct Problem {
     pub errors: Vec<FieldError>,
 }
 
+/// A documented problem type, served at its `type` URI.
+pub struct ProblemType {
+    /// The last segment of the `type` URI.
+    pub slug: &'static str,
+    /// The HTTP status that carries it.
+    pub status: u16,
+    /// The problem's `title`.
+    pub title: &'static str,
+    /// When it happens and what to do.
+    pub description: &'static str,
+}
+
+/// Every problem type the API answers with.
+pub const PROBLEM_TYPES: &[ProblemType] = &[
+    ProblemType {
+        slug: "bad-request",
+        status: 400,
+        title: "Bad request",
+        description: "The body is not valid JSON, or a query parameter, limit or cursor is malformed. Nothing was written.",
+    },
+    ProblemType {
+        slug: "unauthorized",
+        status: 401,
+        title: "Authentication required",
+        description: "The operation needs an `Authorization: Bearer` token, or the token given is unknown, revoked or malformed. Nothing was written.",
+    },
+    ProblemType {
+        slug: "forbidden",
+        status: 403,
+        title: "Not allowed",
+        description: "The token is valid but its role or bodies do not allow this operation. Nothing was written.",
+    },
+    ProblemType {
+        slug: "not-found",
+        status: 404,
+        title: "Not found",
+        description: "No such route, no such decision (or none the caller may read), or no entry at that leaf index.",
+    },
+    ProblemType {
+        slug: "method-not-allowed",
+        status: 405,
+        title: "Method not allowed",
+        description: "The route exists but not for this method; the `Allow` header lists the methods it accepts.",
+    },
+    ProblemType {
+        slug: "conflict",
+        status: 409,
+        title: "Conflict",
+        description: "The resource already exists.",
+    },
+    ProblemType {
+        slug: "payload-too-large",
+        status: 413,
+        title: "Payload too large",
+        description: "The request body exceeds 1 MiB, or the canonical log entry it would produce exceeds 64 KiB. Nothing was written.",
+    },
+    ProblemType {
+        slug: "unsupported-media-type",
+        status: 415,
+        title: "Unsupported media type",
+        description: "The body must be sent as `application/json`. Nothing was written.",
+    },
+    ProblemType {
+        slug: "validation",
+        status: 422,
+        title: "The record is not valid",
+        description: "The body is JSON but not a valid record; `errors` lists every offending field with a message. Nothing was written.",
+    },
+    ProblemType {
+        slug: "log-inconsistent",
+        status: 503,
+        title: "The log is inconsistent",
+        description: "The stored log contradicts itself (for example the head does not name the last entry). Appends are refused until an operator investigates with `decision-log verify`. Nothing was written.",
+    },
+    ProblemType {
+        slug: "unavailable",
+        status: 503,
+        title: "Service unavailable",
+        description: "The database cannot be reached. Retry after the `Retry-After` seconds. Nothing was written.",
+    },
+    ProblemType {
+        slug: "internal",
+        status: 500,
+        title: "Internal server error",
+        description: "An unexpected failure; the cause is in the server log, not in the response. A failed write is rolled back whole.",
+    },
+];
+
+/// Describes a problem type at its `type` URI, `/problems/{slug}`, as plain text.
+pub async fn describe_problem(
+    slug: actix_web::web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let t = PROBLEM_TYPES
+        .iter()
+        .find(|t| t.slug == slug.as_str())
+        .ok_or_else(|| ApiError::NotFound(format!("no problem type {slug}")))?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .body(format!("{} ({})\n\n{}\n", t.title, t.status, t.description)))
+}
+
 /// Every way a request can fail.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -75,28 +176,31 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    fn slug_and_title(&self) -> (&'static str, &'static str) {
+    /// The problem type's slug: the last segment of its `type` URI.
+    pub fn slug(&self) -> &'static str {
         match self {
-            ApiError::BadRequest(_) => ("bad-request", "Bad request"),
-            ApiError::Unauthorized(_) => ("unauthorized", "Authentication required"),
-            ApiError::Forbidden(_) => ("forbidden", "Not allowed"),
-            ApiError::NotFound(_) => ("not-found", "Not found"),
-            ApiError::MethodNotAllowed { .. } => ("method-not-allowed", "Method not allowed"),
-            ApiError::Conflict(_) => ("conflict", "Conflict"),
-            ApiError::PayloadTooLarge(_) => ("payload-too-large", "Payload too large"),
-            ApiError::UnsupportedMediaType(_) => {
-                ("unsupported-media-type", "Unsupported media type")
-            }
-            ApiError::Validation(_) => ("validation", "The record is not valid"),
-            ApiError::LogInconsistent(_) => ("log-inconsistent", "The log is inconsistent"),
-            ApiError::Unavailable(_) => ("unavailable", "Service unavailable"),
-            ApiError::Internal(_) => ("internal", "Internal server error"),
+            ApiError::BadRequest(_) => "bad-request",
+            ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::NotFound(_) => "not-found",
+            ApiError::MethodNotAllowed { .. } => "method-not-allowed",
+            ApiError::Conflict(_) => "conflict",
+            ApiError::PayloadTooLarge(_) => "payload-too-large",
+            ApiError::UnsupportedMediaType(_) => "unsupported-media-type",
+            ApiError::Validation(_) => "validation",
+            ApiError::LogInconsistent(_) => "log-inconsistent",
+            ApiError::Unavailable(_) => "unavailable",
+            ApiError::Internal(_) => "internal",
         }
     }
 
     /// The problem details body.
     pub fn problem(&self) -> Problem {
-        let (slug, title) = self.slug_and_title();
+        let slug = self.slug();
+        let title = PROBLEM_TYPES
+            .iter()
+            .find(|t| t.slug == slug)
+            .map_or("Error", |t| t.title);
         let detail = match self {
             ApiError::Internal(_) => {
                 "the server could not complete the request; the cause has been logged".to_owned()

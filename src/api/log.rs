@@ -29,6 +29,7 @@ pub struct LogHead {
 
 /// A salted value that opens one commitment in an entry's record.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(as = Disclosure)]
 pub struct DisclosureDto {
     /// JSON Pointer of the committed value inside the entry's `record`.
     #[schema(example = "/participants/0/name")]
@@ -103,7 +104,11 @@ fn to_dto(stored: StoredEntry, caller: &Caller) -> Result<LogEntry, ApiError> {
 /// The log's size and head hash.
 #[utoipa::path(
     get, path = "/api/v1/log/head", tag = "log", operation_id = "getLogHead",
-    responses((status = 200, description = "Size and head hash", body = LogHead))
+    responses(
+        (status = 200, description = "Size and head hash", body = LogHead),
+        (status = 500, description = "An unexpected server error; the cause is logged, not sent", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable or the log inconsistent; retry after the `Retry-After` seconds", body = Problem, content_type = "application/problem+json"),
+    )
 )]
 pub async fn get_head(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let head = state.store.head().await?;
@@ -122,6 +127,8 @@ pub async fn get_head(state: web::Data<AppState>) -> Result<HttpResponse, ApiErr
         (status = 200, description = "Entries from `from`, at most `limit`", body = LogEntryPage),
         (status = 400, description = "`from` or `limit` is malformed", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "A bearer token was given but is not valid", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "An unexpected server error; the cause is logged, not sent", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable or the log inconsistent; retry after the `Retry-After` seconds", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn list_entries(
@@ -159,6 +166,8 @@ pub async fn list_entries(
         (status = 200, description = "The entry, its hash and the disclosures the caller may see", body = LogEntry),
         (status = 401, description = "A bearer token was given but is not valid", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "The log is not that long", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "An unexpected server error; the cause is logged, not sent", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable or the log inconsistent; retry after the `Retry-After` seconds", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn get_entry(

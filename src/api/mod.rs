@@ -104,6 +104,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         resource("/api/v1/log/entries/{leaf_index}", "GET").route(web::get().to(log::get_entry)),
     )
     .service(resource("/api/v1/openapi.json", "GET").route(web::get().to(serve_openapi)))
+    .service(resource("/problems/{slug}", "GET").route(web::get().to(error::describe_problem)))
     .service(resource("/health/live", "GET").route(web::get().to(health::live)))
     .service(resource("/health/ready", "GET").route(web::get().to(health::ready)));
 }

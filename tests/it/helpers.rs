@@ -162,6 +162,12 @@ impl TestApp {
         response.json().await.expect("JSON body")
     }
 
+    pub async fn get_json_text(&self, path: &str) -> String {
+        let response = self.get(path, None).await;
+        assert_eq!(response.status(), 200, "GET {path}");
+        response.text().await.expect("text")
+    }
+
     pub async fn head(&self) -> (u64, String) {
         let head = self.get_json("/api/v1/log/head", None).await;
         (

@@ -100,3 +100,51 @@ fn every_operation_documents_its_errors_and_has_an_operation_id() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_documentation_ui_is_served_without_any_external_asset() {
+    let app = TestApp::spawn(Backend::Sqlite).await.expect("SQLite");
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let bare = client
+        .get(app.url("/api/docs"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(bare.status(), 308);
+    assert_eq!(bare.headers()["location"], "/api/docs/");
+
+    let page = app.get("/api/docs/", None).await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.expect("HTML");
+    assert!(html.contains("swagger-ui"), "{html}");
+    let mut assets = 0;
+    for attribute in ["src=\"", "href=\""] {
+        for part in html.split(attribute).skip(1) {
+            let target = &part[..part.find('"').expect("closing quote")];
+            assert!(
+                !target.contains("://"),
+                "the page loads {target} from elsewhere"
+            );
+            let response = app
+                .get(
+                    &format!("/api/docs/{}", target.trim_start_matches("./")),
+                    None,
+                )
+                .await;
+            assert_eq!(response.status(), 200, "{target}");
+            assets += 1;
+        }
+    }
+    assert!(
+        assets >= 2,
+        "the page's scripts and styles are served locally"
+    );
+    let initializer = app.get_json_text("/api/docs/swagger-initializer.js").await;
+    assert!(
+        initializer.contains("/api/v1/openapi.json"),
+        "{initializer}"
+    );
+}

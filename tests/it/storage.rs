@@ -15,6 +15,8 @@ on_both_backends!(
     the_database_refuses_to_update_or_delete_an_entry,
     verify_names_the_leaf_altered_behind_the_services_back,
     rebuilt_views_equal_the_views_built_while_appending,
+    a_head_that_contradicts_the_log_refuses_appends,
+    a_broken_database_answers_problem_json_not_a_panic,
 );
 
 async fn a_restart_keeps_every_entry_and_continues_the_chain(backend: Backend) {
@@ -125,6 +127,82 @@ async fn rebuilt_views_equal_the_views_built_while_appending(backend: Backend) {
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("from 5 entries"), "{err}");
     assert_eq!(snapshot(&app).await, before);
+}
+
+async fn a_head_that_contradicts_the_log_refuses_appends(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    app.record(&decision(0)).await;
+    app.record(&decision(1)).await;
+    let db = app.store.connection();
+    let forged = match db.get_database_backend() {
+        DbBackend::Postgres => "UPDATE log_head SET head_hash = sha256(head_hash)",
+        _ => "UPDATE log_head SET head_hash = zeroblob(32)",
+    };
+    db.execute_unprepared(forged).await.expect("forge the head");
+
+    let response = app.post_decision(&app.admin, &decision(2)).await;
+    assert_eq!(response.status(), 503);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    let problem: Value = response.json().await.expect("JSON");
+    assert_eq!(problem["type"], "/problems/log-inconsistent");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("entry 1"),
+        "{problem}"
+    );
+    // Nothing was appended: the entries still end at leaf 1.
+    let entries = app
+        .get_json("/api/v1/log/entries?from=0&limit=10", None)
+        .await;
+    assert_eq!(entries["entries"].as_array().expect("entries").len(), 2);
+}
+
+async fn a_broken_database_answers_problem_json_not_a_panic(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    app.record(&decision(0)).await;
+    app.store
+        .connection()
+        .execute_unprepared("DROP TABLE decision_tags")
+        .await
+        .expect("drop a table");
+
+    let response = app.get("/api/v1/decisions?tag=waste", None).await;
+    assert_eq!(response.status(), 500);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    let problem: Value = response.json().await.expect("JSON");
+    assert_eq!(problem["type"], "/problems/internal");
+    assert!(
+        !problem["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("decision_tags"),
+        "internals stay in the log"
+    );
+
+    // A failed append leaves no trace: the transaction rolls back entry, disclosures and head.
+    let response = app.post_decision(&app.admin, &decision(1)).await;
+    assert_eq!(response.status(), 500);
+    assert_eq!(app.head().await.0, 1);
+    // The rest of the service keeps serving.
+    assert_eq!(
+        app.get("/api/v1/decisions/not-a-decision", None)
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(app.check_log().await, 1);
 }
 
 /// Everything a reader with a token sees of the views, whole and filtered.
