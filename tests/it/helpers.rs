@@ -83,7 +83,11 @@ impl TestApp {
     }
 
     pub async fn spawn_on(db: TestDb) -> TestApp {
-        let app = App::build(&ServeConfig::for_tests(&db.url))
+        TestApp::spawn_with_clock(db, decision_log::store::system_clock()).await
+    }
+
+    pub async fn spawn_with_clock(db: TestDb, clock: decision_log::store::Clock) -> TestApp {
+        let app = App::build_with_clock(&ServeConfig::for_tests(&db.url), clock)
             .await
             .expect("app builds");
         let base = format!("http://127.0.0.1:{}", app.port());

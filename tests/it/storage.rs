@@ -3,6 +3,8 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use sea_orm::{ConnectionTrait, DbBackend};
 use serde_json::Value;
@@ -17,6 +19,7 @@ on_both_backends!(
     rebuilt_views_equal_the_views_built_while_appending,
     a_head_that_contradicts_the_log_refuses_appends,
     a_broken_database_answers_problem_json_not_a_panic,
+    recorded_at_never_runs_backwards_when_the_clock_does,
 );
 
 async fn a_restart_keeps_every_entry_and_continues_the_chain(backend: Backend) {
@@ -203,6 +206,56 @@ async fn a_broken_database_answers_problem_json_not_a_panic(backend: Backend) {
         404
     );
     assert_eq!(app.check_log().await, 1);
+}
+
+async fn recorded_at_never_runs_backwards_when_the_clock_does(backend: Backend) {
+    let Some(db) = TestDb::new(backend).await else {
+        return;
+    };
+    // The clock reads 10:00:05, then 10:00:00 (an NTP step backwards), then 10:00:07.
+    let times = [
+        "2026-11-20T10:00:05Z",
+        "2026-11-20T10:00:00Z",
+        "2026-11-20T10:00:07Z",
+    ];
+    let calls = Arc::new(AtomicUsize::new(0));
+    let clock: decision_log::store::Clock = {
+        let calls = calls.clone();
+        Arc::new(move || {
+            let i = calls.fetch_add(1, Ordering::SeqCst).min(times.len() - 1);
+            chrono::DateTime::parse_from_rfc3339(times[i])
+                .expect("time")
+                .with_timezone(&chrono::Utc)
+        })
+    };
+    let app = TestApp::spawn_with_clock(db, clock).await;
+    let mut recorded = Vec::new();
+    for n in 0..3 {
+        recorded.push(
+            app.record(&decision(n)).await["receipt"]["recorded_at"]
+                .as_str()
+                .expect("time")
+                .to_owned(),
+        );
+    }
+    assert_eq!(
+        recorded,
+        [
+            "2026-11-20T10:00:05.000Z",
+            "2026-11-20T10:00:05.000Z",
+            "2026-11-20T10:00:07.000Z"
+        ]
+    );
+    // The server's date, not the machine's, decides what is "in the future".
+    let mut tomorrow_but_one = decision(3);
+    tomorrow_but_one["decided_on"] = serde_json::json!("2026-11-22");
+    assert_eq!(
+        app.post_decision(&app.admin, &tomorrow_but_one)
+            .await
+            .status(),
+        422
+    );
+    app.check_log().await;
 }
 
 /// Everything a reader with a token sees of the views, whole and filtered.
