@@ -29,11 +29,7 @@ impl App {
 
     /// [`App::build`] with an injected clock.
     pub async fn build_with_clock(config: &ServeConfig, clock: Clock) -> anyhow::Result<App> {
-        let store = Store::connect(
-            &config.database.database_url,
-            config.database.max_connections,
-        )
-        .await?;
+        let store = Store::connect(&config.database.database_url, config.max_connections).await?;
         let listener = TcpListener::bind(&config.bind)?;
         let port = listener.local_addr()?.port();
         let state = web::Data::new(AppState { store, clock });
@@ -42,7 +38,7 @@ impl App {
                 .wrap(TracingLogger::default())
                 .app_data(state.clone())
                 .configure(api::configure)
-                .route("/api/docs", web::get().to(docs_redirect))
+                .service(api::resource("/api/docs", "GET").route(web::get().to(docs_redirect)))
                 .service(
                     SwaggerUi::new("/api/docs/{_:.*}")
                         .config(SwaggerConfig::from("/api/v1/openapi.json")),

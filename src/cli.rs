@@ -54,7 +54,8 @@ pub async fn rebuild_views(database: &DatabaseConfig) -> anyhow::Result<()> {
 pub async fn verify(database: &DatabaseConfig) -> ExitCode {
     match run_verify(database).await {
         Ok(Ok((size, head))) => {
-            println!("OK: {size} entries verified; head {head}");
+            let noun = if size == 1 { "entry" } else { "entries" };
+            println!("OK: {size} {noun} verified; head {head}");
             ExitCode::SUCCESS
         }
         Ok(Err(failure)) => {

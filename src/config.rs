@@ -62,9 +62,6 @@ pub struct DatabaseConfig {
     /// `postgres://USER:PASSWORD@HOST:PORT/DB`.
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
     pub database_url: String,
-    /// Largest number of pooled database connections.
-    #[arg(long, env = "DECISION_LOG_MAX_CONNECTIONS", default_value_t = 10)]
-    pub max_connections: u32,
 }
 
 /// Settings of `serve`.
@@ -73,6 +70,9 @@ pub struct ServeConfig {
     /// Database connection.
     #[command(flatten)]
     pub database: DatabaseConfig,
+    /// Largest number of pooled database connections.
+    #[arg(long, env = "DECISION_LOG_MAX_CONNECTIONS", default_value_t = 10)]
+    pub max_connections: u32,
     /// Address and port to listen on; port 0 picks a free port.
     #[arg(long, env = "DECISION_LOG_BIND", default_value = "127.0.0.1:8080")]
     pub bind: String,
@@ -87,8 +87,8 @@ impl ServeConfig {
         ServeConfig {
             database: DatabaseConfig {
                 database_url: database_url.to_owned(),
-                max_connections: 10,
             },
+            max_connections: 10,
             bind: "127.0.0.1:0".into(),
             workers: Some(2),
         }

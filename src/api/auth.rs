@@ -67,9 +67,14 @@ impl FromRequest for Caller {
             };
             let bad = || ApiError::Unauthorized("the bearer token is not valid".into());
             let presented = presented.map_err(|_| bad())?;
-            let secret = presented.strip_prefix("Bearer ").ok_or_else(|| {
-                ApiError::Unauthorized("use Authorization: Bearer <token>".into())
-            })?;
+            // The scheme name is case-insensitive (RFC 9110 §11.1).
+            let secret = presented
+                .split_once(' ')
+                .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+                .map(|(_, secret)| secret)
+                .ok_or_else(|| {
+                    ApiError::Unauthorized("use Authorization: Bearer <token>".into())
+                })?;
             let state =
                 state.ok_or_else(|| ApiError::Internal("application state missing".into()))?;
             match state.store.authenticate(secret.trim()).await? {

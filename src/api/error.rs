@@ -206,7 +206,16 @@ impl ApiError {
                 "the server could not complete the request; the cause has been logged".to_owned()
             }
             ApiError::Validation(errors) => {
-                let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+                let fields: Vec<&str> = errors
+                    .iter()
+                    .map(|e| {
+                        if e.field.is_empty() {
+                            "(the body)"
+                        } else {
+                            e.field.as_str()
+                        }
+                    })
+                    .collect();
                 format!(
                     "{} invalid: {}",
                     if fields.len() == 1 {
@@ -288,6 +297,7 @@ impl From<StoreError> for ApiError {
         match error {
             StoreError::Inconsistent(cause) => ApiError::LogInconsistent(cause),
             StoreError::EntryTooLarge { .. } => ApiError::PayloadTooLarge(error.to_string()),
+            StoreError::Contention { .. } => ApiError::Unavailable(error.to_string()),
             StoreError::Duplicate(what) => ApiError::Conflict(format!("{what} already exists")),
             StoreError::Database(e) => match e {
                 sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_) => {

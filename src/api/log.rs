@@ -104,13 +104,18 @@ fn to_dto(stored: StoredEntry, caller: &Caller) -> Result<LogEntry, ApiError> {
 /// The log's size and head hash.
 #[utoipa::path(
     get, path = "/api/v1/log/head", tag = "log", operation_id = "getLogHead",
+    security((), ("bearer" = [])),
     responses(
         (status = 200, description = "Size and head hash", body = LogHead),
+        (status = 401, description = "A bearer token was given but is not valid", body = Problem, content_type = "application/problem+json"),
         (status = 500, description = "An unexpected server error; the cause is logged, not sent", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The database is unavailable or the log inconsistent; retry after the `Retry-After` seconds", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn get_head(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn get_head(
+    state: web::Data<AppState>,
+    _caller: Caller,
+) -> Result<HttpResponse, ApiError> {
     let head = state.store.head().await?;
     Ok(HttpResponse::Ok().json(LogHead {
         tree_size: head.tree_size,

@@ -75,7 +75,7 @@ pub fn openapi_json() -> String {
 }
 
 /// A resource whose other methods answer 405 listing `allow`.
-fn resource(path: &str, allow: &'static str) -> Resource {
+pub fn resource(path: &str, allow: &'static str) -> Resource {
     web::resource(path).default_service(web::to(move || async move {
         Err::<HttpResponse, _>(ApiError::MethodNotAllowed { allow })
     }))

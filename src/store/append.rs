@@ -20,8 +20,8 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use ledger::entry::{self, Entry, FORMAT_VERSION};
 use ledger::{Disclosure, EntryKind, Hash};
 use sea_orm::{
-    AccessMode, ActiveValue::Set, ColumnTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    AccessMode, ActiveValue::Set, ColumnTrait, DatabaseTransaction, DbBackend, EntityTrait,
+    QueryFilter, QuerySelect, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use serde_json::Value;
 
@@ -45,12 +45,11 @@ pub struct NewEntry {
 }
 
 impl Store {
-    /// Appends one entry and returns it with its entry hash once it is durable.
-    pub async fn append(
+    /// Opens a write transaction holding the log's write lock, and reads the head under it.
+    /// Every writer of the log or its views goes through here, so they take turns.
+    pub(super) async fn lock_head(
         &self,
-        new: NewEntry,
-        now: DateTime<Utc>,
-    ) -> Result<(Entry, Hash), StoreError> {
+    ) -> Result<(DatabaseTransaction, log_head::Model), StoreError> {
         let backend = self.backend();
         let txn = self
             .db
@@ -60,7 +59,6 @@ impl Store {
                 sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
             })
             .await?;
-
         let mut head_query = log_head::Entity::find_by_id(1);
         if backend == DbBackend::Postgres {
             head_query = head_query.lock_exclusive();
@@ -69,6 +67,16 @@ impl Store {
             .one(&txn)
             .await?
             .ok_or_else(|| StoreError::Inconsistent("the log_head row is missing".into()))?;
+        Ok((txn, head_row))
+    }
+
+    /// Appends one entry and returns it with its entry hash once it is durable.
+    pub async fn append(
+        &self,
+        new: NewEntry,
+        now: DateTime<Utc>,
+    ) -> Result<(Entry, Hash), StoreError> {
+        let (txn, head_row) = self.lock_head().await?;
         let head = head_of(&head_row)?;
 
         if head.tree_size > 0 {
@@ -126,7 +134,15 @@ impl Store {
             canonical: Set(canonical),
         })
         .exec_without_returning(&txn)
-        .await?;
+        .await
+        .map_err(|e| match e.sql_err() {
+            // The head lock makes this unreachable; should it ever happen, the constraint has
+            // stopped a fork and the caller may retry.
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => StoreError::Contention {
+                leaf_index: entry.leaf_index,
+            },
+            _ => StoreError::Database(e),
+        })?;
 
         if !new.disclosures.is_empty() {
             let rows = new

@@ -57,6 +57,12 @@ pub enum StoreError {
         /// Size of the canonical entry.
         size: usize,
     },
+    /// Another append took the position this one read; nothing was written and a retry succeeds.
+    #[error("another append took leaf {leaf_index}; retry")]
+    Contention {
+        /// The position both appends claimed.
+        leaf_index: u64,
+    },
     /// A name that must be unique is taken.
     #[error("{0} already exists")]
     Duplicate(String),

@@ -11,7 +11,7 @@ use ledger::{Disclosure, Entry, EntryKind, Hash};
 use sea_orm::sea_query::Query;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    QuerySelect,
 };
 
 use super::entities::{decision, participant, tag};
@@ -229,10 +229,12 @@ impl Store {
             .collect()
     }
 
-    /// Drops the read views and derives them again from the log alone, in one transaction.
+    /// Drops the read views and derives them again from the log alone, in one transaction that
+    /// holds the append lock, so it is safe while the service runs (appends wait for it).
     /// Returns the number of entries replayed.
     pub async fn rebuild_views(&self) -> Result<u64, StoreError> {
-        let txn = self.db.begin().await?;
+        // Under the append lock: no entry can land between the replay and the commit.
+        let (txn, _) = self.lock_head().await?;
         tag::Entity::delete_many().exec(&txn).await?;
         participant::Entity::delete_many().exec(&txn).await?;
         decision::Entity::delete_many().exec(&txn).await?;

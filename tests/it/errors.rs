@@ -206,6 +206,14 @@ async fn bad_input_is_refused_precisely_and_writes_nothing(backend: Backend) {
             "unauthorized",
         ),
         (
+            "bad token on the head",
+            client
+                .get(app.url("/api/v1/log/head"))
+                .bearer_auth("dlt_wrong"),
+            401,
+            "unauthorized",
+        ),
+        (
             "bad token on a read",
             client.get(&url).bearer_auth("dlt_wrong"),
             401,
@@ -300,7 +308,17 @@ async fn bad_input_is_refused_precisely_and_writes_nothing(backend: Backend) {
     // The same secretariat token may record for its own body.
     let own = with(|r| r["body"] = json!("planning-committee"));
     assert_eq!(app.post_decision(&clerk, &own).await.status(), 201);
-    assert_eq!(app.check_log().await, 1);
+    // The scheme name is case-insensitive (RFC 9110).
+    let lower = app
+        .client
+        .post(&url)
+        .header("authorization", format!("bearer {clerk}"))
+        .json(&own)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(lower.status(), 201);
+    assert_eq!(app.check_log().await, 2);
 }
 
 async fn health_probes_answer(backend: Backend) {
