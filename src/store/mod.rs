@@ -68,8 +68,9 @@ pub enum StoreError {
     Duplicate(String),
 }
 
-/// The largest canonical entry accepted: the C2SP tlog-tiles per-entry limit.
-pub const MAX_ENTRY_BYTES: usize = 64 * 1024;
+/// The largest canonical entry accepted: 65,535 bytes, because C2SP tlog-tiles entry bundles
+/// prefix each entry with its length as a big-endian uint16.
+pub const MAX_ENTRY_BYTES: usize = 65_535;
 
 /// Size and head hash of the log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
