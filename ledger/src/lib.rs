@@ -11,17 +11,23 @@
 //!   entry while letting anyone who is shown a value check it against the log.
 //! - [`entry`]: the versioned log entry, its canonical bytes and its leaf hash.
 //! - [`chain`]: a streaming verifier for the hash chain, with evidence on every failure.
+//! - [`note`]: C2SP signed notes with Ed25519 keys: key texts, signing and verification.
+//! - [`checkpoint`]: C2SP tlog-checkpoints (origin, tree size, root hash) in signed notes.
 //!
 //! The format is specified for auditors in `docs/log-format.md`; a change to anything here that
 //! alters canonical bytes or hashes MUST bump [`entry::FORMAT_VERSION`] and be documented there.
 
 pub mod canonical;
 pub mod chain;
+pub mod checkpoint;
 pub mod disclosure;
 pub mod entry;
 pub mod hash;
+pub mod note;
 
 pub use chain::{ChainError, ChainVerifier};
+pub use checkpoint::{Checkpoint, CheckpointError};
 pub use disclosure::{Disclosure, DisclosureError};
 pub use entry::{Entry, EntryError, EntryKind};
 pub use hash::Hash;
+pub use note::{Note, NoteError, Signer, Verifier};
