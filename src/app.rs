@@ -2,9 +2,13 @@
 //! mounts the API, the documentation UI and the fallbacks.
 //!
 //! Binding happens in [`App::build`], so a caller (a test) that asks for port 0 learns the real
-//! port before the server runs.
+//! port before the server runs. The build also loads (or, on the embedded default, creates) the
+//! signing key, pins it as the log's identity, signs a first checkpoint, and starts the task that
+//! signs a new checkpoint whenever the tree has grown.
 
 use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::{App as ActixApp, HttpResponse, HttpServer, web};
@@ -19,6 +23,9 @@ use crate::store::{Clock, Store, system_clock};
 pub struct App {
     port: u16,
     server: Server,
+    checkpointer: tokio::task::JoinHandle<()>,
+    vkey: String,
+    created_key: bool,
 }
 
 impl App {
@@ -30,9 +37,29 @@ impl App {
     /// [`App::build`] with an injected clock.
     pub async fn build_with_clock(config: &ServeConfig, clock: Clock) -> anyhow::Result<App> {
         let store = Store::connect(&config.database.database_url, config.max_connections).await?;
+        let (signer, created_key) = crate::keys::load_or_create(
+            config.signing_key.as_deref(),
+            &config.database.database_url,
+            config.origin.as_deref(),
+        )?;
+        let vkey = signer.verifier().to_vkey();
+        store.pin_identity(signer.name(), &vkey, clock()).await?;
+        let signer = Arc::new(signer);
+        store.sign_checkpoint(&signer, clock()).await?;
+        let checkpointer = tokio::spawn(sign_checkpoints(
+            store.clone(),
+            signer.clone(),
+            clock.clone(),
+            Duration::from_millis(config.checkpoint_interval_ms.max(10)),
+        ));
         let listener = TcpListener::bind(&config.bind)?;
         let port = listener.local_addr()?.port();
-        let state = web::Data::new(AppState { store, clock });
+        let state = web::Data::new(AppState {
+            store,
+            clock,
+            signer,
+            vkey: vkey.clone(),
+        });
         let mut server = HttpServer::new(move || {
             ActixApp::new()
                 .wrap(TracingLogger::default())
@@ -52,6 +79,9 @@ impl App {
         Ok(App {
             port,
             server: server.run(),
+            checkpointer,
+            vkey,
+            created_key,
         })
     }
 
@@ -65,9 +95,21 @@ impl App {
         self.port
     }
 
+    /// The log's verifier key (C2SP vkey).
+    pub fn vkey(&self) -> &str {
+        &self.vkey
+    }
+
+    /// Whether this start created the signing key (first start of the embedded default).
+    pub fn created_key(&self) -> bool {
+        self.created_key
+    }
+
     /// Serves until the process is asked to stop (SIGINT/SIGTERM), finishing requests in flight.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let result = self.server.await;
+        self.checkpointer.abort();
+        result
     }
 }
 
@@ -75,4 +117,22 @@ async fn docs_redirect() -> HttpResponse {
     HttpResponse::PermanentRedirect()
         .insert_header(("Location", "/api/docs/"))
         .finish()
+}
+
+/// Signs a checkpoint for the current tree every `interval` when it has grown. A failure is
+/// logged and retried on the next tick: readers keep the last checkpoint meanwhile.
+async fn sign_checkpoints(
+    store: Store,
+    signer: Arc<ledger::note::Signer>,
+    clock: Clock,
+    interval: Duration,
+) {
+    let mut ticks = tokio::time::interval(interval);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        if let Err(error) = store.sign_checkpoint(&signer, clock()).await {
+            tracing::error!(%error, "could not sign a checkpoint");
+        }
+    }
 }

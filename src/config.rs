@@ -27,12 +27,29 @@ pub enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
-    /// Re-read every entry and check every hash, chain link and disclosure.
-    Verify(DatabaseConfig),
+    /// Check the log (from its database, over HTTP, or from an export) or a receipt: every entry
+    /// hash, chain link, disclosure, the Merkle root and the checkpoint signature.
+    Verify(VerifyConfig),
+    /// Write the whole log to standard output as JSON Lines, for `verify --file`.
+    Export {
+        /// The log's base URL, e.g. `https://decisions.example.gov.uk`.
+        #[arg(long)]
+        url: String,
+    },
     /// Print the OpenAPI document.
     Openapi,
     /// Rebuild the read views (decisions, participants, tags) from the log alone.
     RebuildViews(DatabaseConfig),
+    /// Create a signing key for a log: writes the private key file, prints the verifier key.
+    Keygen {
+        /// The log's origin, which names the key and heads every checkpoint, e.g.
+        /// `decisions.example.gov.uk/log` (no spaces, no `+`).
+        #[arg(long)]
+        origin: String,
+        /// Where to write the private key (the file must not exist).
+        #[arg(long, default_value = "decision-log.key")]
+        out: std::path::PathBuf,
+    },
 }
 
 /// Token subcommands.
@@ -53,6 +70,38 @@ pub enum TokenCommand {
         #[arg(long = "body")]
         bodies: Vec<String>,
     },
+}
+
+/// Settings of `verify`. With none of `--url`, `--file` and `--receipt`, the database is checked.
+#[derive(Debug, Clone, Args)]
+#[command(group(clap::ArgGroup::new("source").args(["url", "file", "receipt"])))]
+pub struct VerifyConfig {
+    /// Database connection (when checking the database).
+    #[command(flatten)]
+    pub database: DatabaseConfig,
+    /// Check a live log at this base URL, e.g. `https://decisions.example.gov.uk`.
+    #[arg(long, requires = "vkey")]
+    pub url: Option<String>,
+    /// Check an export written by `decision-log export`.
+    #[arg(long, requires = "vkey")]
+    pub file: Option<std::path::PathBuf>,
+    /// Check a receipt (JSON, or a C2SP tlog-proof).
+    #[arg(long, requires = "vkey")]
+    pub receipt: Option<std::path::PathBuf>,
+    /// The log's verifier key (`name+keyid+base64`), or a file holding it. Obtain it from the
+    /// log's operator, not from the log.
+    #[arg(long)]
+    pub vkey: Option<String>,
+    /// With `--url`: a file remembering the last checkpoint verified. The next run checks that the
+    /// log still extends it, then reads only the entries appended since.
+    #[arg(long, requires = "url")]
+    pub state: Option<std::path::PathBuf>,
+    /// With `--state`: re-read every entry instead of resuming.
+    #[arg(long, requires = "state")]
+    pub full: bool,
+    /// Print one JSON object instead of text, and no progress bar.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Where the log's database is.
@@ -76,19 +125,39 @@ pub struct ServeConfig {
     /// Address and port to listen on; port 0 picks a free port.
     #[arg(long, env = "DECISION_LOG_BIND", default_value = "127.0.0.1:8080")]
     pub bind: String,
+    /// The log's signing key file (from `decision-log keygen`). Without it, the embedded SQLite
+    /// default keeps a key beside the database file, creating it on first start; PostgreSQL
+    /// requires one.
+    #[arg(long, env = "DECISION_LOG_SIGNING_KEY")]
+    pub signing_key: Option<std::path::PathBuf>,
+    /// The log's origin, used when the first start creates the key (default: a random
+    /// `decision-log/…`); when given with an existing key, it must match the key's name.
+    #[arg(long, env = "DECISION_LOG_ORIGIN")]
+    pub origin: Option<String>,
+    /// How often to check whether the tree has grown and sign a new checkpoint, in milliseconds.
+    #[arg(
+        long,
+        env = "DECISION_LOG_CHECKPOINT_INTERVAL_MS",
+        default_value_t = 500
+    )]
+    pub checkpoint_interval_ms: u64,
     /// HTTP worker threads (default: one per CPU core).
     #[arg(long, env = "DECISION_LOG_WORKERS")]
     pub workers: Option<usize>,
 }
 
 impl ServeConfig {
-    /// Settings for a server on `database_url`, listening on a free loopback port.
-    pub fn for_tests(database_url: &str) -> ServeConfig {
+    /// Settings for a server on `database_url` with the key at `signing_key`, listening on a free
+    /// loopback port and signing checkpoints every 100 ms.
+    pub fn for_tests(database_url: &str, signing_key: &std::path::Path) -> ServeConfig {
         ServeConfig {
             database: DatabaseConfig {
                 database_url: database_url.to_owned(),
             },
             max_connections: 10,
+            signing_key: Some(signing_key.to_owned()),
+            origin: None,
+            checkpoint_interval_ms: 100,
             bind: "127.0.0.1:0".into(),
             workers: Some(2),
         }

@@ -9,16 +9,20 @@
 //! - `ledger` (the `decision-log-ledger` crate): canonical JSON, hashes, entries, commitments,
 //!   chain verification. No I/O.
 //! - [`record`]: the decision record, its validation, and which values it commits.
+//! - [`receipt`]: offline receipts (JSON and C2SP tlog-proof) and their verification.
 //! - [`store`]: sea-orm persistence; the one append transaction; read views; tokens.
 //! - [`api`]: actix-web handlers, DTOs, problem+json errors, the OpenAPI document.
 //! - [`app`]: builds and binds the HTTP server.
 //! - [`cli`]: the subcommands other than `serve`.
 //! - [`config`]: the typed command line and environment.
+//! - [`keys`]: the log's signing key: loading, creating, and where the embedded default keeps it.
 //! - `migrations/` (the `decision-log-migrations` crate): the schema, applied at start-up.
 
 pub mod api;
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod keys;
+pub mod receipt;
 pub mod record;
 pub mod store;

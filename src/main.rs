@@ -21,12 +21,14 @@ async fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Command::Serve(config) => serve(config).await,
         Command::Token(command) => cli::token(command).await,
-        Command::Verify(database) => return cli::verify(&database).await,
+        Command::Verify(config) => return cli::verify(&config).await,
+        Command::Export { url } => cli::export(&url).await,
         Command::Openapi => {
             print!("{}", decision_log::api::openapi_json());
             Ok(())
         }
         Command::RebuildViews(database) => cli::rebuild_views(&database).await,
+        Command::Keygen { origin, out } => cli::keygen(&origin, &out),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -39,6 +41,14 @@ async fn main() -> ExitCode {
 
 async fn serve(config: decision_log::config::ServeConfig) -> anyhow::Result<()> {
     let app = App::build(&config).await?;
+    if app.created_key() {
+        // Printed so that the operator can hand it to auditors: it is how they check checkpoints.
+        println!(
+            "Created this log's signing key. Verifier key (give it to auditors):\n{}",
+            app.vkey()
+        );
+    }
+    tracing::info!(vkey = app.vkey(), "signing checkpoints");
     let host = config
         .bind
         .rsplit_once(':')

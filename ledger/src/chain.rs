@@ -109,6 +109,12 @@ impl ChainVerifier {
         }
     }
 
+    /// A verifier positioned after `size` entries whose last entry hashes to `head`, as a
+    /// previous run (an auditor's state file) left it.
+    pub fn resume(size: u64, head: Hash) -> ChainVerifier {
+        ChainVerifier { size, head }
+    }
+
     /// Entries checked so far.
     pub fn size(&self) -> u64 {
         self.size

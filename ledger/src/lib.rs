@@ -5,14 +5,16 @@
 //! a clock: callers pass bytes, times and random salts in.
 //!
 //! # Layout
-//! - [`hash`]: the [`Hash`] newtype and RFC 6962 leaf hashing.
+//! - [`hash`]: the [`Hash`](struct@Hash) newtype and RFC 6962 leaf hashing.
 //! - [`canonical`]: RFC 8785 (JCS) canonical JSON, the only byte form that is ever hashed.
 //! - [`disclosure`]: salted commitments that keep personal and withheld values out of the hashed
 //!   entry while letting anyone who is shown a value check it against the log.
 //! - [`entry`]: the versioned log entry, its canonical bytes and its leaf hash.
+//! - [`merkle`]: the RFC 6962 Merkle tree: planning, proofs, verification, the compact range.
 //! - [`chain`]: a streaming verifier for the hash chain, with evidence on every failure.
 //! - [`note`]: C2SP signed notes with Ed25519 keys: key texts, signing and verification.
 //! - [`checkpoint`]: C2SP tlog-checkpoints (origin, tree size, root hash) in signed notes.
+//! - [`tile`]: C2SP tlog-tiles paths and entry bundles.
 //!
 //! The format is specified for auditors in `docs/log-format.md`; a change to anything here that
 //! alters canonical bytes or hashes MUST bump [`entry::FORMAT_VERSION`] and be documented there.
@@ -23,11 +25,14 @@ pub mod checkpoint;
 pub mod disclosure;
 pub mod entry;
 pub mod hash;
+pub mod merkle;
 pub mod note;
+pub mod tile;
 
 pub use chain::{ChainError, ChainVerifier};
 pub use checkpoint::{Checkpoint, CheckpointError};
 pub use disclosure::{Disclosure, DisclosureError};
 pub use entry::{Entry, EntryError, EntryKind};
 pub use hash::Hash;
+pub use merkle::{Frontier, NodeId, ProofError};
 pub use note::{Note, NoteError, Signer, Verifier};

@@ -6,6 +6,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m0001_log;
+mod m0002_merkle;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -13,6 +14,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m0001_log::Migration)]
+        vec![
+            Box::new(m0001_log::Migration),
+            Box::new(m0002_merkle::Migration),
+        ]
     }
 }

@@ -298,6 +298,7 @@ impl From<StoreError> for ApiError {
             StoreError::Inconsistent(cause) => ApiError::LogInconsistent(cause),
             StoreError::EntryTooLarge { .. } => ApiError::PayloadTooLarge(error.to_string()),
             StoreError::Contention { .. } => ApiError::Unavailable(error.to_string()),
+            StoreError::IdentityMismatch { .. } => ApiError::Internal(error.to_string()),
             StoreError::Duplicate(what) => ApiError::Conflict(format!("{what} already exists")),
             StoreError::Database(e) => match e {
                 sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_) => {

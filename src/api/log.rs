@@ -12,6 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::auth::Caller;
 use super::error::Problem;
 use super::{ApiError, AppState};
+use crate::receipt::DisclosureDto;
 use crate::store::StoredEntry;
 
 /// The most entries one page returns.
@@ -25,20 +26,6 @@ pub struct LogHead {
     /// Entry hash of the last entry; 64 zeros for an empty log.
     #[schema(pattern = "^[0-9a-f]{64}$")]
     pub head_hash: String,
-}
-
-/// A salted value that opens one commitment in an entry's record.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[schema(as = Disclosure)]
-pub struct DisclosureDto {
-    /// JSON Pointer of the committed value inside the entry's `record`.
-    #[schema(example = "/participants/0/name")]
-    pub path: String,
-    /// 128 random bits, lowercase hex.
-    #[schema(pattern = "^[0-9a-f]{32}$")]
-    pub salt: String,
-    /// The committed value.
-    pub value: Value,
 }
 
 /// One log entry.
@@ -77,7 +64,7 @@ pub struct EntriesQuery {
     pub limit: Option<u64>,
 }
 
-fn to_dto(stored: StoredEntry, caller: &Caller) -> Result<LogEntry, ApiError> {
+pub(crate) fn to_dto(stored: StoredEntry, caller: &Caller) -> Result<LogEntry, ApiError> {
     let entry = serde_json::from_slice(&stored.canonical).map_err(|e| {
         ApiError::LogInconsistent(format!(
             "leaf {}: stored entry is not JSON: {e}",
@@ -186,4 +173,188 @@ pub async fn get_entry(
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no entry at leaf index {leaf_index}")))?;
     Ok(HttpResponse::Ok().json(to_dto(stored, &caller)?))
+}
+
+/// Which inclusion proof.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct InclusionQuery {
+    /// The leaf to prove.
+    pub leaf_index: u64,
+    /// The tree to prove it in (default: the latest checkpoint's size).
+    pub tree_size: Option<u64>,
+}
+
+/// An RFC 9162 inclusion proof.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct InclusionProofDto {
+    /// The leaf proved.
+    pub leaf_index: u64,
+    /// The size of the tree it is proved in.
+    pub tree_size: u64,
+    /// The leaf's hash: its entry hash.
+    #[schema(pattern = "^[0-9a-f]{64}$")]
+    pub leaf_hash: String,
+    /// The root of the tree of `tree_size` leaves.
+    #[schema(pattern = "^[0-9a-f]{64}$")]
+    pub root_hash: String,
+    /// Proof hashes from the leaf's sibling up to the root's child.
+    #[schema(value_type = Vec<String>, pattern = "^[0-9a-f]{64}$")]
+    pub hashes: Vec<String>,
+}
+
+/// Which consistency proof.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ConsistencyQuery {
+    /// The older tree size.
+    pub from: u64,
+    /// The newer tree size (default: the latest checkpoint's size).
+    pub to: Option<u64>,
+}
+
+/// An RFC 9162 consistency proof.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ConsistencyProofDto {
+    /// The older tree size.
+    pub from: u64,
+    /// The newer tree size.
+    pub to: u64,
+    /// Root of the older tree.
+    #[schema(pattern = "^[0-9a-f]{64}$")]
+    pub from_root: String,
+    /// Root of the newer tree.
+    #[schema(pattern = "^[0-9a-f]{64}$")]
+    pub to_root: String,
+    /// Proof hashes, in RFC 9162 order.
+    #[schema(value_type = Vec<String>, pattern = "^[0-9a-f]{64}$")]
+    pub hashes: Vec<String>,
+}
+
+pub(crate) fn hex_all(hashes: &[ledger::Hash]) -> Vec<String> {
+    hashes.iter().map(ledger::Hash::to_hex).collect()
+}
+
+/// The newest checkpoint, signing one first if the tree has grown past it.
+pub(crate) async fn current_checkpoint(
+    state: &AppState,
+) -> Result<crate::store::StoredCheckpoint, ApiError> {
+    Ok(state
+        .store
+        .sign_checkpoint(&state.signer, (state.clock)())
+        .await?)
+}
+
+fn tree_error(error: crate::store::TreeRequestError) -> ApiError {
+    ApiError::BadRequest(error.to_string())
+}
+
+/// The latest signed checkpoint.
+///
+/// A C2SP tlog-checkpoint signed note: origin, tree size and base64 root, a blank line, and one
+/// Ed25519 signature line per key. Verify it with the key from `GET /api/v1/log/key`.
+#[utoipa::path(
+    get, path = "/api/v1/log/checkpoint", tag = "log", operation_id = "getCheckpoint",
+    responses(
+        (status = 200, description = "The signed checkpoint note", content_type = "text/plain; charset=utf-8", body = String,
+            example = "decisions.example.gov.uk/log\n4\nKvBVmlSM2b0nCBYsaYkFP4gY3A6jbK8kwpeYGmqTdMo=\n\n— decisions.example.gov.uk/log Az3grlgtzBfLTDpbNJp1jdBgm/qBX4Ls0tS2lEu8SUYvt5zBuDkM2oEPeNEgYUcFsmASAJw0UKmlaq+q05WqtVxdAGw=\n"),
+        (status = 500, description = "An unexpected server error; the cause is logged, not sent", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable; retry after the `Retry-After` seconds", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get_checkpoint(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let checkpoint = state
+        .store
+        .latest_checkpoint()
+        .await?
+        .ok_or_else(|| ApiError::Unavailable("no checkpoint has been signed yet".into()))?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .insert_header(("Cache-Control", "max-age=1"))
+        .body(checkpoint.note))
+}
+
+/// The log's verifier key.
+///
+/// The C2SP signed-note verifier key (`name+keyid+base64`) that checkpoints are signed with.
+/// Auditors SHOULD obtain it out of band and compare.
+#[utoipa::path(
+    get, path = "/api/v1/log/key", tag = "log", operation_id = "getVerifierKey",
+    responses(
+        (status = 200, description = "The verifier key, one line", content_type = "text/plain; charset=utf-8", body = String,
+            example = "decisions.example.gov.uk/log+8a3f1c2d+AXcR9bE0mbK0b4Qa3Vd4m6mVzZ7dW6V3dcd2jyTqC7U1\n"),
+    )
+)]
+pub async fn get_key(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .body(format!("{}\n", state.vkey))
+}
+
+/// An inclusion proof for one leaf.
+#[utoipa::path(
+    get, path = "/api/v1/log/proofs/inclusion", tag = "log", operation_id = "getInclusionProof",
+    params(InclusionQuery),
+    responses(
+        (status = 200, description = "The proof, with the leaf hash and the root it leads to", body = InclusionProofDto),
+        (status = 400, description = "The leaf is not in a tree of that size, or the tree is larger than the log", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "An unexpected server error; the cause is logged, not sent", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable or the log inconsistent; retry after the `Retry-After` seconds", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get_inclusion_proof(
+    state: web::Data<AppState>,
+    query: web::Query<InclusionQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let tree_size = match query.tree_size {
+        Some(size) => size,
+        None => current_checkpoint(&state).await?.tree_size,
+    };
+    let proof = state
+        .store
+        .inclusion_proof(query.leaf_index, tree_size)
+        .await?
+        .map_err(tree_error)?;
+    Ok(HttpResponse::Ok().json(InclusionProofDto {
+        leaf_index: proof.leaf_index,
+        tree_size: proof.tree_size,
+        leaf_hash: proof.leaf_hash.to_hex(),
+        root_hash: proof.root_hash.to_hex(),
+        hashes: hex_all(&proof.hashes),
+    }))
+}
+
+/// A consistency proof between two tree sizes.
+#[utoipa::path(
+    get, path = "/api/v1/log/proofs/consistency", tag = "log", operation_id = "getConsistencyProof",
+    params(ConsistencyQuery),
+    responses(
+        (status = 200, description = "The proof, with both roots", body = ConsistencyProofDto),
+        (status = 400, description = "`from` is larger than `to`, or `to` is larger than the log", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "An unexpected server error; the cause is logged, not sent", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable or the log inconsistent; retry after the `Retry-After` seconds", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get_consistency_proof(
+    state: web::Data<AppState>,
+    query: web::Query<ConsistencyQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let to = match query.to {
+        Some(size) => size,
+        None => current_checkpoint(&state).await?.tree_size,
+    };
+    let proof = state
+        .store
+        .consistency_proof(query.from, to)
+        .await?
+        .map_err(tree_error)?;
+    Ok(HttpResponse::Ok().json(ConsistencyProofDto {
+        from: proof.from,
+        to: proof.to,
+        from_root: proof.from_root.to_hex(),
+        to_root: proof.to_root.to_hex(),
+        hashes: hex_all(&proof.hashes),
+    }))
 }

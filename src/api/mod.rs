@@ -9,6 +9,8 @@ pub mod decisions;
 pub mod error;
 pub mod health;
 pub mod log;
+pub mod receipts;
+pub mod tiles;
 
 use actix_web::{HttpResponse, Resource, web};
 use utoipa::OpenApi;
@@ -28,6 +30,10 @@ pub struct AppState {
     pub store: Store,
     /// The server clock.
     pub clock: Clock,
+    /// The log's signing key.
+    pub signer: std::sync::Arc<ledger::note::Signer>,
+    /// The log's verifier key (C2SP vkey text).
+    pub vkey: String,
 }
 
 /// The OpenAPI document of this service.
@@ -41,6 +47,14 @@ pub struct AppState {
         log::get_head,
         log::list_entries,
         log::get_entry,
+        log::get_checkpoint,
+        log::get_key,
+        log::get_inclusion_proof,
+        log::get_consistency_proof,
+        receipts::get_receipt,
+        receipts::get_tlog_proof,
+        tiles::get_checkpoint,
+        tiles::get_tile,
         health::live,
         health::ready,
     ),
@@ -48,7 +62,8 @@ pub struct AppState {
     modifiers(&BearerAuth),
     tags(
         (name = "decisions", description = "Record, list and read decisions"),
-        (name = "log", description = "The append-only log: entries, hashes, disclosures"),
+        (name = "log", description = "The append-only log: entries, hashes, disclosures, checkpoints and proofs"),
+        (name = "tlog-tiles", description = "The log as C2SP tlog-tiles, for standard transparency-log clients"),
         (name = "health", description = "Probes for orchestrators"),
     )
 )]
@@ -103,6 +118,26 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         resource("/api/v1/log/entries/{leaf_index}", "GET").route(web::get().to(log::get_entry)),
     )
+    .service(
+        resource("/api/v1/decisions/{id}/receipt", "GET")
+            .route(web::get().to(receipts::get_receipt)),
+    )
+    .service(
+        resource("/api/v1/decisions/{id}/receipt.tlog-proof", "GET")
+            .route(web::get().to(receipts::get_tlog_proof)),
+    )
+    .service(resource("/api/v1/log/checkpoint", "GET").route(web::get().to(log::get_checkpoint)))
+    .service(resource("/api/v1/log/key", "GET").route(web::get().to(log::get_key)))
+    .service(
+        resource("/api/v1/log/proofs/inclusion", "GET")
+            .route(web::get().to(log::get_inclusion_proof)),
+    )
+    .service(
+        resource("/api/v1/log/proofs/consistency", "GET")
+            .route(web::get().to(log::get_consistency_proof)),
+    )
+    .service(resource("/tlog/checkpoint", "GET").route(web::get().to(tiles::get_checkpoint)))
+    .service(resource("/tlog/tile/{tile:.*}", "GET").route(web::get().to(tiles::get_tile)))
     .service(resource("/api/v1/openapi.json", "GET").route(web::get().to(serve_openapi)))
     .service(resource("/problems/{slug}", "GET").route(web::get().to(error::describe_problem)))
     .service(resource("/health/live", "GET").route(web::get().to(health::live)))

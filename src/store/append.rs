@@ -26,7 +26,7 @@ use sea_orm::{
 use serde_json::Value;
 
 use super::entities::{disclosure, log_entry, log_head};
-use super::{MAX_ENTRY_BYTES, Store, StoreError, head_of, views};
+use super::{MAX_ENTRY_BYTES, Store, StoreError, head_of, tree, views};
 use crate::record::Visibility;
 
 /// What a caller asks to append; the store supplies position, link and time.
@@ -160,8 +160,23 @@ impl Store {
                 .await?;
         }
 
+        // The new leaf completes at most log2(n) nodes; the frontier supplies every left sibling,
+        // so the tree grows without reading a single node.
+        let mut frontier = tree::frontier_of(&head_row)?;
+        if frontier.size() != head.tree_size {
+            return Err(StoreError::Inconsistent(format!(
+                "the Merkle tree covers {} leaves but the log has {}",
+                frontier.size(),
+                head.tree_size
+            )));
+        }
+        let nodes = frontier.push(entry_hash);
+        tree::insert_nodes(&txn, &nodes).await?;
+
         let advanced = log_head::Entity::update_many()
             .col_expr(log_head::Column::TreeSize, (leaf_index + 1).into())
+            .col_expr(log_head::Column::MerkleSize, (leaf_index + 1).into())
+            .col_expr(log_head::Column::Frontier, frontier.to_bytes().into())
             .col_expr(
                 log_head::Column::HeadHash,
                 entry_hash.as_bytes().to_vec().into(),

@@ -29,6 +29,28 @@ impl Store {
             .next())
     }
 
+    /// Every entry about decision `decision_id`, in log order (an indexed read).
+    pub async fn entries_of_decision(
+        &self,
+        decision_id: &str,
+    ) -> Result<Vec<StoredEntry>, StoreError> {
+        let indexes: Vec<i64> = log_entry::Entity::find()
+            .select_only()
+            .column(log_entry::Column::LeafIndex)
+            .filter(log_entry::Column::DecisionId.eq(decision_id))
+            .order_by_asc(log_entry::Column::LeafIndex)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        let mut out = Vec::with_capacity(indexes.len());
+        for index in indexes {
+            let index = u64::try_from(index)
+                .map_err(|_| StoreError::Inconsistent("negative leaf index".into()))?;
+            out.extend(read_entries(&self.db, index, 1).await?);
+        }
+        Ok(out)
+    }
+
     /// Up to `limit` entries from `from` on, in order.
     pub async fn entries(&self, from: u64, limit: u64) -> Result<Vec<StoredEntry>, StoreError> {
         read_entries(&self.db, from, limit).await

@@ -12,9 +12,11 @@
 //! confined to [`Store::connect`] and [`append`].
 
 mod append;
+mod checkpoints;
 mod entities;
 mod entries;
 mod tokens;
+mod tree;
 mod views;
 
 use std::time::Duration;
@@ -28,8 +30,10 @@ use sea_orm::{
 };
 
 pub use append::NewEntry;
+pub use checkpoints::StoredCheckpoint;
 pub use entries::StoredEntry;
 pub use tokens::{Role, Token};
+pub use tree::{ConsistencyProof, InclusionProof, TILE_WIDTH, TreeRequestError};
 pub use views::{DecisionFilter, DecisionRow};
 
 use entities::log_head;
@@ -62,6 +66,22 @@ pub enum StoreError {
     Contention {
         /// The position both appends claimed.
         leaf_index: u64,
+    },
+    /// The signing key or origin is not the one the log was created with.
+    #[error(
+        "this log was created with origin {pinned_origin:?} and verifier key {pinned_vkey}, \
+         but the service was started with origin {origin:?} and verifier key {vkey}; \
+         start it with the original signing key"
+    )]
+    IdentityMismatch {
+        /// Origin pinned at creation.
+        pinned_origin: String,
+        /// Verifier key pinned at creation.
+        pinned_vkey: String,
+        /// Origin presented now.
+        origin: String,
+        /// Verifier key presented now.
+        vkey: String,
     },
     /// A name that must be unique is taken.
     #[error("{0} already exists")]
@@ -108,7 +128,15 @@ impl Store {
             });
         let db = Database::connect(options).await?;
         migrate(&db).await?;
-        Ok(Store { db })
+        let store = Store { db };
+        let extended = store.extend_tree().await?;
+        if extended > 0 {
+            tracing::info!(
+                leaves = extended,
+                "extended the Merkle tree over entries recorded before it existed"
+            );
+        }
+        Ok(store)
     }
 
     /// Which database this is.

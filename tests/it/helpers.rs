@@ -21,21 +21,25 @@ pub enum Backend {
 /// the server named by `DECISION_LOG_TEST_POSTGRES`.
 pub struct TestDb {
     pub url: String,
-    _dir: Option<tempfile::TempDir>,
+    /// The log's signing key file, created with the database.
+    pub key: PathBuf,
+    _dir: tempfile::TempDir,
 }
 
 impl TestDb {
     /// `None` when PostgreSQL is asked for but not configured (plain `cargo test`); when
     /// `DECISION_LOG_REQUIRE_POSTGRES` is set (as `scripts/test.sh` does) that is a failure.
     pub async fn new(backend: Backend) -> Option<TestDb> {
-        match backend {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let key = dir.path().join("log.key");
+        let signer = decision_log::keys::generate("test.decision-log.example/log").expect("key");
+        decision_log::keys::write_new(&key, &signer).expect("key file");
+        let url = match backend {
             Backend::Sqlite => {
-                let dir = tempfile::tempdir().expect("temp dir");
-                let path: PathBuf = dir.path().join("decision-log.db");
-                Some(TestDb {
-                    url: format!("sqlite://{}?mode=rwc", path.display()),
-                    _dir: Some(dir),
-                })
+                format!(
+                    "sqlite://{}?mode=rwc",
+                    dir.path().join("decision-log.db").display()
+                )
             }
             Backend::Postgres => {
                 let Ok(admin) = std::env::var("DECISION_LOG_TEST_POSTGRES") else {
@@ -57,12 +61,14 @@ impl TestDb {
                     .expect("create database");
                 db.close().await.expect("close");
                 let (server, _) = admin.rsplit_once('/').expect("URL has a database path");
-                Some(TestDb {
-                    url: format!("{server}/{name}"),
-                    _dir: None,
-                })
+                format!("{server}/{name}")
             }
-        }
+        };
+        Some(TestDb {
+            url,
+            key,
+            _dir: dir,
+        })
     }
 }
 
@@ -87,7 +93,7 @@ impl TestApp {
     }
 
     pub async fn spawn_with_clock(db: TestDb, clock: decision_log::store::Clock) -> TestApp {
-        let app = App::build_with_clock(&ServeConfig::for_tests(&db.url), clock)
+        let app = App::build_with_clock(&ServeConfig::for_tests(&db.url, &db.key), clock)
             .await
             .expect("app builds");
         let base = format!("http://127.0.0.1:{}", app.port());
@@ -170,6 +176,14 @@ impl TestApp {
         let response = self.get(path, None).await;
         assert_eq!(response.status(), 200, "GET {path}");
         response.text().await.expect("text")
+    }
+
+    /// The log's verifier key, from its key file (what an auditor holds), not from the server.
+    pub fn vkey(&self) -> String {
+        decision_log::keys::read(&self.db.key)
+            .expect("key")
+            .verifier()
+            .to_vkey()
     }
 
     pub async fn head(&self) -> (u64, String) {

@@ -6,8 +6,10 @@ mod helpers;
 mod cli;
 mod decisions;
 mod errors;
+mod keys;
 mod log_format;
 mod openapi;
+mod proofs;
 mod storage;
 
 /// Runs each named scenario `fn(Backend)` as two tests, `<name>::sqlite` and `<name>::postgres`.

@@ -3,8 +3,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use sea_orm::{ConnectionTrait, DbBackend};
 use serde_json::Value;
@@ -71,12 +70,15 @@ async fn verify_names_the_leaf_altered_behind_the_services_back(backend: Backend
         app.record(&decision(n)).await;
     }
     let (code, out, _) = run_cli(&["verify", "--database-url", &app.db.url]);
-    assert_eq!(
-        (code, out.trim()),
-        (
-            0,
-            format!("OK: 6 entries verified; head {}", app.head().await.1).as_str()
-        )
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.starts_with("OK: test.decision-log.example/log: 6 entries verified; root "),
+        "{out}"
+    );
+    assert!(
+        out.trim()
+            .ends_with(&format!("; head {}", app.head().await.1)),
+        "{out}"
     );
 
     let db = app.store.connection();
@@ -213,24 +215,27 @@ async fn recorded_at_never_runs_backwards_when_the_clock_does(backend: Backend) 
         return;
     };
     // The clock reads 10:00:05, then 10:00:00 (an NTP step backwards), then 10:00:07.
-    let times = [
-        "2026-11-20T10:00:05Z",
-        "2026-11-20T10:00:00Z",
-        "2026-11-20T10:00:07Z",
-    ];
-    let calls = Arc::new(AtomicUsize::new(0));
+    let at = |t: &str| {
+        chrono::DateTime::parse_from_rfc3339(t)
+            .expect("time")
+            .with_timezone(&chrono::Utc)
+    };
+    let now = Arc::new(Mutex::new(at("2026-11-20T10:00:05Z")));
     let clock: decision_log::store::Clock = {
-        let calls = calls.clone();
-        Arc::new(move || {
-            let i = calls.fetch_add(1, Ordering::SeqCst).min(times.len() - 1);
-            chrono::DateTime::parse_from_rfc3339(times[i])
-                .expect("time")
-                .with_timezone(&chrono::Utc)
-        })
+        let now = now.clone();
+        Arc::new(move || *now.lock().expect("clock"))
     };
     let app = TestApp::spawn_with_clock(db, clock).await;
     let mut recorded = Vec::new();
-    for n in 0..3 {
+    for (n, t) in [
+        "2026-11-20T10:00:05Z",
+        "2026-11-20T10:00:00Z",
+        "2026-11-20T10:00:07Z",
+    ]
+    .iter()
+    .enumerate()
+    {
+        *now.lock().expect("clock") = at(t);
         recorded.push(
             app.record(&decision(n)).await["receipt"]["recorded_at"]
                 .as_str()
@@ -279,14 +284,17 @@ struct ServeProcess {
 }
 
 impl ServeProcess {
-    fn start(database_url: &str) -> ServeProcess {
+    fn start(db: &TestDb) -> ServeProcess {
+        let key = db.key.to_str().expect("utf-8 path");
         let mut child = Command::new(env!("CARGO_BIN_EXE_decision-log"))
             .args([
                 "serve",
                 "--bind",
                 "127.0.0.1:0",
                 "--database-url",
-                database_url,
+                &db.url,
+                "--signing-key",
+                key,
             ])
             .env("RUST_LOG", "info")
             .env("NO_COLOR", "1")
@@ -328,8 +336,8 @@ async fn two_service_processes_appending_to_one_postgres_neither_fork_nor_skip()
     let Some(db) = TestDb::new(Backend::Postgres).await else {
         return;
     };
-    let one = ServeProcess::start(&db.url);
-    let two = ServeProcess::start(&db.url);
+    let one = ServeProcess::start(&db);
+    let two = ServeProcess::start(&db);
     let app = TestApp::spawn_on(db).await;
     let client = reqwest::Client::new();
     let requests = (0..120).map(|n| {
