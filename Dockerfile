@@ -23,8 +23,8 @@ RUN apt-get update \
 RUN groupadd --system --gid 10001 decision-log \
  && useradd --system --uid 10001 --gid decision-log --home-dir /data --no-create-home \
       --shell /usr/sbin/nologin decision-log \
- && mkdir /data \
- && chown decision-log:decision-log /data
+ && mkdir /data /keys \
+ && chown decision-log:decision-log /data /keys
 COPY --from=builder /usr/local/bin/decision-log /usr/local/bin/decision-log
 USER 10001:10001
 # The embedded SQLite default (./decision-log.db) lives here; mount a volume to keep it.
