@@ -40,7 +40,11 @@ fn log(n: u64) -> Vec<(Vec<u8>, Hash, Vec<Disclosure>)> {
             };
             let bytes = entry.canonical_bytes().expect("canonical");
             prev = entry_hash(&bytes);
-            (bytes, prev, disclosures.into_iter().map(|(d, _)| d).collect())
+            (
+                bytes,
+                prev,
+                disclosures.into_iter().map(|(d, _)| d).collect(),
+            )
         })
         .collect()
 }
@@ -65,7 +69,10 @@ fn proofs(c: &mut Criterion) {
         let proof = t.inclusion_proof(index, size).expect("proof");
         let leaf = Hash::leaf(&index.to_be_bytes());
         group.bench_function("inclusion_verify", |b| {
-            b.iter(|| merkle::verify_inclusion(black_box(index), size, &leaf, &proof, &root).expect("verifies"))
+            b.iter(|| {
+                merkle::verify_inclusion(black_box(index), size, &leaf, &proof, &root)
+                    .expect("verifies")
+            })
         });
         let old = size / 2 + 3;
         let old_root = t.root(old).expect("root");
@@ -74,11 +81,15 @@ fn proofs(c: &mut Criterion) {
         });
         let proof = t.consistency_proof(old, size).expect("proof");
         group.bench_function("consistency_verify", |b| {
-            b.iter(|| merkle::verify_consistency(black_box(old), size, &old_root, &root, &proof).expect("verifies"))
+            b.iter(|| {
+                merkle::verify_consistency(black_box(old), size, &old_root, &root, &proof)
+                    .expect("verifies")
+            })
         });
         group.bench_function("plan_inclusion_nodes", |b| {
             b.iter(|| {
-                let ranges = merkle::inclusion_proof_ranges(black_box(index), size).expect("ranges");
+                let ranges =
+                    merkle::inclusion_proof_ranges(black_box(index), size).expect("ranges");
                 merkle::nodes_for_ranges(&ranges)
             })
         });
@@ -92,21 +103,32 @@ fn verify(c: &mut Criterion) {
     let mut group = c.benchmark_group("verify");
     group.sample_size(10);
     group.throughput(Throughput::Bytes(bytes));
-    group.bench_with_input(BenchmarkId::new("entries", entries.len()), &entries, |b, entries| {
-        b.iter(|| {
-            let mut chain = ChainVerifier::new();
-            let mut frontier = Frontier::new();
-            for (i, (canonical, hash, disclosures)) in entries.iter().enumerate() {
-                let (_, h) = chain.check(i as u64, canonical, Some(*hash), disclosures).expect("verifies");
-                frontier.push(h);
-            }
-            frontier.root()
-        })
-    });
-    let concatenated: Vec<u8> = entries.iter().flat_map(|(b, _, _)| b.iter().copied()).collect();
-    group.bench_with_input(BenchmarkId::new("sha256_baseline", entries.len()), &concatenated, |b, data| {
-        b.iter(|| Hash::digest(black_box(data)))
-    });
+    group.bench_with_input(
+        BenchmarkId::new("entries", entries.len()),
+        &entries,
+        |b, entries| {
+            b.iter(|| {
+                let mut chain = ChainVerifier::new();
+                let mut frontier = Frontier::new();
+                for (i, (canonical, hash, disclosures)) in entries.iter().enumerate() {
+                    let (_, h) = chain
+                        .check(i as u64, canonical, Some(*hash), disclosures)
+                        .expect("verifies");
+                    frontier.push(h);
+                }
+                frontier.root()
+            })
+        },
+    );
+    let concatenated: Vec<u8> = entries
+        .iter()
+        .flat_map(|(b, _, _)| b.iter().copied())
+        .collect();
+    group.bench_with_input(
+        BenchmarkId::new("sha256_baseline", entries.len()),
+        &concatenated,
+        |b, data| b.iter(|| Hash::digest(black_box(data))),
+    );
     group.finish();
 }
 

@@ -11,14 +11,21 @@ use ledger::EntryKind;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
-    let url = args.next().unwrap_or_else(|| "sqlite://bench.db?mode=rwc".into());
-    let count: u64 = args.next().map(|n| n.parse()).transpose()?.unwrap_or(100_000);
+    let url = args
+        .next()
+        .unwrap_or_else(|| "sqlite://bench.db?mode=rwc".into());
+    let count: u64 = args
+        .next()
+        .map(|n| n.parse())
+        .transpose()?
+        .unwrap_or(100_000);
     let store = Store::connect(&url, 4).await?;
     let start = store.head().await?.tree_size;
     let started = std::time::Instant::now();
     for n in start..start + count {
         let mut value = decision_log::record::example();
-        value["title"] = format!("Decision {n}: close Northgate depot and move waste collection").into();
+        value["title"] =
+            format!("Decision {n}: close Northgate depot and move waste collection").into();
         let record = DecisionRecord::from_json(&value, chrono::Utc::now().date_naive())
             .map_err(|e| anyhow::anyhow!("{e:?}"))?;
         let (hashed, disclosures) = record.commit(rand::random);
@@ -35,9 +42,16 @@ async fn main() -> anyhow::Result<()> {
             )
             .await?;
         if (n + 1) % 10_000 == 0 {
-            eprintln!("{} entries, {:.0}/s", n + 1, (n + 1 - start) as f64 / started.elapsed().as_secs_f64());
+            eprintln!(
+                "{} entries, {:.0}/s",
+                n + 1,
+                (n + 1 - start) as f64 / started.elapsed().as_secs_f64()
+            );
         }
     }
-    eprintln!("appended {count} entries in {:.1}s", started.elapsed().as_secs_f64());
+    eprintln!(
+        "appended {count} entries in {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }

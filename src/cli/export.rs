@@ -9,7 +9,8 @@
 use std::io::Write;
 
 use anyhow::{Context, bail};
-use serde_json::Value;
+
+use super::client::LogClient;
 
 use super::verify::{EXPORT_FORMAT, ExportHeader};
 
@@ -17,26 +18,8 @@ const BATCH: u64 = 1000;
 
 /// Writes the export of the log at `url` to standard output.
 pub async fn export(url: &str) -> anyhow::Result<()> {
-    let base = url.trim_end_matches('/');
-    let client = reqwest::Client::builder()
-        .user_agent(concat!("decision-log-export/", env!("CARGO_PKG_VERSION")))
-        .build()?;
-    let get = |path: String| {
-        let client = client.clone();
-        let url = format!("{base}{path}");
-        async move {
-            let response = client
-                .get(&url)
-                .send()
-                .await
-                .with_context(|| format!("GET {url}"))?;
-            if !response.status().is_success() {
-                bail!("GET {url}: {}", response.status());
-            }
-            Ok::<_, anyhow::Error>(response)
-        }
-    };
-    let checkpoint = get("/api/v1/log/checkpoint".into()).await?.text().await?;
+    let client = LogClient::new(url)?;
+    let checkpoint = client.checkpoint().await?;
     let mut lines = checkpoint.lines();
     let origin = lines.next().context("the checkpoint is empty")?.to_owned();
     let size: u64 = lines
@@ -56,13 +39,7 @@ pub async fn export(url: &str) -> anyhow::Result<()> {
     let mut from = 0;
     while from < size {
         let limit = BATCH.min(size - from);
-        let page: Value = get(format!("/api/v1/log/entries?from={from}&limit={limit}"))
-            .await?
-            .json()
-            .await?;
-        let entries = page["entries"]
-            .as_array()
-            .context("the entries page is malformed")?;
+        let entries = client.entries(from, limit).await?;
         if entries.is_empty() {
             bail!("the log ends at {from} entries but its checkpoint commits to {size}");
         }

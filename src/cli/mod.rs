@@ -1,5 +1,6 @@
 //! The subcommands other than `serve`: tokens, keys, verification, export, view rebuilds.
 
+mod client;
 mod export;
 mod verify;
 

@@ -29,6 +29,7 @@ use ledger::{ChainError, ChainVerifier, Disclosure, Hash};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::client::LogClient;
 use crate::config::VerifyConfig;
 use crate::receipt::{Receipt, TLOG_PROOF_HEADER};
 use crate::store::Store;
@@ -376,31 +377,9 @@ fn finish(
 async fn verify_url(url: &str, config: &VerifyConfig) -> Outcome {
     let vkey = config.vkey.as_deref().context("--url needs --vkey")?;
     let verifier = read_vkey(vkey)?;
-    let base = url.trim_end_matches('/');
-    let client = reqwest::Client::builder()
-        .user_agent(concat!("decision-log-verify/", env!("CARGO_PKG_VERSION")))
-        .build()?;
-    let get = |path: String| {
-        let client = client.clone();
-        let url = format!("{base}{path}");
-        async move {
-            let response = client
-                .get(&url)
-                .send()
-                .await
-                .with_context(|| format!("GET {url}"))?;
-            let status = response.status();
-            if !status.is_success() {
-                bail!(
-                    "GET {url}: {status}: {}",
-                    response.text().await.unwrap_or_default()
-                );
-            }
-            Ok::<_, anyhow::Error>(response)
-        }
-    };
+    let client = LogClient::new(url)?;
 
-    let note = get("/api/v1/log/checkpoint".into()).await?.text().await?;
+    let note = client.checkpoint().await?;
     let state = match &config.state {
         Some(path) => State::load(path)?,
         None => None,
@@ -440,13 +419,9 @@ async fn verify_url(url: &str, config: &VerifyConfig) -> Outcome {
                 bail!("the state file is damaged: size 0 with a non-empty root");
             }
         } else {
-            let proof: Value = get(format!(
-                "/api/v1/log/proofs/consistency?from={}&to={}",
-                state.tree_size, checkpoint.size
-            ))
-            .await?
-            .json()
-            .await?;
+            let proof = client
+                .consistency_proof(state.tree_size, checkpoint.size)
+                .await?;
             let hashes: Vec<Hash> = serde_json::from_value(proof["hashes"].clone())
                 .context("the consistency proof is malformed")?;
             if let Err(e) = merkle::verify_consistency(
@@ -474,49 +449,50 @@ async fn verify_url(url: &str, config: &VerifyConfig) -> Outcome {
         _ => (ChainVerifier::new(), Frontier::new()),
     };
     let mut audit = Audit::new(chain, frontier, checkpoint.size, config.json);
-    let result: Result<(), Failure> = async {
-        while audit.frontier.size() < checkpoint.size {
-            let from = audit.frontier.size();
-            let limit = BATCH.min(checkpoint.size - from);
-            let page: Value = get(format!("/api/v1/log/entries?from={from}&limit={limit}"))
-                .await
-                .map_err(|e| {
-                    Failure::Checkpoint(format!("cannot read entries from {from}: {e:#}"))
-                })?
-                .json()
-                .await
-                .map_err(|e| {
-                    Failure::Checkpoint(format!("entries from {from} are not JSON: {e}"))
-                })?;
-            let entries: Vec<ServedEntry> = serde_json::from_value(page["entries"].clone())
-                .map_err(|e| {
-                    Failure::Checkpoint(format!("entries from {from} are malformed: {e}"))
-                })?;
-            if entries.is_empty() {
-                return Err(Failure::Truncated {
-                    expected: checkpoint.size,
-                    got: from,
-                });
+    // A page that cannot be fetched ends the run with exit 2 (`?`); one that does not verify
+    // ends it with the failure (exit 1).
+    let mut result = Ok(());
+    'pages: while audit.frontier.size() < checkpoint.size {
+        let from = audit.frontier.size();
+        let limit = BATCH.min(checkpoint.size - from);
+        let served = client.entries(from, limit).await?;
+        let entries: Vec<ServedEntry> = match serde_json::from_value(Value::Array(served)) {
+            Ok(entries) => entries,
+            Err(e) => {
+                result = Err(Failure::Checkpoint(format!(
+                    "entries from {from} are malformed: {e}"
+                )));
+                break;
             }
-            for entry in entries.iter().take(limit as usize) {
-                entry.check(&mut audit)?;
-                if let Some(state) = &state
-                    && config.full
-                    && audit.frontier.size() == state.tree_size
-                    && audit.frontier.root() != state.root_hash
-                {
-                    return Err(Failure::Rewritten {
-                        old_size: state.tree_size,
-                        old_root: state.root_hash,
-                        new_size: checkpoint.size,
-                        detail: format!("the entries now hash to {}", audit.frontier.root()),
-                    });
-                }
+        };
+        if entries.is_empty() {
+            result = Err(Failure::Truncated {
+                expected: checkpoint.size,
+                got: from,
+            });
+            break;
+        }
+        for entry in entries.iter().take(limit as usize) {
+            if let Err(failure) = entry.check(&mut audit) {
+                result = Err(failure);
+                break 'pages;
+            }
+            if let Some(state) = &state
+                && config.full
+                && audit.frontier.size() == state.tree_size
+                && audit.frontier.root() != state.root_hash
+            {
+                result = Err(Failure::Rewritten {
+                    old_size: state.tree_size,
+                    old_root: state.root_hash,
+                    new_size: checkpoint.size,
+                    detail: format!("the entries now hash to {}", audit.frontier.root()),
+                });
+                break 'pages;
             }
         }
-        audit.check_root(&checkpoint)
     }
-    .await;
+    let result = result.and_then(|()| audit.check_root(&checkpoint));
     if result.is_ok()
         && let Some(path) = &config.state
     {

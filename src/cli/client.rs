@@ -1,0 +1,71 @@
+//! A small HTTP client for the log's read API, shared by `verify --url` and `export`. It trusts
+//! nothing it reads: callers check every answer.
+
+use anyhow::{Context, bail};
+use serde_json::Value;
+
+/// A log at a base URL.
+pub struct LogClient {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl LogClient {
+    /// A client for the log at `url` (e.g. `https://decisions.example.gov.uk`).
+    pub fn new(url: &str) -> anyhow::Result<LogClient> {
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("decision-log/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(LogClient {
+            base: url.trim_end_matches('/').to_owned(),
+            http,
+        })
+    }
+
+    async fn get(&self, path: &str) -> anyhow::Result<reqwest::Response> {
+        let url = format!("{}{path}", self.base);
+        let response = self
+            .http
+            .get(&url)
+            .send()
+            .await
+            .with_context(|| format!("GET {url}"))?;
+        let status = response.status();
+        if !status.is_success() {
+            bail!(
+                "GET {url}: {status}: {}",
+                response.text().await.unwrap_or_default()
+            );
+        }
+        Ok(response)
+    }
+
+    /// The newest signed checkpoint note, unverified.
+    pub async fn checkpoint(&self) -> anyhow::Result<String> {
+        Ok(self.get("/api/v1/log/checkpoint").await?.text().await?)
+    }
+
+    /// Up to `limit` served entries from `from` on, as JSON values, unverified.
+    pub async fn entries(&self, from: u64, limit: u64) -> anyhow::Result<Vec<Value>> {
+        let page: Value = self
+            .get(&format!("/api/v1/log/entries?from={from}&limit={limit}"))
+            .await?
+            .json()
+            .await?;
+        match page.get("entries") {
+            Some(Value::Array(entries)) => Ok(entries.clone()),
+            _ => bail!("the entries page from {from} is malformed"),
+        }
+    }
+
+    /// The served consistency proof from `from` to `to` entries, unverified.
+    pub async fn consistency_proof(&self, from: u64, to: u64) -> anyhow::Result<Value> {
+        Ok(self
+            .get(&format!(
+                "/api/v1/log/proofs/consistency?from={from}&to={to}"
+            ))
+            .await?
+            .json()
+            .await?)
+    }
+}
