@@ -92,6 +92,10 @@ pub struct VerifyConfig {
     /// log's operator, not from the log.
     #[arg(long)]
     pub vkey: Option<String>,
+    /// With `--url`: an API token, so that the disclosures of internal and restricted records are
+    /// served too and checked against their commitments (anonymously only public ones are).
+    #[arg(long, env = "DECISION_LOG_TOKEN", requires = "url")]
+    pub token: Option<String>,
     /// With `--url`: a file remembering the last checkpoint verified. The next run checks that the
     /// log still extends it, then reads only the entries appended since.
     #[arg(long, requires = "url")]

@@ -107,6 +107,15 @@ impl Receipt {
                 detail: "the receipt holds no entry".into(),
             });
         }
+        if self.origin != checkpoint.origin {
+            return Err(ReceiptError {
+                leaf_index: 0,
+                detail: format!(
+                    "the receipt names origin {:?} but its checkpoint is {:?}'s",
+                    self.origin, checkpoint.origin
+                ),
+            });
+        }
         for e in &self.entries {
             let fail = |detail: String| ReceiptError {
                 leaf_index: e.leaf_index,

@@ -8,28 +8,30 @@ use serde_json::Value;
 pub struct LogClient {
     base: String,
     http: reqwest::Client,
+    token: Option<String>,
 }
 
 impl LogClient {
     /// A client for the log at `url` (e.g. `https://decisions.example.gov.uk`).
-    pub fn new(url: &str) -> anyhow::Result<LogClient> {
+    /// With `token`, requests carry it, so that non-public disclosures are served and checked.
+    pub fn new(url: &str, token: Option<&str>) -> anyhow::Result<LogClient> {
         let http = reqwest::Client::builder()
             .user_agent(concat!("decision-log/", env!("CARGO_PKG_VERSION")))
             .build()?;
         Ok(LogClient {
             base: url.trim_end_matches('/').to_owned(),
             http,
+            token: token.map(str::to_owned),
         })
     }
 
     async fn get(&self, path: &str) -> anyhow::Result<reqwest::Response> {
         let url = format!("{}{path}", self.base);
-        let response = self
-            .http
-            .get(&url)
-            .send()
-            .await
-            .with_context(|| format!("GET {url}"))?;
+        let mut request = self.http.get(&url);
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.with_context(|| format!("GET {url}"))?;
         let status = response.status();
         if !status.is_success() {
             bail!(

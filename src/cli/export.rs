@@ -18,7 +18,7 @@ const BATCH: u64 = 1000;
 
 /// Writes the export of the log at `url` to standard output.
 pub async fn export(url: &str) -> anyhow::Result<()> {
-    let client = LogClient::new(url)?;
+    let client = LogClient::new(url, None)?;
     let checkpoint = client.checkpoint().await?;
     let mut lines = checkpoint.lines();
     let origin = lines.next().context("the checkpoint is empty")?.to_owned();

@@ -110,6 +110,9 @@ struct Report {
     megabytes_per_second: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
     failure: Option<String>,
+    /// For a receipt: the decision it proves.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    receipt_for: Option<String>,
 }
 
 /// The streaming checker shared by every log source.
@@ -200,6 +203,7 @@ impl Audit {
             entries_per_second: checked as f64 / seconds,
             megabytes_per_second: self.bytes as f64 / seconds / 1e6,
             failure: failure.map(ToString::to_string),
+            receipt_for: None,
         }
     }
 }
@@ -336,6 +340,20 @@ fn print_report(report: &Report, json: bool) {
         println!("FAILED: {failure}");
         return;
     }
+    if let Some(decision) = &report.receipt_for {
+        let origin = report.origin.as_deref().unwrap_or("-");
+        let root = report.root_hash.as_deref().unwrap_or("-");
+        let noun = if report.entries_checked == 1 {
+            "entry"
+        } else {
+            "entries"
+        };
+        println!(
+            "OK: {origin}: receipt for decision {decision}: {} {noun} included in tree size {}; root {root}",
+            report.entries_checked, report.tree_size
+        );
+        return;
+    }
     let noun = if report.tree_size == 1 {
         "entry"
     } else {
@@ -377,7 +395,7 @@ fn finish(
 async fn verify_url(url: &str, config: &VerifyConfig) -> Outcome {
     let vkey = config.vkey.as_deref().context("--url needs --vkey")?;
     let verifier = read_vkey(vkey)?;
-    let client = LogClient::new(url)?;
+    let client = LogClient::new(url, config.token.as_deref())?;
 
     let note = client.checkpoint().await?;
     let state = match &config.state {
@@ -667,5 +685,6 @@ fn verify_receipt(path: &PathBuf, config: &VerifyConfig) -> Outcome {
     report.root_hash = Some(checkpoint.root.to_hex());
     report.head_hash = None;
     report.entries_checked = receipt.entries.len() as u64;
+    report.receipt_for = Some(receipt.decision_id.to_string());
     Ok(report)
 }

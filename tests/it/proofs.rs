@@ -206,6 +206,17 @@ async fn every_proof_verifies_against_the_served_checkpoint(backend: Backend) {
     let report: Value = serde_json::from_str(&out).expect("one JSON object");
     assert_eq!(report["ok"], true);
     assert!(report["tree_size"].as_u64().expect("size") >= size);
+    // With a token, the disclosures of non-public records are served and checked too.
+    let (code, out, err) = run_cli(&[
+        "verify",
+        "--url",
+        &app.base,
+        "--vkey",
+        &app.vkey(),
+        "--token",
+        &app.admin,
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
     assert!(report["entries_per_second"].as_f64().expect("rate") > 0.0);
 }
 
@@ -400,6 +411,10 @@ async fn receipts_verify_offline_after_the_server_is_gone_and_tampering_is_named
                 r["entries"][0]["inclusion_proof"]["hashes"][0] = flipped.into();
             }),
             "FAILED: receipt, leaf 5: the inclusion proof does not lead to the checkpoint's root",
+        ),
+        (
+            tampered("origin.json", &|r| r["origin"] = "other.example/log".into()),
+            "FAILED: receipt, leaf 0: the receipt names origin \"other.example/log\"",
         ),
         (
             tampered("signature.json", &|r| {
