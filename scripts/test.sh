@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: formatting, lints, unit and integration tests against
 # SQLite and against a throwaway PostgreSQL server that this script starts (installing
-# PostgreSQL with apt-get if it is missing), then the OpenAPI validator.
+# PostgreSQL with apt-get if it is missing), the independent Python verifier, then the OpenAPI
+# validator.
 #
 #   scripts/test.sh            everything
 #   scripts/test.sh -- NAME    only tests whose name contains NAME (still with PostgreSQL)
@@ -55,6 +56,17 @@ as_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w \
 export DECISION_LOG_TEST_POSTGRES="postgres://postgres@127.0.0.1:$pg_port/postgres"
 export DECISION_LOG_REQUIRE_POSTGRES=1
 
+# --- Python: the independent verifier written from docs/log-format.md ------------------------
+venv=target/venv
+if [ ! -x "$venv/bin/openapi-spec-validator" ] || ! "$venv/bin/python" -c 'import cryptography' 2>/dev/null; then
+  log "installing openapi-spec-validator and cryptography into $venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "openapi-spec-validator==0.7.*" "cryptography>=42"
+fi
+export DECISION_LOG_TEST_PYTHON=$PWD/$venv/bin/python
+log "independent verifier: known-answer tests"
+"$venv/bin/python" tools/independent-verifier/selftest.py --vectors ledger/tests/vectors
+
 # --- Rust -------------------------------------------------------------------------------------
 log "cargo fmt --check"
 cargo fmt --all -- --check
@@ -67,11 +79,6 @@ cargo test --workspace --locked -- "${filter[@]}"
 
 # --- OpenAPI ----------------------------------------------------------------------------------
 log "openapi-spec-validator"
-venv=target/venv
-[ -x "$venv/bin/openapi-spec-validator" ] || {
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check "openapi-spec-validator==0.7.*"
-}
 "$venv/bin/openapi-spec-validator" openapi/openapi.json
 
 log "all checks passed"

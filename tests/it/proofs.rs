@@ -598,3 +598,92 @@ async fn the_state_file_catches_a_history_rewritten_under_the_same_key() {
         );
     }
 }
+
+/// The Python interpreter with `cryptography` that `scripts/test.sh` prepares; `None` under a
+/// plain `cargo test`, unless the full suite is required.
+fn python() -> Option<String> {
+    match std::env::var("DECISION_LOG_TEST_PYTHON") {
+        Ok(python) => Some(python),
+        Err(_) => {
+            assert!(
+                std::env::var_os("DECISION_LOG_REQUIRE_POSTGRES").is_none(),
+                "DECISION_LOG_TEST_PYTHON is not set but the full suite is required"
+            );
+            eprintln!("skipped: set DECISION_LOG_TEST_PYTHON (scripts/test.sh does)");
+            None
+        }
+    }
+}
+
+fn run_python(python: &str, args: &[&str]) -> (i32, String, String) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/independent-verifier/verify.py");
+    let output = std::process::Command::new(python)
+        .arg(script)
+        .args(args)
+        .output()
+        .expect("python runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_independent_python_verifier_written_from_the_spec_agrees() {
+    let Some(python) = python() else { return };
+    let app = TestApp::spawn(Backend::Sqlite).await.expect("SQLite");
+    fill(&app, 0, 300).await;
+    let mut restricted = decision(300);
+    restricted["classification"] = "restricted".into();
+    restricted["exemption"] = serde_json::json!({"paragraph": 3, "public_interest_reason": "Terms under negotiation.", "public_summary": "A depot decision."});
+    let created = app.record(&restricted).await;
+    let checkpoint = checkpoint(&app, 301).await;
+    let vkey = app.vkey();
+    let ok = format!(
+        "OK: {} {} {}",
+        checkpoint.origin, checkpoint.size, checkpoint.root
+    );
+    for args in [
+        vec!["--url", app.base.as_str(), "--vkey", vkey.as_str()],
+        vec![
+            "--url",
+            app.base.as_str(),
+            "--vkey",
+            vkey.as_str(),
+            "--token",
+            app.admin.as_str(),
+        ],
+        vec![
+            "--url",
+            app.base.as_str(),
+            "--vkey",
+            vkey.as_str(),
+            "--tiles",
+        ],
+    ] {
+        let (code, out, err) = run_python(&python, &args);
+        assert_eq!(code, 0, "{args:?}: {out}{err}");
+        assert!(out.contains(&ok), "{args:?}: {out}");
+    }
+    let id = created["id"].as_str().expect("id");
+    let receipt = app
+        .get_json(&format!("/api/v1/decisions/{id}/receipt"), Some(&app.admin))
+        .await
+        .to_string();
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("receipt.json");
+    std::fs::write(&path, &receipt).expect("write");
+    let (code, out, err) = run_python(
+        &python,
+        &["--receipt", path.to_str().expect("utf-8"), "--vkey", &vkey],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    // And it fails, as ours does, on a receipt whose entry was changed.
+    std::fs::write(&path, receipt.replace("Decision 300", "Decision 999")).expect("write");
+    let (code, out, _) = run_python(
+        &python,
+        &["--receipt", path.to_str().expect("utf-8"), "--vkey", &vkey],
+    );
+    assert_eq!(code, 1, "{out}");
+}

@@ -1,0 +1,1020 @@
+#!/usr/bin/env python3
+"""Independent verifier for a decision-log transparency log.
+
+Written from docs/log-format.md, docs/API.md and README.md alone (no look at the
+Rust implementation), as a cross-check of that specification. Section numbers
+(§N) below refer to docs/log-format.md.
+
+Usage:
+    verify.py --url URL --vkey VKEY [--token TOKEN]   check a live log via the JSON API (§11)
+    verify.py --url URL --vkey VKEY --tiles           check a live log via its C2SP tiles (§10)
+    verify.py --receipt FILE --vkey VKEY              check a JSON receipt or a .tlog-proof (§9)
+
+Exit codes: 0 verified; 1 does not verify (the first failure is printed, naming
+the leaf); 2 usage error, or the log/file could not be read.
+
+Requirements: Python 3.11+, and the `cryptography` package for Ed25519.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import binascii
+import copy
+import hashlib
+import json
+import math
+import os
+import re
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+# ---------------------------------------------------------------------------
+# Errors and their exit codes
+# ---------------------------------------------------------------------------
+
+
+class VerificationFailure(Exception):
+    """The log, receipt or proof does not verify (exit code 1).
+
+    `where` names the first bad leaf ("leaf 12") or, when no single leaf can be
+    blamed, the checkpoint or tree size.
+    """
+
+    def __init__(self, where: str, message: str):
+        super().__init__(f"{where}: {message}")
+        self.where = where
+        self.message = message
+
+
+class ReadError(Exception):
+    """The log or file could not be read at all (exit code 2)."""
+
+
+class CanonicalizationError(ValueError):
+    """A JSON value has no RFC 8785 form (non-finite number, lone surrogate, ...)."""
+
+
+# ---------------------------------------------------------------------------
+# Hashing primitives (§1, §4, §7)
+# ---------------------------------------------------------------------------
+
+HEX64 = re.compile(r"^[0-9a-f]{64}$")
+GENESIS = "0" * 64  # prev_hash of entry 0 (§3)
+MAX_ENTRY_BYTES = 65_535  # §3: the C2SP tlog-tiles per-entry limit
+MAX_SAFE_INTEGER = 2**53 - 1  # §1: I-JSON integer range
+
+
+def sha256(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()
+
+
+def leaf_hash(entry_bytes: bytes) -> bytes:
+    """RFC 6962 leaf hash, which is also the decision-log entry hash (§4)."""
+    return sha256(b"\x00" + entry_bytes)
+
+
+def node_hash(left: bytes, right: bytes) -> bytes:
+    """RFC 6962 interior node hash (§7)."""
+    return sha256(b"\x01" + left + right)
+
+
+# ---------------------------------------------------------------------------
+# Strict JSON parsing and RFC 8785 canonicalisation (§2)
+# ---------------------------------------------------------------------------
+
+
+def _reject_duplicate_keys(pairs):
+    obj = {}
+    for key, value in pairs:
+        if key in obj:
+            raise ValueError(f"duplicate object member {key!r}")
+        obj[key] = value
+    return obj
+
+
+def _reject_constant(name):
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_json(data: bytes | str):
+    """Parse JSON as I-JSON (RFC 7493): UTF-8, no duplicate names, no NaN/Infinity.
+
+    Lone surrogates (from "\\ud800" escapes) survive parsing and are rejected by
+    canonicalize(), which is where they would matter.
+    """
+    if isinstance(data, bytes):
+        data = data.decode("utf-8")  # strict: invalid UTF-8 raises
+    return json.loads(data, object_pairs_hook=_reject_duplicate_keys, parse_constant=_reject_constant)
+
+
+def _es_number(x: float) -> str:
+    """ECMAScript Number.prototype.toString(x) for a finite double (RFC 8785 §3.2.2.3).
+
+    Python's repr() gives the shortest digit string that round-trips, which is
+    exactly the digit string ECMAScript uses; only the layout rules differ.
+    """
+    if not math.isfinite(x):
+        raise CanonicalizationError("NaN and Infinity have no JSON form")
+    if x == 0:
+        return "0"  # also for -0
+    if x < 0:
+        return "-" + _es_number(-x)
+    # Decompose repr(x) into digits d1..dk and exponent n with x = 0.d1..dk * 10^n.
+    mantissa, _, exp = repr(x).partition("e")
+    int_part, _, frac_part = mantissa.partition(".")
+    digits = int_part + frac_part
+    n = len(int_part) + (int(exp) if exp else 0)
+    stripped = digits.lstrip("0")
+    n -= len(digits) - len(stripped)
+    digits = stripped.rstrip("0")
+    k = len(digits)
+    if k <= n <= 21:
+        return digits + "0" * (n - k)
+    if 0 < n <= 21:
+        return digits[:n] + "." + digits[n:]
+    if -6 < n <= 0:
+        return "0." + "0" * (-n) + digits
+    e = n - 1
+    sign = "+" if e >= 0 else "-"
+    mantissa = digits if k == 1 else digits[0] + "." + digits[1:]
+    return f"{mantissa}e{sign}{abs(e)}"
+
+
+def _jcs_number(value: int | float) -> str:
+    if isinstance(value, int):
+        # Safe integers print as themselves; beyond 2^53 JCS works on the double.
+        if abs(value) <= 2**53:
+            return str(value)
+        try:
+            value = float(value)
+        except OverflowError:
+            raise CanonicalizationError(f"number {value} is out of the IEEE 754 range") from None
+    return _es_number(value)
+
+
+_SHORT_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _jcs_string(s: str) -> str:
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError:
+        raise CanonicalizationError(f"string {s!r} contains a lone surrogate") from None
+    out = ['"']
+    for ch in s:
+        if ch in _SHORT_ESCAPES:
+            out.append(_SHORT_ESCAPES[ch])
+        elif ch < "\x20":
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)  # everything else, including U+007F and U+2028, is literal
+    out.append('"')
+    return "".join(out)
+
+
+def _utf16_key(name: str) -> bytes:
+    # Big-endian UTF-16 bytes compare exactly like sequences of UTF-16 code units.
+    return name.encode("utf-16-be")
+
+
+def _jcs(value) -> str:
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, (int, float)):
+        return _jcs_number(value)
+    if isinstance(value, str):
+        return _jcs_string(value)
+    if isinstance(value, list):
+        return "[" + ",".join(_jcs(v) for v in value) + "]"
+    if isinstance(value, dict):
+        for name in value:
+            _jcs_string(name)  # rejects lone surrogates before sorting
+        members = sorted(value.items(), key=lambda kv: _utf16_key(kv[0]))
+        return "{" + ",".join(_jcs_string(k) + ":" + _jcs(v) for k, v in members) + "}"
+    raise CanonicalizationError(f"{type(value).__name__} is not a JSON value")
+
+
+def canonicalize(value) -> bytes:
+    """The RFC 8785 (JCS) byte form of a parsed JSON value."""
+    return _jcs(value).encode("utf-8")
+
+
+def non_integer_number(value, pointer: str = "") -> str | None:
+    """The JSON Pointer of the first number that is not an I-JSON safe integer (§1), if any."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return None
+    if isinstance(value, (int, float)):
+        integral = isinstance(value, int) or (math.isfinite(value) and value.is_integer())
+        return None if integral and abs(value) <= MAX_SAFE_INTEGER else pointer or "(top level)"
+    children = value.items() if isinstance(value, dict) else enumerate(value)
+    for key, child in children:
+        token = str(key).replace("~", "~0").replace("/", "~1")
+        found = non_integer_number(child, f"{pointer}/{token}")
+        if found:
+            return found
+    return None
+
+
+# ---------------------------------------------------------------------------
+# Merkle tree (§7)
+# ---------------------------------------------------------------------------
+
+
+class CompactRange:
+    """The roots of the perfect subtrees that make up a tree of `size` leaves (§7).
+
+    Appending a leaf merges equal-sized subtrees like a binary counter; the root
+    folds the stack right to left.
+    """
+
+    def __init__(self):
+        self.size = 0
+        self.hashes: list[bytes] = []  # largest (leftmost) subtree first
+
+    def append(self, h: bytes) -> None:
+        self.hashes.append(h)
+        n = self.size
+        while n & 1:  # each trailing 1 bit of the old size is a merge
+            right = self.hashes.pop()
+            left = self.hashes.pop()
+            self.hashes.append(node_hash(left, right))
+            n >>= 1
+        self.size += 1
+
+    def root(self) -> bytes:
+        if not self.hashes:
+            return sha256(b"")  # MTH({}) is the hash of the empty string
+        acc = self.hashes[-1]
+        for h in reversed(self.hashes[:-1]):
+            acc = node_hash(h, acc)
+        return acc
+
+
+def merkle_root(leaves: list[bytes]) -> bytes:
+    """MTH of a list of leaf hashes (§7), via a compact range."""
+    cr = CompactRange()
+    for h in leaves:
+        cr.append(h)
+    return cr.root()
+
+
+def verify_inclusion(index: int, size: int, leaf: bytes, proof: list[bytes], root: bytes) -> bool:
+    """RFC 9162 §2.1.3.2, as written in §7."""
+    if not 0 <= index < size or len(leaf) != 32:
+        return False
+    fn, sn, r = index, size - 1, leaf
+    for p in proof:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            r = node_hash(p, r)
+            if not fn & 1:
+                while not fn & 1 and fn != 0:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            r = node_hash(r, p)
+        fn >>= 1
+        sn >>= 1
+    return sn == 0 and r == root
+
+
+def verify_consistency(old: int, new: int, old_root: bytes, new_root: bytes, proof: list[bytes]) -> bool:
+    """RFC 9162 §2.1.4.2, as written in §7."""
+    if not 0 < old <= new:
+        return False
+    if old == new:
+        return not proof and old_root == new_root
+    if not proof:
+        return False  # RFC 9162 step 1 (not spelled out in §7's pseudo-code)
+    if old & (old - 1) == 0:  # old is a power of two
+        proof = [old_root] + list(proof)
+    fn, sn = old - 1, new - 1
+    while fn & 1:
+        fn >>= 1
+        sn >>= 1
+    fr = sr = proof[0]
+    for c in proof[1:]:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            fr = node_hash(c, fr)
+            sr = node_hash(c, sr)
+            if not fn & 1:
+                while not fn & 1 and fn != 0:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            sr = node_hash(sr, c)
+        fn >>= 1
+        sn >>= 1
+    return sn == 0 and fr == old_root and sr == new_root
+
+
+# ---------------------------------------------------------------------------
+# Signed notes, verifier keys and checkpoints (§8)
+# ---------------------------------------------------------------------------
+
+EM_DASH = "\u2014"
+
+
+@dataclass(frozen=True)
+class VerifierKey:
+    name: str
+    key_id: bytes  # 4 bytes
+    public_key: Ed25519PublicKey
+
+
+def parse_vkey(vkey: str) -> VerifierKey:
+    """Parse `<name>+<key ID, 8 hex>+<base64(0x01 ‖ public key)>` (§8).
+
+    The base64 part may itself contain '+', so split at the first two '+' only.
+    """
+    parts = vkey.strip().split("+", 2)
+    if len(parts) != 3 or not parts[0] or not re.fullmatch(r"[0-9a-f]{8}", parts[1]):
+        raise ValueError("a verifier key is <name>+<8 hex digits>+<base64 key>")
+    name, id_hex, key_b64 = parts
+    try:
+        key_data = base64.b64decode(key_b64, validate=True)
+    except binascii.Error:
+        raise ValueError("the verifier key's key data is not standard base64") from None
+    if len(key_data) != 33 or key_data[0] != 0x01:
+        raise ValueError("the verifier key is not an Ed25519 key (0x01 followed by 32 bytes)")
+    key_id = bytes.fromhex(id_hex)
+    expected_id = sha256(name.encode() + b"\n" + key_data)[:4]
+    if key_id != expected_id:
+        raise ValueError(f"the verifier key's ID {id_hex} should be {expected_id.hex()} for its name and key")
+    return VerifierKey(name, key_id, Ed25519PublicKey.from_public_bytes(key_data[1:]))
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    origin: str
+    size: int
+    root: bytes
+    text: str  # the signed note, verbatim
+
+
+def verify_note(note: str, vkey: VerifierKey, where: str = "checkpoint") -> str:
+    """Check a C2SP signed note for a valid signature by `vkey`; return its signed text."""
+    if not note.endswith("\n"):
+        raise VerificationFailure(where, "the note does not end with a newline")
+    split = note.find("\n\n")
+    if split < 0:
+        raise VerificationFailure(where, "the note has no blank line before its signatures")
+    text, signatures = note[: split + 1], note[split + 2 :]
+
+    # Signature lines: "— <name> <base64(key ID ‖ signature)>".
+    verified = False
+    prefix = EM_DASH + " "
+    for line in signatures.split("\n")[:-1]:
+        fields = line[len(prefix) :].split(" ") if line.startswith(prefix) else []
+        if len(fields) != 2:
+            raise VerificationFailure(where, f"malformed signature line {line!r}")
+        name, sig_b64 = fields
+        try:
+            sig = base64.b64decode(sig_b64, validate=True)
+        except binascii.Error:
+            raise VerificationFailure(where, f"signature of {name} is not base64") from None
+        if name != vkey.name or sig[:4] != vkey.key_id:
+            continue  # someone else's signature (e.g. a witness): not ours to check
+        if len(sig) != 4 + 64:
+            raise VerificationFailure(where, "the log's signature is not 64 bytes long")
+        try:
+            vkey.public_key.verify(sig[4:], text.encode("utf-8"))
+        except InvalidSignature:
+            raise VerificationFailure(where, f"the signature by {vkey.name} does not verify") from None
+        verified = True
+    if not verified:
+        raise VerificationFailure(where, f"no signature by the key {vkey.name}+{vkey.key_id.hex()}")
+    return text
+
+
+def open_checkpoint(note: str, vkey: VerifierKey) -> Checkpoint:
+    """Check a C2SP tlog-checkpoint against the log's key and read it (§8)."""
+    where = "checkpoint"
+    text = verify_note(note, vkey, where)
+
+    # Body: origin, size, root (C2SP allows further extension lines; we ignore them).
+    lines = text.split("\n")[:-1]
+    if len(lines) < 3:
+        raise VerificationFailure(where, "the note has fewer than three lines")
+    origin, size_text, root_b64 = lines[:3]
+    if origin != vkey.name:
+        raise VerificationFailure(where, f"origin {origin!r} is not the key's name {vkey.name!r}")
+    if not re.fullmatch(r"0|[1-9][0-9]*", size_text):
+        raise VerificationFailure(where, f"tree size {size_text!r} is not a decimal without leading zeros")
+    try:
+        root = base64.b64decode(root_b64, validate=True)
+    except binascii.Error:
+        root = b""
+    if len(root) != 32 or base64.b64encode(root).decode() != root_b64:
+        raise VerificationFailure(where, f"root {root_b64!r} is not the standard base64 of 32 bytes")
+    return Checkpoint(origin, int(size_text), root, note)
+
+
+# ---------------------------------------------------------------------------
+# Entries (§3) and disclosures (§6)
+# ---------------------------------------------------------------------------
+
+ENTRY_MEMBERS = {"format", "leaf_index", "kind", "decision_id", "recorded_at", "recorded_by", "prev_hash", "record"}
+UUID_V7 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
+SALT = re.compile(r"^[0-9a-f]{32}$")
+
+
+def is_index(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def check_entry_shape(entry, leaf: int) -> None:
+    """An entry has exactly the members of §3, with the types and forms given there."""
+    where = f"leaf {leaf}"
+    if not isinstance(entry, dict):
+        raise VerificationFailure(where, "the entry is not a JSON object")
+    if set(entry) != ENTRY_MEMBERS:
+        missing, extra = sorted(ENTRY_MEMBERS - set(entry)), sorted(set(entry) - ENTRY_MEMBERS)
+        raise VerificationFailure(where, f"entry members differ from §3 (missing {missing}, extra {extra})")
+    if entry["format"] != 1 or isinstance(entry["format"], bool):
+        raise VerificationFailure(where, f"format is {entry['format']!r}, expected 1")
+    if not is_index(entry["leaf_index"]):
+        raise VerificationFailure(where, f"leaf_index {entry['leaf_index']!r} is not a non-negative integer")
+    if entry["kind"] != "decision.recorded":
+        raise VerificationFailure(where, f"kind {entry['kind']!r} is not defined by format 1")
+    if not isinstance(entry["decision_id"], str) or not UUID_V7.match(entry["decision_id"]):
+        raise VerificationFailure(where, f"decision_id {entry['decision_id']!r} is not a lowercase UUIDv7")
+    if not isinstance(entry["recorded_at"], str) or not TIMESTAMP.match(entry["recorded_at"]):
+        raise VerificationFailure(where, f"recorded_at {entry['recorded_at']!r} is not RFC 3339 UTC with ms")
+    if not isinstance(entry["recorded_by"], str):
+        raise VerificationFailure(where, "recorded_by is not a string")
+    if not isinstance(entry["prev_hash"], str) or not HEX64.match(entry["prev_hash"]):
+        raise VerificationFailure(where, "prev_hash is not 64 lowercase hex digits")
+    if not isinstance(entry["record"], dict):
+        raise VerificationFailure(where, "record is not a JSON object")
+    bad_number = non_integer_number(entry)
+    if bad_number:
+        raise VerificationFailure(where, f"the number at {bad_number} is not an integer within ±(2^53−1)")
+
+
+def is_placeholder(value) -> bool:
+    """A placeholder is {"commitment": "<64 hex>"} and nothing else (§6)."""
+    return (
+        isinstance(value, dict)
+        and set(value) == {"commitment"}
+        and isinstance(value["commitment"], str)
+        and bool(HEX64.match(value["commitment"]))
+    )
+
+
+def count_placeholders(value) -> int:
+    """How many placeholders a (partly opened) record still holds."""
+    if is_placeholder(value):
+        return 1
+    children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else []
+    return sum(count_placeholders(child) for child in children)
+
+
+def _pointer_tokens(pointer: str) -> list[str]:
+    """RFC 6901: "/a~1b/0" -> ["a/b", "0"]."""
+    if not pointer.startswith("/"):
+        raise ValueError("a JSON Pointer into the record starts with '/'")
+    tokens = pointer[1:].split("/")
+    for t in tokens:
+        if re.search(r"~(?![01])", t):
+            raise ValueError(f"invalid '~' escape in {t!r}")
+    return [t.replace("~1", "/").replace("~0", "~") for t in tokens]
+
+
+def _locate(document, pointer: str):
+    """Return (container, key) such that container[key] is the value at `pointer`."""
+    tokens = _pointer_tokens(pointer)
+    node = document
+    for i, token in enumerate(tokens):
+        if isinstance(node, dict):
+            key = token
+            if key not in node:
+                raise KeyError(pointer)
+        elif isinstance(node, list):
+            if not re.fullmatch(r"0|[1-9][0-9]*", token) or int(token) >= len(node):
+                raise KeyError(pointer)
+            key = int(token)
+        else:
+            raise KeyError(pointer)
+        if i == len(tokens) - 1:
+            return node, key
+        node = node[key]
+    raise KeyError(pointer)  # unreachable: tokens is never empty
+
+
+def commitment_of(salt: str, path: str, value) -> str:
+    """commitment = SHA-256(JCS([salt, path, value])) (§6)."""
+    return hashlib.sha256(canonicalize([salt, path, value])).hexdigest()
+
+
+def open_disclosures(record: dict, disclosures, leaf: int) -> dict:
+    """Open every disclosure against its placeholder (§6) and return the opened record.
+
+    The record itself is not modified.
+    """
+    where = f"leaf {leaf}"
+    if not isinstance(disclosures, list):
+        raise VerificationFailure(where, "disclosures is not a list")
+    opened = copy.deepcopy(record)
+    for d in disclosures:
+        if not isinstance(d, dict) or set(d) != {"path", "salt", "value"}:
+            raise VerificationFailure(where, f"a disclosure must have exactly path, salt and value: {d!r}")
+        if not isinstance(d["path"], str):
+            raise VerificationFailure(where, f"disclosure path {d['path']!r} is not a string")
+    # Parents first: by the number of '/' in the path (a stable sort keeps served order otherwise).
+    for d in sorted(disclosures, key=lambda d: d["path"].count("/")):
+        path, salt, value = d["path"], d["salt"], d["value"]
+        if not isinstance(salt, str) or not SALT.match(salt):
+            raise VerificationFailure(where, f"disclosure {path}: salt is not 32 lowercase hex digits")
+        bad_number = non_integer_number(value)
+        if bad_number:
+            raise VerificationFailure(where, f"disclosure {path}: number at {bad_number} is not a safe integer")
+        try:
+            container, key = _locate(opened, path)
+        except (KeyError, ValueError):
+            raise VerificationFailure(where, f"disclosure {path}: no such value in the record") from None
+        placeholder = container[key]
+        if not is_placeholder(placeholder):
+            raise VerificationFailure(where, f"disclosure {path}: the record holds no placeholder there")
+        try:
+            computed = commitment_of(salt, path, value)
+        except CanonicalizationError as e:
+            raise VerificationFailure(where, f"disclosure {path}: value has no canonical form: {e}") from None
+        if computed != placeholder["commitment"]:
+            raise VerificationFailure(
+                where, f"disclosure {path}: commitment is {placeholder['commitment']}, disclosure hashes to {computed}"
+            )
+        container[key] = copy.deepcopy(value)
+    return opened
+
+
+def entry_bytes_of(entry, leaf: int) -> bytes:
+    """JCS(entry), with its size limit (§2, §3)."""
+    try:
+        data = canonicalize(entry)
+    except CanonicalizationError as e:
+        raise VerificationFailure(f"leaf {leaf}", f"the entry has no canonical form: {e}") from None
+    if len(data) > MAX_ENTRY_BYTES:
+        raise VerificationFailure(f"leaf {leaf}", f"canonical entry is {len(data)} bytes, over {MAX_ENTRY_BYTES}")
+    return data
+
+
+# ---------------------------------------------------------------------------
+# Whole-log verification (§11)
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class LogVerifier:
+    """Consumes entries in order and checks index, shape, hash, chain and disclosures (§11)."""
+
+    checkpoint: Checkpoint
+    tree: CompactRange = field(default_factory=CompactRange)
+    prev: str = GENESIS
+    prev_recorded_at: str = ""
+    # Every leaf hash (32 bytes a leaf): the tiles mode compares them with the hash
+    # tiles, and after a root mismatch locate_first_bad_leaf() uses them.
+    leaf_hashes: list[bytes] = field(default_factory=list)
+    disclosures_opened: int = 0
+    placeholders_unopened: int = 0  # commitments whose disclosure was not served to us
+
+    @property
+    def expected_index(self) -> int:
+        return self.tree.size
+
+    def add(self, leaf_index, entry, entry_bytes: bytes, served_hash: str | None, disclosures) -> bytes:
+        """Check one served item; `served_hash` and `disclosures` are None when not served (tiles)."""
+        index = self.expected_index
+        where = f"leaf {index}"
+        if leaf_index != index or not is_index(leaf_index):
+            raise VerificationFailure(where, f"served leaf_index is {leaf_index!r}, expected {index} (gap or repeat)")
+        check_entry_shape(entry, index)
+        if entry["leaf_index"] != index:
+            raise VerificationFailure(where, f"entry.leaf_index is {entry['leaf_index']!r}, expected {index}")
+        h = leaf_hash(entry_bytes)
+        if served_hash is not None and served_hash != h.hex():
+            raise VerificationFailure(where, f"entry hash: served {served_hash}, computed {h.hex()}")
+        if entry["prev_hash"] != self.prev:
+            if index == 0:
+                raise VerificationFailure(where, f"prev_hash is {entry['prev_hash']}, expected the genesis constant")
+            raise VerificationFailure(
+                where,
+                f"chain broken: prev_hash is {entry['prev_hash']}, but leaf {index - 1} hashes to {self.prev} "
+                f"(leaf {index - 1} or this link was altered)",
+            )
+        if entry["recorded_at"] < self.prev_recorded_at:
+            raise VerificationFailure(
+                where, f"recorded_at {entry['recorded_at']} is earlier than the previous {self.prev_recorded_at}"
+            )
+        if disclosures is not None:
+            opened = open_disclosures(entry["record"], disclosures, index)
+            self.disclosures_opened += len(disclosures)
+            self.placeholders_unopened += count_placeholders(opened)
+        self.tree.append(h)
+        self.leaf_hashes.append(h)
+        self.prev = h.hex()
+        self.prev_recorded_at = entry["recorded_at"]
+        return h
+
+    def finish(self, locate_bad_leaf=None) -> None:
+        """Require that exactly checkpoint.size entries were read and that they make its root."""
+        cp = self.checkpoint
+        if self.tree.size != cp.size:
+            raise VerificationFailure(f"leaf {self.tree.size}", f"the log ends here but the checkpoint has {cp.size}")
+        root = self.tree.root()
+        if root != cp.root:
+            message = f"Merkle root is {root.hex()}, the checkpoint signs {cp.root.hex()}"
+            bad = locate_bad_leaf(self.leaf_hashes) if locate_bad_leaf else None
+            where = f"leaf {bad}" if bad is not None else f"tree size {cp.size}"
+            raise VerificationFailure(where, message)
+
+
+# ---------------------------------------------------------------------------
+# HTTP
+# ---------------------------------------------------------------------------
+
+
+class Http:
+    def __init__(self, base_url: str, token: str | None = None, timeout: float = 30.0):
+        self.base = base_url.rstrip("/")
+        self.token = token
+        self.timeout = timeout
+
+    def get(self, path: str, params: dict | None = None) -> bytes:
+        url = self.base + path + ("?" + urllib.parse.urlencode(params) if params else "")
+        request = urllib.request.Request(url, headers={"Accept-Encoding": "identity"})
+        if self.token:
+            request.add_header("Authorization", "Bearer " + self.token)
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                return response.read()
+        except urllib.error.HTTPError as e:
+            raise ReadError(f"GET {url}: HTTP {e.code} {e.read()[:300].decode('utf-8', 'replace')}") from None
+        except (urllib.error.URLError, OSError) as e:
+            raise ReadError(f"GET {url}: {e}") from None
+
+    def get_text(self, path: str) -> str:
+        try:
+            return self.get(path).decode("utf-8")
+        except UnicodeDecodeError:
+            raise ReadError(f"GET {path}: not UTF-8") from None
+
+
+def fetch_checkpoint(http: Http, path: str, vkey: VerifierKey) -> Checkpoint:
+    return open_checkpoint(http.get_text(path), vkey)
+
+
+def verify_via_api(http: Http, vkey: VerifierKey, page_size: int = 1000) -> Checkpoint:
+    """§11 over GET /api/v1/log/entries."""
+    checkpoint = fetch_checkpoint(http, "/api/v1/log/checkpoint", vkey)
+    log = LogVerifier(checkpoint)
+    limit = page_size
+    while log.expected_index < checkpoint.size:
+        start = log.expected_index
+        body = http.get("/api/v1/log/entries", {"from": start, "limit": limit})
+        try:
+            page = parse_json(body)
+            items = page["entries"]
+            if not isinstance(items, list):
+                raise TypeError
+        except (ValueError, KeyError, TypeError):
+            if limit > 1:
+                limit = 1  # read one entry at a time to name the unreadable one
+                continue
+            raise VerificationFailure(f"leaf {start}", "the served entry is not valid JSON") from None
+        if not items:
+            raise VerificationFailure(f"leaf {start}", f"the log serves no entry here, the checkpoint has {checkpoint.size}")
+        for item in items:
+            if log.expected_index == checkpoint.size:
+                break  # the log has grown past the checkpoint: later entries are for a later run
+            where = f"leaf {log.expected_index}"
+            if not isinstance(item, dict) or not {"leaf_index", "entry_hash", "entry", "disclosures"} <= set(item):
+                raise VerificationFailure(where, "a served item needs leaf_index, entry_hash, entry and disclosures")
+            entry_bytes = entry_bytes_of(item["entry"], log.expected_index)
+            log.add(item["leaf_index"], item["entry"], entry_bytes, item["entry_hash"], item["disclosures"])
+    log.finish(lambda leaves: locate_first_bad_leaf(http, checkpoint, leaves))
+    print(
+        f"{checkpoint.size} entries verified; {log.disclosures_opened} disclosures opened, "
+        f"{log.placeholders_unopened} commitments not disclosed to this caller",
+        file=sys.stderr,
+    )
+    return checkpoint
+
+
+def locate_first_bad_leaf(http: Http, checkpoint: Checkpoint, leaves: list[bytes]) -> int | None:
+    """After a root mismatch, find the first leaf that differs from the signed tree.
+
+    A prefix of m leaves is consistent with the checkpoint exactly when none of the
+    first m leaves is bad, so a binary search over consistency proofs (§9) finds
+    the first bad leaf. This only sharpens the message: the log has already
+    failed, and None is returned if the proofs cannot be read.
+    """
+    good, bad = 0, len(leaves)  # prefix of `good` leaves is fine; prefix of `bad` is not
+    try:
+        while bad - good > 1:
+            m = (good + bad) // 2
+            proof_doc = parse_json(http.get("/api/v1/log/proofs/consistency", {"from": m, "to": checkpoint.size}))
+            proof = [bytes.fromhex(h) for h in proof_doc["hashes"]]
+            if verify_consistency(m, checkpoint.size, merkle_root(leaves[:m]), checkpoint.root, proof):
+                good = m
+            else:
+                bad = m
+    except (ReadError, ValueError, KeyError, TypeError):
+        return None
+    return good
+
+
+# ---------------------------------------------------------------------------
+# The log as C2SP tlog-tiles (§10)
+# ---------------------------------------------------------------------------
+
+TILE_WIDTH = 256
+
+
+def tile_index_path(n: int) -> str:
+    """1234067 -> "x001/x234/067" (§10)."""
+    digits = str(n)
+    digits = "0" * (-len(digits) % 3) + digits
+    groups = [digits[i : i + 3] for i in range(0, len(digits), 3)]
+    return "/".join(["x" + g for g in groups[:-1]] + [groups[-1]])
+
+
+def tile_path(level: int | str, n: int, width: int) -> str:
+    suffix = "" if width == TILE_WIDTH else f".p/{width}"
+    return f"/tlog/tile/{level}/{tile_index_path(n)}{suffix}"
+
+
+def perfect_subtree_root(hashes: list[bytes]) -> bytes:
+    """MTH of 2^k hashes that are the roots of equal perfect subtrees (a full tile)."""
+    while len(hashes) > 1:
+        hashes = [node_hash(hashes[i], hashes[i + 1]) for i in range(0, len(hashes), 2)]
+    return hashes[0]
+
+
+def split_bundle(data: bytes, width: int, first_leaf: int) -> list[bytes]:
+    """An entry bundle is a run of (big-endian uint16 length, entry bytes) (§10)."""
+    entries, offset = [], 0
+    while offset < len(data):
+        where = f"leaf {first_leaf + len(entries)}"
+        if offset + 2 > len(data):
+            raise VerificationFailure(where, "entry bundle ends inside a length prefix")
+        length = int.from_bytes(data[offset : offset + 2], "big")
+        offset += 2
+        if offset + length > len(data):
+            raise VerificationFailure(where, "entry bundle ends inside an entry")
+        entries.append(data[offset : offset + length])
+        offset += length
+    if len(entries) != width:
+        raise VerificationFailure(f"leaf {first_leaf}", f"entry bundle holds {len(entries)} entries, expected {width}")
+    return entries
+
+
+def verify_hash_tiles(http: Http, level: int, hashes: list[bytes]) -> None:
+    """The tiles of `level` must hold exactly `hashes`, the tree hashes computed from the entries."""
+    span = TILE_WIDTH**level  # leaves under one hash of this level
+    for n in range(math.ceil(len(hashes) / TILE_WIDTH)):
+        expected = hashes[n * TILE_WIDTH : (n + 1) * TILE_WIDTH]
+        tile = http.get(tile_path(level, n, len(expected)))
+        if len(tile) != 32 * len(expected):
+            raise VerificationFailure(
+                f"leaf {n * TILE_WIDTH * span}", f"tile {level}/{n} is {len(tile)} bytes, expected {32 * len(expected)}"
+            )
+        for i, h in enumerate(expected):
+            served = tile[32 * i : 32 * i + 32]
+            if served != h:
+                first = (n * TILE_WIDTH + i) * span
+                raise VerificationFailure(
+                    f"leaf {first}",
+                    f"tile {level}/{n} hash {i} (leaves {first}..{first + span - 1}) "
+                    f"is {served.hex()}, computed {h.hex()}",
+                )
+
+
+def verify_via_tiles(http: Http, vkey: VerifierKey) -> Checkpoint:
+    """§11 over the tiles of §10: entry bundles, then every hash tile, then the root.
+
+    Entry bundles carry no disclosures, so commitments cannot be opened here.
+    """
+    checkpoint = fetch_checkpoint(http, "/tlog/checkpoint", vkey)
+    size = checkpoint.size
+    log = LogVerifier(checkpoint)
+
+    # Level 0: entry bundles give the entries, and the level-0 tile beside each
+    # bundle serves their entry hashes (the role of entry_hash in the JSON API).
+    for n in range(math.ceil(size / TILE_WIDTH)):
+        first = n * TILE_WIDTH
+        width = min(TILE_WIDTH, size - first)
+        bundle = split_bundle(http.get(tile_path("entries", n, width)), width, first)
+        tile = http.get(tile_path(0, n, width))
+        if len(tile) != 32 * width:
+            raise VerificationFailure(f"leaf {first}", f"tile 0/{n} is {len(tile)} bytes, expected {32 * width}")
+        for i, data in enumerate(bundle):
+            leaf = first + i
+            try:
+                entry = parse_json(data)
+                canonical = canonicalize(entry) == data
+            except (ValueError, CanonicalizationError):
+                raise VerificationFailure(f"leaf {leaf}", "the bundled entry is not JSON") from None
+            if not canonical:
+                raise VerificationFailure(f"leaf {leaf}", "the bundled entry is not in RFC 8785 canonical form")
+            served_hash = tile[32 * i : 32 * i + 32].hex()
+            log.add(entry.get("leaf_index") if isinstance(entry, dict) else None, entry, data, served_hash, None)
+
+    # Levels 1 and up: tile hash i must be the tree hash of the 256^L leaves it covers.
+    # Only full tiles are hashed into the level above.
+    level, hashes = 0, log.leaf_hashes
+    while hashes:
+        if level > 0:
+            verify_hash_tiles(http, level, hashes)
+        full = len(hashes) // TILE_WIDTH
+        hashes = [perfect_subtree_root(hashes[k * TILE_WIDTH : (k + 1) * TILE_WIDTH]) for k in range(full)]
+        level += 1
+
+    log.finish()
+    print(f"{checkpoint.size} entries and their hash tiles verified (bundles carry no disclosures)", file=sys.stderr)
+    return checkpoint
+
+
+# ---------------------------------------------------------------------------
+# Receipts (§9)
+# ---------------------------------------------------------------------------
+
+TLOG_PROOF_HEADER = "c2sp.org/tlog-proof@v1"
+
+
+def _hex_hashes(values, where: str) -> list[bytes]:
+    if not isinstance(values, list) or not all(isinstance(v, str) and HEX64.match(v) for v in values):
+        raise VerificationFailure(where, "proof hashes must be a list of 64 lowercase hex digits")
+    return [bytes.fromhex(v) for v in values]
+
+
+def verify_json_receipt(receipt, vkey: VerifierKey) -> Checkpoint:
+    """A decision-log-receipt/v1 (§9)."""
+    if not isinstance(receipt, dict) or receipt.get("format") != "decision-log-receipt/v1":
+        raise VerificationFailure("receipt", "not a decision-log-receipt/v1")
+    for member in ("decision_id", "origin", "checkpoint", "entries"):
+        if member not in receipt:
+            raise VerificationFailure("receipt", f"missing {member}")
+    if not isinstance(receipt["checkpoint"], str):
+        raise VerificationFailure("receipt", "checkpoint is not a string")
+    checkpoint = open_checkpoint(receipt["checkpoint"], vkey)
+    if receipt["origin"] != checkpoint.origin:
+        raise VerificationFailure("receipt", f"origin {receipt['origin']!r} is not the checkpoint's {checkpoint.origin!r}")
+    entries = receipt["entries"]
+    if not isinstance(entries, list) or not entries:
+        raise VerificationFailure("receipt", "entries must be a non-empty list")
+    for item in entries:
+        if not isinstance(item, dict) or not is_index(item.get("leaf_index")):
+            raise VerificationFailure("receipt", "each entry needs a leaf_index")
+        leaf = item["leaf_index"]
+        where = f"leaf {leaf}"
+        for member in ("entry_hash", "entry", "inclusion_proof"):
+            if member not in item:
+                raise VerificationFailure(where, f"receipt entry is missing {member}")
+        entry = item["entry"]
+        h = leaf_hash(entry_bytes_of(entry, leaf))
+        if item["entry_hash"] != h.hex():
+            raise VerificationFailure(where, f"entry_hash: receipt says {item['entry_hash']}, computed {h.hex()}")
+        check_entry_shape(entry, leaf)
+        if entry["leaf_index"] != leaf:
+            raise VerificationFailure(where, f"entry.leaf_index is {entry['leaf_index']!r}, receipt says {leaf}")
+        if entry["decision_id"] != receipt["decision_id"]:
+            raise VerificationFailure(where, f"entry is about {entry['decision_id']}, not {receipt['decision_id']}")
+        proof = item["inclusion_proof"]
+        if not isinstance(proof, dict):
+            raise VerificationFailure(where, "inclusion_proof is not an object")
+        if proof.get("tree_size") != checkpoint.size:
+            raise VerificationFailure(where, f"proof is for size {proof.get('tree_size')!r}, checkpoint is {checkpoint.size}")
+        if proof.get("leaf_index", leaf) != leaf:
+            raise VerificationFailure(where, f"proof is for leaf {proof.get('leaf_index')!r}")
+        if not verify_inclusion(leaf, checkpoint.size, h, _hex_hashes(proof.get("hashes"), where), checkpoint.root):
+            raise VerificationFailure(where, f"inclusion proof does not lead to the checkpoint root {checkpoint.root.hex()}")
+        open_disclosures(entry["record"], item.get("disclosures", []), leaf)
+    return checkpoint
+
+
+def verify_tlog_proof(text: str, vkey: VerifierKey) -> Checkpoint:
+    """A C2SP tlog-proof whose `extra` is the canonical entry bytes (§9)."""
+    head, sep, note = text.partition("\n\n")
+    if not sep:
+        raise VerificationFailure("tlog-proof", "no blank line before the checkpoint")
+    lines = head.split("\n")
+    if lines[0] != TLOG_PROOF_HEADER:
+        raise VerificationFailure("tlog-proof", f"first line is not {TLOG_PROOF_HEADER}")
+    lines = lines[1:]
+    if not lines or not lines[0].startswith("extra "):
+        raise VerificationFailure("tlog-proof", "no `extra` line: the entry is needed to check the proof")
+    try:
+        entry_bytes = base64.b64decode(lines[0][len("extra ") :], validate=True)
+    except binascii.Error:
+        raise VerificationFailure("tlog-proof", "extra is not standard base64") from None
+    if len(lines) < 2 or not re.fullmatch(r"index (0|[1-9][0-9]*)", lines[1]):
+        raise VerificationFailure("tlog-proof", "no valid `index` line")
+    leaf = int(lines[1][len("index ") :])
+    where = f"leaf {leaf}"
+    proof = []
+    for line in lines[2:]:
+        try:
+            h = base64.b64decode(line, validate=True)
+        except binascii.Error:
+            h = b""
+        if len(h) != 32:
+            raise VerificationFailure(where, f"proof line {line!r} is not a base64 SHA-256 hash")
+        proof.append(h)
+    checkpoint = open_checkpoint(note, vkey)
+    try:
+        entry = parse_json(entry_bytes)
+        canonical = canonicalize(entry) == entry_bytes
+    except (ValueError, CanonicalizationError):
+        raise VerificationFailure(where, "extra is not a JSON entry") from None
+    if not canonical:
+        raise VerificationFailure(where, "extra is not in RFC 8785 canonical form")
+    check_entry_shape(entry, leaf)
+    if entry["leaf_index"] != leaf:
+        raise VerificationFailure(where, f"entry.leaf_index is {entry['leaf_index']!r}, the proof's index is {leaf}")
+    if not verify_inclusion(leaf, checkpoint.size, leaf_hash(entry_bytes), proof, checkpoint.root):
+        raise VerificationFailure(where, f"inclusion proof does not lead to the checkpoint root {checkpoint.root.hex()}")
+    return checkpoint
+
+
+def verify_receipt_file(path: str, vkey: VerifierKey) -> Checkpoint:
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+        text = data.decode("utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise ReadError(f"{path}: {e}") from None
+    if text.startswith(TLOG_PROOF_HEADER + "\n"):
+        return verify_tlog_proof(text, vkey)
+    try:
+        receipt = parse_json(text)
+    except ValueError as e:
+        raise ReadError(f"{path}: neither a tlog-proof nor JSON: {e}") from None
+    return verify_json_receipt(receipt, vkey)
+
+
+# ---------------------------------------------------------------------------
+# Command line
+# ---------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Independent verifier for a decision-log transparency log.")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--url", help="base URL of a live log, e.g. http://127.0.0.1:8080")
+    source.add_argument("--receipt", metavar="FILE", help="a JSON receipt or a .tlog-proof file")
+    parser.add_argument("--vkey", required=True, help="the log's verifier key (or a file holding it), obtained out of band")
+    parser.add_argument("--tiles", action="store_true", help="with --url: read the log through /tlog/ tiles")
+    parser.add_argument(
+        "--token",
+        default=os.environ.get("DECISION_LOG_TOKEN"),
+        help="with --url: bearer token, to read and check the disclosures of non-public records "
+        "(default: $DECISION_LOG_TOKEN; anonymous otherwise)",
+    )
+    args = parser.parse_args(argv)
+    if args.tiles and not args.url:
+        parser.error("--tiles needs --url")
+
+    try:
+        vkey_text = args.vkey
+        if os.path.isfile(vkey_text):
+            with open(vkey_text, encoding="utf-8") as f:
+                vkey_text = f.read()
+        vkey = parse_vkey(vkey_text)
+    except (OSError, ValueError) as e:
+        print(f"error: --vkey: {e}", file=sys.stderr)
+        return 2
+    try:
+        if args.receipt:
+            checkpoint = verify_receipt_file(args.receipt, vkey)
+        else:
+            http = Http(args.url, args.token)
+            checkpoint = verify_via_tiles(http, vkey) if args.tiles else verify_via_api(http, vkey)
+    except VerificationFailure as e:
+        print(f"FAILED: {e.where}: {e.message}")
+        return 1
+    except ReadError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(f"OK: {checkpoint.origin} {checkpoint.size} {checkpoint.root.hex()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
