@@ -23,6 +23,7 @@ pub const TLOG_PROOF_HEADER: &str = "c2sp.org/tlog-proof@v1";
 
 /// A salted value that opens one commitment in an entry's record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[schema(as = Disclosure)]
 pub struct DisclosureDto {
     /// JSON Pointer of the committed value inside the entry's `record`.
