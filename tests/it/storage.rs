@@ -19,6 +19,7 @@ on_both_backends!(
     a_head_that_contradicts_the_log_refuses_appends,
     a_broken_database_answers_problem_json_not_a_panic,
     recorded_at_never_runs_backwards_when_the_clock_does,
+    a_log_from_before_the_tree_gets_its_tree_once_at_start_up,
 );
 
 async fn a_restart_keeps_every_entry_and_continues_the_chain(backend: Backend) {
@@ -357,4 +358,47 @@ async fn two_service_processes_appending_to_one_postgres_neither_fork_nor_skip()
     indexes.sort_unstable();
     assert_eq!(indexes, (0..120).collect::<Vec<u64>>());
     assert_eq!(app.check_log().await, 120);
+}
+
+async fn a_log_from_before_the_tree_gets_its_tree_once_at_start_up(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    for n in 0..7 {
+        app.record(&decision(n)).await;
+    }
+    let root = crate::proofs::checkpoint(&app, 7).await.root;
+    // Take the database back to what a log written before the Merkle tree looked like.
+    let db = app.store.connection();
+    let empty = match db.get_database_backend() {
+        DbBackend::Postgres => "''::bytea",
+        _ => "x''",
+    };
+    for sql in [
+        "DELETE FROM merkle_nodes".to_owned(),
+        "DELETE FROM checkpoints".to_owned(),
+        format!("UPDATE log_head SET merkle_size = 0, frontier = {empty}"),
+    ] {
+        db.execute_unprepared(&sql).await.expect("downgrade");
+    }
+    let db = app.stop().await;
+
+    // The next start extends the tree over the existing entries: same root, working proofs.
+    let app = TestApp::spawn_on(db).await;
+    let checkpoint = crate::proofs::checkpoint(&app, 7).await;
+    assert_eq!((checkpoint.size, checkpoint.root), (7, root));
+    let proof = app
+        .get_json(
+            "/api/v1/log/proofs/inclusion?leaf_index=3&tree_size=7",
+            None,
+        )
+        .await;
+    let hashes: Vec<ledger::Hash> =
+        serde_json::from_value(proof["hashes"].clone()).expect("hashes");
+    let leaf = ledger::Hash::parse(proof["leaf_hash"].as_str().expect("hex")).expect("hash");
+    ledger::merkle::verify_inclusion(3, 7, &leaf, &hashes, &root).expect("the proof verifies");
+    // And appends continue on the extended tree.
+    app.record(&decision(7)).await;
+    assert_eq!(app.check_log().await, 8);
+    crate::proofs::checkpoint(&app, 8).await;
 }
