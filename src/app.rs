@@ -26,6 +26,7 @@ pub struct App {
     checkpointer: tokio::task::JoinHandle<()>,
     vkey: String,
     created_key: bool,
+    first_admin: Option<String>,
 }
 
 impl App {
@@ -52,6 +53,11 @@ impl App {
             clock.clone(),
             Duration::from_millis(config.checkpoint_interval_ms.max(10)),
         ));
+        let first_admin = if config.first_run_admin {
+            first_run_admin(&store, clock()).await?
+        } else {
+            None
+        };
         let listener = TcpListener::bind(&config.bind)?;
         let port = listener.local_addr()?.port();
         let state = web::Data::new(AppState {
@@ -59,6 +65,7 @@ impl App {
             clock,
             signer,
             vkey: vkey.clone(),
+            anonymous_read: config.anonymous_read,
         });
         let mut server = HttpServer::new(move || {
             ActixApp::new()
@@ -82,6 +89,7 @@ impl App {
             checkpointer,
             vkey,
             created_key,
+            first_admin,
         })
     }
 
@@ -105,11 +113,40 @@ impl App {
         self.created_key
     }
 
+    /// The secret of the admin token created on a database that had no tokens, if this start
+    /// created one.
+    pub fn first_admin_token(&self) -> Option<&str> {
+        self.first_admin.as_deref()
+    }
+
     /// Serves until the process is asked to stop (SIGINT/SIGTERM), finishing requests in flight.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
         self.checkpointer.abort();
         result
+    }
+}
+
+/// Creates the admin token `admin` when the database has no token at all, and returns its secret.
+async fn first_run_admin(
+    store: &Store,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<Option<String>> {
+    if store.has_tokens().await? {
+        return Ok(None);
+    }
+    let admin = crate::store::NewToken {
+        name: "admin".into(),
+        role: crate::store::Role::Admin,
+        bodies: Vec::new(),
+        powers: Vec::new(),
+        expires_at: None,
+    };
+    match store.create_token(&admin, None, now).await {
+        Ok((_, secret)) => Ok(Some(secret)),
+        // Another instance starting on the same database got there first.
+        Err(crate::store::StoreError::Duplicate(_)) => Ok(None),
+        Err(error) => Err(error.into()),
     }
 }
 
@@ -119,14 +156,17 @@ async fn docs_redirect() -> HttpResponse {
         .finish()
 }
 
-/// Signs a checkpoint for the current tree every `interval` when it has grown. A failure is
-/// logged and retried on the next tick: readers keep the last checkpoint meanwhile.
+/// Signs a checkpoint for the current tree every `interval` when it has grown, and now and then
+/// forgets expired idempotency keys. A failure is logged and retried on the next tick: readers
+/// keep the last checkpoint meanwhile.
 async fn sign_checkpoints(
     store: Store,
     signer: Arc<ledger::note::Signer>,
     clock: Clock,
     interval: Duration,
 ) {
+    const PURGE_EVERY: u64 = 7_200;
+    let mut tick_count: u64 = 0;
     let mut ticks = tokio::time::interval(interval);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -134,5 +174,14 @@ async fn sign_checkpoints(
         if let Err(error) = store.sign_checkpoint(&signer, clock()).await {
             tracing::error!(%error, "could not sign a checkpoint");
         }
+        // Idempotency keys are kept 24 hours at least; the purge is cheap and indexed.
+        if tick_count.is_multiple_of(PURGE_EVERY) {
+            match store.purge_idempotency_keys(clock()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(keys = n, "forgot expired idempotency keys"),
+                Err(error) => tracing::error!(%error, "could not purge idempotency keys"),
+            }
+        }
+        tick_count = tick_count.wrapping_add(1);
     }
 }

@@ -5,7 +5,7 @@
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::store::Role;
+use crate::store::{Power, Role};
 
 /// The embedded default: a SQLite file in the working directory, created on first start.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://decision-log.db?mode=rwc";
@@ -60,15 +60,37 @@ pub enum TokenCommand {
         /// Database connection.
         #[command(flatten)]
         database: DatabaseConfig,
-        /// A unique name; it is written into every entry the token records.
+        /// A unique name of `a-z 0-9 - _ .`; it is written into every entry the token records,
+        /// so name it after an office (`cabinet-clerk`), never a person.
         #[arg(long)]
         name: String,
         /// What the token may do.
         #[arg(long, value_enum)]
         role: Role,
-        /// A body slug a secretariat token may record for (repeat for several).
+        /// A registered body a secretariat token records for (repeat for several).
         #[arg(long = "body")]
         bodies: Vec<String>,
+        /// A power of a redactor token (repeat for both).
+        #[arg(long = "power", value_enum)]
+        powers: Vec<Power>,
+        /// When the token stops working (RFC 3339), e.g. `2027-03-31T00:00:00Z`.
+        #[arg(long)]
+        expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    },
+    /// List tokens (never their secrets).
+    List {
+        /// Database connection.
+        #[command(flatten)]
+        database: DatabaseConfig,
+    },
+    /// Revoke a token: it stops working at once.
+    Revoke {
+        /// Database connection.
+        #[command(flatten)]
+        database: DatabaseConfig,
+        /// The token's name.
+        #[arg(long)]
+        name: String,
     },
 }
 
@@ -148,6 +170,24 @@ pub struct ServeConfig {
     /// HTTP worker threads (default: one per CPU core).
     #[arg(long, env = "DECISION_LOG_WORKERS")]
     pub workers: Option<usize>,
+    /// Whether readers without a token may read public decisions, the log and its proofs
+    /// (`false` for an intranet where every reader signs in).
+    #[arg(
+        long,
+        env = "DECISION_LOG_ANONYMOUS_READ",
+        default_value_t = true,
+        action = clap::ArgAction::Set
+    )]
+    pub anonymous_read: bool,
+    /// On a database with no tokens at all, create an admin token named `admin` and print its
+    /// secret once, so a new deployment can be set up over HTTP.
+    #[arg(
+        long,
+        env = "DECISION_LOG_FIRST_RUN_ADMIN",
+        default_value_t = true,
+        action = clap::ArgAction::Set
+    )]
+    pub first_run_admin: bool,
 }
 
 impl ServeConfig {
@@ -164,6 +204,8 @@ impl ServeConfig {
             checkpoint_interval_ms: 100,
             bind: "127.0.0.1:0".into(),
             workers: Some(2),
+            anonymous_read: true,
+            first_run_admin: false,
         }
     }
 }

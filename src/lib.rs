@@ -23,6 +23,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod keys;
+pub mod lineage;
 pub mod receipt;
 pub mod record;
 pub mod store;

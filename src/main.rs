@@ -48,6 +48,13 @@ async fn serve(config: decision_log::config::ServeConfig) -> anyhow::Result<()> 
             app.vkey()
         );
     }
+    if let Some(secret) = app.first_admin_token() {
+        println!(
+            "This database had no API tokens, so an admin token named \"admin\" was created.\n\
+             It is shown once and not stored; keep it safe:\n{secret}\n\
+             Use it to register bodies (POST /api/v1/bodies) and create tokens (POST /api/v1/tokens)."
+        );
+    }
     tracing::info!(vkey = app.vkey(), "signing checkpoints");
     let host = config
         .bind

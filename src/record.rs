@@ -467,7 +467,8 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    fn new(field: impl Into<String>, message: impl Into<String>) -> FieldError {
+    /// An error about `field`.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> FieldError {
         FieldError {
             field: field.into(),
             message: message.into(),
@@ -511,7 +512,7 @@ pub const WITHHELD_FIELDS: &[&str] = &[
     "areas",
 ];
 
-const FIELDS: &[&str] = &[
+pub(crate) const FIELDS: &[&str] = &[
     "title",
     "decision",
     "decided_on",
@@ -823,7 +824,7 @@ fn check_vote(vote: &Vote, participants: usize, errors: &mut Vec<FieldError>) {
     }
 }
 
-fn is_slug(text: &str) -> bool {
+pub(crate) fn is_slug(text: &str) -> bool {
     !text.is_empty()
         && text.len() <= 64
         && text.split('-').all(|part| {
@@ -834,7 +835,7 @@ fn is_slug(text: &str) -> bool {
         })
 }
 
-fn is_absolute_uri(text: &str) -> bool {
+pub(crate) fn is_absolute_uri(text: &str) -> bool {
     let Some((scheme, rest)) = text.split_once(':') else {
         return false;
     };
@@ -1065,12 +1066,12 @@ fn parse_date(text: &str) -> Result<NaiveDate, String> {
         .map_err(|_| format!("{text} is not a calendar date"))
 }
 
-fn date<'de, D: Deserializer<'de>>(deserializer: D) -> Result<NaiveDate, D::Error> {
+pub(crate) fn date<'de, D: Deserializer<'de>>(deserializer: D) -> Result<NaiveDate, D::Error> {
     let text = String::deserialize(deserializer)?;
     parse_date(&text).map_err(serde::de::Error::custom)
 }
 
-fn optional_date<'de, D: Deserializer<'de>>(
+pub(crate) fn optional_date<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<NaiveDate>, D::Error> {
     Option::<String>::deserialize(deserializer)?

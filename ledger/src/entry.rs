@@ -29,20 +29,71 @@ pub const FORMAT_VERSION: u32 = 1;
 /// The `prev_hash` of entry 0.
 pub const GENESIS_PREV_HASH: Hash = Hash::ZERO;
 
-/// What an entry records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// What an entry records. The kind names the shape of `record`; a change to a kind's shape is a
+/// new kind name, never a silent change (see `docs/log-format.md` §5).
+///
+/// Every kind but `decision.recorded` refers to a decision recorded by an earlier entry, through
+/// `decision_id`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum EntryKind {
     /// A decision was recorded; `record` is the decision record.
     #[serde(rename = "decision.recorded")]
     DecisionRecorded,
+    /// Named fields of a decision were corrected: `{changes: {field: value}, reason}`.
+    #[serde(rename = "decision.amended")]
+    DecisionAmended,
+    /// Progress against the success measures was reported:
+    /// `{status, reported_on, narrative, evidence?, next_review_on?}`.
+    #[serde(rename = "decision.outcome_reported")]
+    OutcomeReported,
+    /// The decision's call-in status changed: `{status, on, note?}`.
+    #[serde(rename = "decision.call_in")]
+    CallIn,
+    /// The decision was rescinded: `{rescinded_on, reason}`.
+    #[serde(rename = "decision.rescinded")]
+    DecisionRescinded,
+    /// The decision was superseded by another: `{superseded_by, reason}`.
+    #[serde(rename = "decision.superseded")]
+    DecisionSuperseded,
+    /// A committed personal value was erased:
+    /// `{leaf_index, path, commitment, basis, authorised_by, reason}`.
+    #[serde(rename = "decision.redacted")]
+    DecisionRedacted,
+    /// Withheld values of a decision were made public: `{fields, reason}`.
+    #[serde(rename = "decision.published")]
+    DecisionPublished,
 }
 
 impl EntryKind {
+    /// Every kind, in the order they are documented.
+    pub const ALL: [EntryKind; 8] = [
+        EntryKind::DecisionRecorded,
+        EntryKind::DecisionAmended,
+        EntryKind::OutcomeReported,
+        EntryKind::CallIn,
+        EntryKind::DecisionRescinded,
+        EntryKind::DecisionSuperseded,
+        EntryKind::DecisionRedacted,
+        EntryKind::DecisionPublished,
+    ];
+
     /// The spelling used in entries and in the database.
     pub fn as_str(self) -> &'static str {
         match self {
             EntryKind::DecisionRecorded => "decision.recorded",
+            EntryKind::DecisionAmended => "decision.amended",
+            EntryKind::OutcomeReported => "decision.outcome_reported",
+            EntryKind::CallIn => "decision.call_in",
+            EntryKind::DecisionRescinded => "decision.rescinded",
+            EntryKind::DecisionSuperseded => "decision.superseded",
+            EntryKind::DecisionRedacted => "decision.redacted",
+            EntryKind::DecisionPublished => "decision.published",
         }
+    }
+
+    /// The kind spelt `text`.
+    pub fn parse(text: &str) -> Option<EntryKind> {
+        EntryKind::ALL.into_iter().find(|k| k.as_str() == text)
     }
 }
 
@@ -130,6 +181,18 @@ mod tests {
             prev_hash: GENESIS_PREV_HASH,
             record: json!({"title": "T", "b": 1}),
         }
+    }
+
+    #[test]
+    fn kind_spellings_match_serde() {
+        for kind in EntryKind::ALL {
+            assert_eq!(
+                serde_json::to_value(kind).expect("serialises"),
+                json!(kind.as_str())
+            );
+            assert_eq!(EntryKind::parse(kind.as_str()), Some(kind));
+        }
+        assert_eq!(EntryKind::parse("decision.deleted"), None);
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m0001_log;
 mod m0002_merkle;
+mod m0003_workflow;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m0001_log::Migration),
             Box::new(m0002_merkle::Migration),
+            Box::new(m0003_workflow::Migration),
         ]
     }
 }

@@ -7,14 +7,18 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::NaiveDate;
 use ledger::EntryKind;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Caller;
 use super::error::Problem;
+use super::idempotency::IdempotencyKey;
 use super::{ApiError, AppState};
-use crate::record::{Classification, DecisionRecord, DecisionType, ParticipantRole};
-use crate::store::{DecisionFilter, DecisionRow, NewEntry};
+use crate::lineage::{OutcomeStatus, Status};
+use crate::record::{
+    Classification, DecisionRecord, DecisionType, Exemption, FieldError, ParticipantRole,
+};
+use crate::store::{Appended, DecisionFilter, DecisionRow, Event, NewEntry, Role};
 
 /// The most decisions one page returns.
 pub const MAX_PAGE: u32 = 200;
@@ -38,22 +42,181 @@ pub struct Receipt {
     pub recorded_by: String,
 }
 
-/// A recorded decision with its place in the log.
+/// A recorded decision: its public face, its state, its content if the caller may read it, and
+/// its place in the log.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Decision {
     /// The decision's id (a UUIDv7, so ids sort by time of recording).
     pub id: uuid::Uuid,
-    /// The record as submitted.
-    pub record: DecisionRecord,
-    /// Its place and hash in the log.
+    /// Slug of the deciding body.
+    pub body: String,
+    /// The date the decision was made.
+    #[schema(value_type = String, format = Date)]
+    pub decided_on: NaiveDate,
+    /// The statutory category of the decision.
+    pub decision_type: DecisionType,
+    /// The record's classification as recorded.
+    pub classification: Classification,
+    /// Where the decision stands, derived from its lineage.
+    pub state: DecisionState,
+    /// The current record — amendments applied, erased values shown as
+    /// `[redacted: basis, date]` — when the caller may read it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<DecisionRecord>,
+    /// What a caller who may not read the record is told instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withheld: Option<Withheld>,
+    /// Every entry about the decision, oldest first (on single-decision reads).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lineage: Option<Vec<LineageEvent>>,
+    /// Where its `decision.recorded` entry sits in the log.
     pub receipt: Receipt,
 }
 
-impl From<DecisionRow> for Decision {
-    fn from(row: DecisionRow) -> Decision {
+/// A decision's state, derived from its entries in log order.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DecisionState {
+    /// in_force, called_in, referred_back, referred_to_council, rescinded or superseded.
+    pub status: Status,
+    /// When it takes effect: as recorded, cleared by a call-in, set when the call-in is upheld.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub effective_from: Option<NaiveDate>,
+    /// When its outcome is next due.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub review_on: Option<NaiveDate>,
+    /// Whether `review_on` has passed while the decision still stands.
+    pub review_overdue: bool,
+    /// The latest outcome reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_outcome: Option<OutcomeStatus>,
+    /// The decision that superseded this one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub superseded_by: Option<uuid::Uuid>,
+    /// The decisions this one superseded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub supersedes: Vec<uuid::Uuid>,
+    /// Whether the whole record has been published.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub published: bool,
+    /// Withheld fields published one by one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub published_fields: Vec<String>,
+    /// When the newest entry about it was recorded.
+    pub updated_at: String,
+}
+
+/// What a caller who may not read a record is told: that it exists, why it is withheld, and
+/// whatever of it has been published.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Withheld {
+    /// Why the content is not shown.
+    pub reason: String,
+    /// The exemption of a restricted record (Schedule 12A paragraph, public interest reason and
+    /// public summary), which is public.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exemption: Option<Exemption>,
+    /// Withheld fields that have since been published, with their current values.
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    #[schema(value_type = Object)]
+    pub published: Map<String, Value>,
+}
+
+/// One entry in a decision's lineage.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LineageEvent {
+    /// The entry's position in the log.
+    pub leaf_index: u64,
+    /// The entry's kind, e.g. `decision.amended`.
+    pub kind: String,
+    /// When it was recorded.
+    pub recorded_at: String,
+    /// Which token recorded it.
+    pub recorded_by: String,
+    /// Its entry hash.
+    #[schema(pattern = "^[0-9a-f]{64}$")]
+    pub entry_hash: String,
+    /// What happened: the entry's record, revealed for a caller who may read the decision
+    /// (withheld values shown as `"[withheld]"` otherwise). For an amendment, `changes` lists
+    /// each field with its old and new value.
+    #[schema(value_type = Object)]
+    pub detail: Value,
+}
+
+impl LineageEvent {
+    /// The event as `caller` may see it.
+    pub fn render(event: Event, reveal: bool) -> LineageEvent {
+        LineageEvent {
+            leaf_index: event.leaf_index,
+            kind: event.kind.as_str().to_owned(),
+            recorded_at: event.recorded_at,
+            recorded_by: event.recorded_by,
+            entry_hash: event.entry_hash.to_hex(),
+            detail: if reveal {
+                event.detail
+            } else {
+                event.public_detail
+            },
+        }
+    }
+}
+
+impl Decision {
+    /// The decision as `caller` may see it on `today`, with its lineage if given.
+    pub fn render(
+        row: DecisionRow,
+        events: Option<Vec<Event>>,
+        caller: &Caller,
+        today: NaiveDate,
+    ) -> Decision {
+        let readable = caller.may_read(row.classification, &row.record.body);
+        let state = DecisionState {
+            status: row.status,
+            effective_from: row.effective_from,
+            review_on: row.review_on,
+            review_overdue: !row.status.is_final() && row.review_on.is_some_and(|d| d < today),
+            last_outcome: row.last_outcome,
+            superseded_by: row.superseded_by,
+            supersedes: row.supersedes,
+            published: row.published.record,
+            published_fields: row.published.fields.clone(),
+            updated_at: row.updated_at,
+        };
+        let withheld = (!readable).then(|| {
+            let document = serde_json::to_value(&row.record).unwrap_or(Value::Null);
+            let published = row
+                .published
+                .fields
+                .iter()
+                .filter_map(|f| document.get(f).map(|v| (f.clone(), v.clone())))
+                .collect();
+            Withheld {
+                reason: match row.record.classification {
+                    Classification::Restricted => {
+                        "exempt information (Local Government Act 1972, Schedule 12A)".into()
+                    }
+                    _ => "internal to the organisation; sign in to read it".into(),
+                },
+                exemption: row.record.exemption.clone(),
+                published,
+            }
+        });
         Decision {
             id: row.id,
-            record: row.record,
+            body: row.record.body.clone(),
+            decided_on: row.record.decided_on,
+            decision_type: row.record.decision_type,
+            classification: row.record.classification,
+            state,
+            lineage: events.map(|events| {
+                events
+                    .into_iter()
+                    .map(|e| LineageEvent::render(e, readable))
+                    .collect()
+            }),
+            record: readable.then_some(row.record),
+            withheld,
             receipt: Receipt {
                 leaf_index: row.leaf_index,
                 entry_hash: row.entry_hash.to_hex(),
@@ -75,6 +238,26 @@ pub struct DecisionPage {
     pub next_cursor: Option<String>,
 }
 
+/// The `status` filter of the decision list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusFilter {
+    /// Standing.
+    InForce,
+    /// Called in.
+    CalledIn,
+    /// Referred back to the decision maker.
+    ReferredBack,
+    /// Referred to full council.
+    ReferredToCouncil,
+    /// Rescinded.
+    Rescinded,
+    /// Superseded.
+    Superseded,
+    /// Review date passed while the decision still stands.
+    ReviewOverdue,
+}
+
 /// Filters and paging for the decision list.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -84,8 +267,11 @@ pub struct ListQuery {
     pub body: Option<String>,
     /// Only decisions of this type.
     pub decision_type: Option<DecisionType>,
-    /// Only decisions of this classification (among those the caller may read).
+    /// Only decisions of this classification (`public` includes records published since).
     pub classification: Option<Classification>,
+    /// Only decisions in this state; `review_overdue` for those whose review date has passed
+    /// while they still stand.
+    pub status: Option<StatusFilter>,
     /// Only decisions carrying this tag.
     pub tag: Option<String>,
     /// Only decisions made on or after this date.
@@ -107,22 +293,24 @@ pub struct ListQuery {
 ///
 /// Appends a `decision.recorded` entry to the log and returns the decision with its receipt.
 /// Personal names are committed, not embedded, in the hashed entry; a record that is not public
-/// also commits everything but its public face. Needs a token whose role may record for the
-/// record's body.
+/// also commits everything but its public face. Needs a secretariat token scoped to the record's
+/// body, which must be registered. With an `Idempotency-Key`, a retry appends nothing and returns
+/// the decision as it now stands, with `Idempotent-Replayed: true`.
 #[utoipa::path(
     post, path = "/api/v1/decisions", tag = "decisions", operation_id = "createDecision",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body append once (kept 24 hours)")),
     request_body(content = DecisionRecord, description = "The decision record", content_type = "application/json",
         example = json!(crate::record::example())),
     security(("bearer" = [])),
     responses(
-        (status = 201, description = "Recorded; `Location` names the new decision", body = Decision,
+        (status = 201, description = "Recorded (or a retry replayed); `Location` names the decision", body = Decision,
             headers(("Location" = String, description = "URL of the new decision"))),
-        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The body is not JSON, or the Idempotency-Key is malformed", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token may not record for this body", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a secretariat token scoped to the record's body", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body exceeds 1 MiB or the entry exceeds 64 KiB", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not application/json", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "The record is not valid; `errors` names every offending field", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The record is not valid (`errors` names every offending field, including an unregistered body), or the Idempotency-Key was used for another request", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The log is inconsistent or the database unavailable; nothing was written", body = Problem, content_type = "application/problem+json"),
         (status = 500, description = "An unexpected server error; the cause is logged, not sent", body = Problem, content_type = "application/problem+json"),
     )
@@ -130,21 +318,37 @@ pub struct ListQuery {
 pub async fn create_decision(
     state: web::Data<AppState>,
     caller: Caller,
+    key: IdempotencyKey,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
-    let token = caller.require()?;
+    let token = caller.clone().require()?;
     let now = (state.clock)();
-    let record =
-        DecisionRecord::from_json(&body, now.date_naive()).map_err(ApiError::Validation)?;
-    if !token.may_record_for(&record.body) {
-        return Err(ApiError::Forbidden(format!(
-            "token {:?} may not record decisions for body {:?}",
-            token.name, record.body
-        )));
+    // Scope is checked before content: a token learns nothing from records it may not write.
+    let declared_body = body.get("body").and_then(Value::as_str).unwrap_or_default();
+    if !declared_body.is_empty() || token.role != Role::Secretariat {
+        caller.clone().require_recorder(declared_body)?;
     }
+    let mut record =
+        DecisionRecord::from_json(&body, now.date_naive()).map_err(ApiError::Validation);
+    if !state.store.body_exists(declared_body).await? {
+        let unknown = FieldError::new(
+            "body",
+            format!("no body {declared_body:?} is registered (an admin registers bodies at /api/v1/bodies)"),
+        );
+        record = Err(match record {
+            Ok(_) => ApiError::Validation(vec![unknown]),
+            Err(ApiError::Validation(mut errors)) => {
+                errors.push(unknown);
+                ApiError::Validation(errors)
+            }
+            Err(other) => other,
+        });
+    }
+    let record = record?;
     let id = uuid::Uuid::now_v7();
     let (hashed, disclosures) = record.commit(rand::random);
-    let (entry, entry_hash) = state
+    let claim = key.claim(&token, &body);
+    let appended = state
         .store
         .append(
             NewEntry {
@@ -154,28 +358,38 @@ pub async fn create_decision(
                 record: hashed,
                 disclosures,
             },
+            claim.as_ref(),
             now,
         )
         .await?;
-    let decision = Decision {
-        id,
-        record,
-        receipt: Receipt {
-            leaf_index: entry.leaf_index,
-            entry_hash: entry_hash.to_hex(),
-            prev_hash: entry.prev_hash.to_hex(),
-            recorded_at: entry.recorded_at,
-            recorded_by: entry.recorded_by,
-        },
+    let (id, replayed) = match appended {
+        Appended::Fresh(..) => (id.to_string(), false),
+        Appended::Replayed(leaf) => {
+            let event = state.store.event(leaf).await?.ok_or_else(|| {
+                ApiError::Internal(format!("no event for replayed leaf {leaf}"))
+            })?;
+            (event.decision_id, true)
+        }
     };
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/api/v1/decisions/{id}")))
-        .json(decision))
+    let row = state
+        .store
+        .decision(&id)
+        .await?
+        .ok_or_else(|| ApiError::Internal(format!("decision {id} missing after its append")))?;
+    let mut response = HttpResponse::Created();
+    response.insert_header((header::LOCATION, format!("/api/v1/decisions/{id}")));
+    if replayed {
+        response.insert_header((super::idempotency::REPLAYED_HEADER, "true"));
+    }
+    Ok(response.json(Decision::render(row, None, &caller, now.date_naive())))
 }
 
 /// List decisions.
 ///
-/// Newest first, filtered, in pages of at most 200. Anonymous callers see public decisions only.
+/// Newest first, filtered, in pages of at most 200. Every decision is listed with its public
+/// face and state; its content only to callers who may read it (anonymous callers: public
+/// records; staff and admins: public and internal; auditors and redactors: all; a secretariat:
+/// also the restricted records of its bodies).
 #[utoipa::path(
     get, path = "/api/v1/decisions", tag = "decisions", operation_id = "listDecisions",
     params(ListQuery),
@@ -194,6 +408,7 @@ pub async fn list_decisions(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
+    let today = (state.clock)().date_naive();
     let limit = query.limit.unwrap_or(DEFAULT_PAGE);
     if !(1..=MAX_PAGE).contains(&limit) {
         return Err(ApiError::BadRequest(format!(
@@ -204,7 +419,17 @@ pub async fn list_decisions(
         body: query.body,
         decision_type: query.decision_type.map(|t| t.as_str().to_owned()),
         classification: query.classification.map(|c| c.as_str().to_owned()),
-        visible: caller.visible(),
+        status: query.status.and_then(|s| match s {
+            StatusFilter::InForce => Some(Status::InForce),
+            StatusFilter::CalledIn => Some(Status::CalledIn),
+            StatusFilter::ReferredBack => Some(Status::ReferredBack),
+            StatusFilter::ReferredToCouncil => Some(Status::ReferredToCouncil),
+            StatusFilter::Rescinded => Some(Status::Rescinded),
+            StatusFilter::Superseded => Some(Status::Superseded),
+            StatusFilter::ReviewOverdue => None,
+        }),
+        review_overdue_on: (query.status == Some(StatusFilter::ReviewOverdue))
+            .then(|| today.to_string()),
         tag: query.tag,
         decided_from: query.decided_from.map(|d| d.to_string()),
         decided_to: query.decided_to.map(|d| d.to_string()),
@@ -223,7 +448,10 @@ pub async fn list_decisions(
         None
     };
     Ok(HttpResponse::Ok().json(DecisionPage {
-        items: rows.into_iter().map(Decision::from).collect(),
+        items: rows
+            .into_iter()
+            .map(|row| Decision::render(row, None, &caller, today))
+            .collect(),
         next_cursor,
     }))
 }
@@ -234,9 +462,9 @@ pub async fn list_decisions(
     params(("id" = uuid::Uuid, Path, description = "The decision's id")),
     security((), ("bearer" = [])),
     responses(
-        (status = 200, description = "The decision with its receipt", body = Decision),
+        (status = 200, description = "The decision with its state, lineage and receipt; its content only if the caller may read it", body = Decision),
         (status = 401, description = "A bearer token was given but is not valid", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No decision with that id that the caller may read", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No decision with that id", body = Problem, content_type = "application/problem+json"),
         (status = 500, description = "An unexpected server error; the cause is logged, not sent", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The database is unavailable or the log inconsistent; retry after the `Retry-After` seconds", body = Problem, content_type = "application/problem+json"),
     )
@@ -246,12 +474,14 @@ pub async fn get_decision(
     caller: Caller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let not_found = || ApiError::NotFound(format!("no decision {id}"));
-    let row = state.store.decision(&id).await?.ok_or_else(not_found)?;
-    if !caller.may_read(row.classification) {
-        return Err(not_found());
-    }
-    Ok(HttpResponse::Ok().json(Decision::from(row)))
+    let row = state
+        .store
+        .decision(&id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no decision {id}")))?;
+    let events = state.store.events(&id).await?;
+    let today = (state.clock)().date_naive();
+    Ok(HttpResponse::Ok().json(Decision::render(row, Some(events), &caller, today)))
 }
 
 fn make_cursor(leaf_index: u64) -> String {

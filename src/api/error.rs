@@ -78,7 +78,13 @@ pub const PROBLEM_TYPES: &[ProblemType] = &[
         slug: "conflict",
         status: 409,
         title: "Conflict",
-        description: "The resource already exists.",
+        description: "The resource already exists (a token name, a body slug).",
+    },
+    ProblemType {
+        slug: "state-conflict",
+        status: 409,
+        title: "The decision's state does not allow this",
+        description: "The request is well formed but the decision's current state forbids it: a second rescission, an outcome on a rescinded decision, a call-in transition out of order, erasing a value already erased, publishing what is already public. Nothing was written.",
     },
     ProblemType {
         slug: "payload-too-large",
@@ -95,8 +101,14 @@ pub const PROBLEM_TYPES: &[ProblemType] = &[
     ProblemType {
         slug: "validation",
         status: 422,
-        title: "The record is not valid",
-        description: "The body is JSON but not a valid record; `errors` lists every offending field with a message. Nothing was written.",
+        title: "The request is not valid",
+        description: "The body is JSON but not a valid record or request; `errors` lists every offending field with a message. Nothing was written.",
+    },
+    ProblemType {
+        slug: "idempotency-key-reused",
+        status: 422,
+        title: "Idempotency-Key reused",
+        description: "This `Idempotency-Key` was already used by this token with a different method, path or body. Use a fresh key for a new request. Nothing was written.",
     },
     ProblemType {
         slug: "log-inconsistent",
@@ -155,14 +167,21 @@ pub enum ApiError {
     /// 409: the resource already exists.
     #[error("{0}")]
     Conflict(String),
+    /// 409: the decision's state does not allow the request.
+    #[error("{0}")]
+    StateConflict(String),
+    /// 422: an idempotency key was reused for a different request.
+    #[error("{0}")]
+    KeyReused(String),
     /// 413: the body (over 1 MiB) or the resulting entry (over 64 KiB) is too large.
     #[error("{0}")]
     PayloadTooLarge(String),
     /// 415: the body is not `application/json`.
     #[error("{0}")]
     UnsupportedMediaType(String),
-    /// 422: the body is JSON but not a valid record; `errors` names every offending field.
-    #[error("the record is not valid ({} problems)", .0.len())]
+    /// 422: the body is JSON but not a valid record or request; `errors` names every offending
+    /// field.
+    #[error("the request is not valid ({} problems)", .0.len())]
     Validation(Vec<FieldError>),
     /// 503: the log is inconsistent, so writes are refused until an operator investigates.
     #[error("{0}")]
@@ -185,6 +204,8 @@ impl ApiError {
             ApiError::NotFound(_) => "not-found",
             ApiError::MethodNotAllowed { .. } => "method-not-allowed",
             ApiError::Conflict(_) => "conflict",
+            ApiError::StateConflict(_) => "state-conflict",
+            ApiError::KeyReused(_) => "idempotency-key-reused",
             ApiError::PayloadTooLarge(_) => "payload-too-large",
             ApiError::UnsupportedMediaType(_) => "unsupported-media-type",
             ApiError::Validation(_) => "validation",
@@ -249,7 +270,8 @@ impl ResponseError for ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Conflict(_) | ApiError::StateConflict(_) => StatusCode::CONFLICT,
+            ApiError::KeyReused(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -300,6 +322,10 @@ impl From<StoreError> for ApiError {
             StoreError::Contention { .. } => ApiError::Unavailable(error.to_string()),
             StoreError::IdentityMismatch { .. } => ApiError::Internal(error.to_string()),
             StoreError::Duplicate(what) => ApiError::Conflict(format!("{what} already exists")),
+            StoreError::Invalid(errors) => ApiError::Validation(errors),
+            StoreError::Conflict(why) => ApiError::StateConflict(why),
+            StoreError::NotFound(what) => ApiError::NotFound(what),
+            StoreError::KeyReused => ApiError::KeyReused(error.to_string()),
             StoreError::Database(e) => match e {
                 sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_) => {
                     ApiError::Unavailable(e.to_string())

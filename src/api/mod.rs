@@ -8,6 +8,9 @@ pub mod auth;
 pub mod decisions;
 pub mod error;
 pub mod health;
+pub mod lineage;
+pub mod registry;
+pub mod idempotency;
 pub mod log;
 pub mod receipts;
 pub mod tiles;
@@ -34,6 +37,8 @@ pub struct AppState {
     pub signer: std::sync::Arc<ledger::note::Signer>,
     /// The log's verifier key (C2SP vkey text).
     pub vkey: String,
+    /// Whether requests without a token may read public content.
+    pub anonymous_read: bool,
 }
 
 /// The OpenAPI document of this service.
@@ -44,6 +49,21 @@ pub struct AppState {
         decisions::create_decision,
         decisions::list_decisions,
         decisions::get_decision,
+        lineage::amend,
+        lineage::report_outcome,
+        lineage::call_in,
+        lineage::rescind,
+        lineage::supersede,
+        lineage::redact,
+        lineage::publish,
+        registry::list_bodies,
+        registry::create_body,
+        registry::get_body,
+        registry::add_member,
+        registry::end_member,
+        registry::list_tokens,
+        registry::create_token,
+        registry::revoke_token,
         log::get_head,
         log::list_entries,
         log::get_entry,
@@ -62,6 +82,9 @@ pub struct AppState {
     modifiers(&BearerAuth),
     tags(
         (name = "decisions", description = "Record, list and read decisions"),
+        (name = "lineage", description = "What happens to a decision after it is recorded: amendments, outcomes, call-in, rescission, supersession, erasure and publication, each a new log entry"),
+        (name = "bodies", description = "The registry of deciding bodies and their members over time"),
+        (name = "tokens", description = "API tokens and their roles (admin only)"),
         (name = "log", description = "The append-only log: entries, hashes, disclosures, checkpoints and proofs"),
         (name = "tlog-tiles", description = "The log as C2SP tlog-tiles, for standard transparency-log clients"),
         (name = "health", description = "Probes for orchestrators"),
@@ -113,6 +136,27 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         resource("/api/v1/decisions/{id}", "GET").route(web::get().to(decisions::get_decision)),
     )
+    .service(resource("/api/v1/decisions/{id}/amendments", "POST").route(web::post().to(lineage::amend)))
+    .service(resource("/api/v1/decisions/{id}/outcomes", "POST").route(web::post().to(lineage::report_outcome)))
+    .service(resource("/api/v1/decisions/{id}/call-in", "POST").route(web::post().to(lineage::call_in)))
+    .service(resource("/api/v1/decisions/{id}/rescission", "POST").route(web::post().to(lineage::rescind)))
+    .service(resource("/api/v1/decisions/{id}/supersession", "POST").route(web::post().to(lineage::supersede)))
+    .service(resource("/api/v1/decisions/{id}/redactions", "POST").route(web::post().to(lineage::redact)))
+    .service(resource("/api/v1/decisions/{id}/publication", "POST").route(web::post().to(lineage::publish)))
+    .service(
+        resource("/api/v1/bodies", "GET, POST")
+            .route(web::get().to(registry::list_bodies))
+            .route(web::post().to(registry::create_body)),
+    )
+    .service(resource("/api/v1/bodies/{slug}", "GET").route(web::get().to(registry::get_body)))
+    .service(resource("/api/v1/bodies/{slug}/members", "POST").route(web::post().to(registry::add_member)))
+    .service(resource("/api/v1/bodies/{slug}/members/{member_id}/end", "POST").route(web::post().to(registry::end_member)))
+    .service(
+        resource("/api/v1/tokens", "GET, POST")
+            .route(web::get().to(registry::list_tokens))
+            .route(web::post().to(registry::create_token)),
+    )
+    .service(resource("/api/v1/tokens/{name}", "DELETE").route(web::delete().to(registry::revoke_token)))
     .service(resource("/api/v1/log/head", "GET").route(web::get().to(log::get_head)))
     .service(resource("/api/v1/log/entries", "GET").route(web::get().to(log::list_entries)))
     .service(

@@ -10,9 +10,9 @@ pub use verify::verify;
 use chrono::Utc;
 
 use crate::config::{DatabaseConfig, TokenCommand};
-use crate::store::{Role, Store};
+use crate::store::{NewToken, Store, StoreError};
 
-/// `token create`: prints the secret on stdout, once.
+/// `token create | list | revoke`. `create` prints the secret on stdout, once.
 pub async fn token(command: TokenCommand) -> anyhow::Result<()> {
     match command {
         TokenCommand::Create {
@@ -20,21 +20,74 @@ pub async fn token(command: TokenCommand) -> anyhow::Result<()> {
             name,
             role,
             bodies,
+            powers,
+            expires_at,
         } => {
-            if name.trim().is_empty() {
-                anyhow::bail!("--name must not be empty");
-            }
-            if role == Role::Secretariat && bodies.is_empty() {
-                anyhow::bail!("a secretariat token needs at least one --body SLUG");
-            }
             let store = Store::connect(&database.database_url, 1).await?;
-            let secret = store.create_token(&name, role, &bodies, Utc::now()).await?;
+            let new = NewToken {
+                name,
+                role,
+                bodies,
+                powers,
+                expires_at,
+            };
+            let (info, secret) = match store.create_token(&new, None, Utc::now()).await {
+                Err(StoreError::Invalid(errors)) => {
+                    let problems: Vec<String> = errors
+                        .iter()
+                        .map(|e| format!("{}: {}", e.field, e.message))
+                        .collect();
+                    anyhow::bail!("the token is not valid: {}", problems.join("; "));
+                }
+                other => other?,
+            };
             eprintln!(
-                "Created {} token {name:?}. Keep it safe: it is not stored and cannot be shown again.",
-                role.as_str()
+                "Created {} token {:?}. Keep it safe: it is not stored and cannot be shown again.",
+                info.role.as_str(),
+                info.name
             );
             println!("{secret}");
             Ok(())
+        }
+        TokenCommand::List { database } => {
+            let store = Store::connect(&database.database_url, 1).await?;
+            for t in store.list_tokens().await? {
+                let state = match (&t.revoked_at, &t.expires_at) {
+                    (Some(at), _) => format!("revoked {at}"),
+                    (None, Some(at)) => format!("expires {at}"),
+                    (None, None) => "live".to_owned(),
+                };
+                let scope = [t.bodies.join(","), {
+                    let p: Vec<&str> = t
+                        .powers
+                        .iter()
+                        .map(|p| match p {
+                            crate::store::Power::Erase => "erase",
+                            crate::store::Power::Publish => "publish",
+                        })
+                        .collect();
+                    p.join(",")
+                }]
+                .concat();
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    t.name,
+                    t.role.as_str(),
+                    if scope.is_empty() { "-" } else { &scope },
+                    state
+                );
+            }
+            Ok(())
+        }
+        TokenCommand::Revoke { database, name } => {
+            let store = Store::connect(&database.database_url, 1).await?;
+            match store.revoke_token(&name, Utc::now()).await? {
+                Some(_) => {
+                    eprintln!("Revoked token {name:?}.");
+                    Ok(())
+                }
+                None => anyhow::bail!("no token named {name:?}"),
+            }
         }
     }
 }

@@ -10,7 +10,9 @@
 //!    append is refused (a broken log is fatal for writes).
 //! 3. Build the entry at `leaf_index = tree_size` linking to `head_hash`, with `recorded_at` never
 //!    earlier than the previous entry's, and encode it canonically.
-//! 4. Insert the entry and its disclosures, advance the head, update the read views, commit.
+//! 4. Insert the entry and its disclosures, grow the Merkle tree, advance the head, carry out
+//!    the entry's effects on stored disclosures (erasure, publication), update the read views,
+//!    record the idempotency key if one was given, commit.
 //!
 //! The entry is acknowledged only after the commit returns, so an acknowledged entry is durable.
 //! Should two appenders ever read the same head despite the lock, the unique constraints on
@@ -26,7 +28,8 @@ use sea_orm::{
 use serde_json::Value;
 
 use super::entities::{disclosure, log_entry, log_head};
-use super::{MAX_ENTRY_BYTES, Store, StoreError, head_of, tree, views};
+use super::idempotency::{self, Claim, Replay};
+use super::{MAX_ENTRY_BYTES, Store, StoreError, effects, head_of, tree, views};
 use crate::record::Visibility;
 
 /// What a caller asks to append; the store supplies position, link and time.
@@ -70,21 +73,64 @@ impl Store {
         Ok((txn, head_row))
     }
 
-    /// Appends one entry and returns it with its entry hash once it is durable.
+    /// Appends one entry and returns it with its entry hash once it is durable. With a claim on
+    /// an idempotency key that was used before for the same request, appends nothing and says
+    /// which entry the first request appended.
     pub async fn append(
         &self,
         new: NewEntry,
+        claim: Option<&Claim>,
         now: DateTime<Utc>,
-    ) -> Result<(Entry, Hash), StoreError> {
+    ) -> Result<Appended, StoreError> {
         let (txn, head_row) = self.lock_head().await?;
-        let head = head_of(&head_row)?;
+        if let Some(claim) = claim
+            && let Some(replay) = idempotency::find(&txn, claim).await?
+        {
+            return replayed(replay);
+        }
+        let (entry, entry_hash) = append_locked(&txn, &head_row, new, now).await?;
+        if let Some(claim) = claim {
+            idempotency::record(&txn, claim, Some(to_i64(entry.leaf_index)?), None, now).await?;
+        }
+        txn.commit().await?;
+        Ok(Appended::Fresh(entry, entry_hash))
+    }
+}
+
+/// What an append did.
+#[derive(Debug, Clone)]
+pub enum Appended {
+    /// It appended this entry, with this entry hash.
+    Fresh(Entry, Hash),
+    /// It was a retry of the request that appended the entry at this leaf index.
+    Replayed(u64),
+}
+
+pub(super) fn replayed(replay: Replay) -> Result<Appended, StoreError> {
+    match replay {
+        Replay::Entry(leaf) => Ok(Appended::Replayed(leaf)),
+        Replay::Response { .. } => Err(StoreError::KeyReused),
+    }
+}
+
+/// Appends `new` inside `txn`, which holds the append lock and read `head_row` under it: checks
+/// the head, writes the entry, its disclosures, the tree nodes, the head and the read views.
+/// The caller commits.
+pub(super) async fn append_locked(
+    txn: &DatabaseTransaction,
+    head_row: &log_head::Model,
+    new: NewEntry,
+    now: DateTime<Utc>,
+) -> Result<(Entry, Hash), StoreError> {
+    {
+        let head = head_of(head_row)?;
 
         if head.tree_size > 0 {
             let last = log_entry::Entity::find_by_id(to_i64(head.tree_size - 1)?)
                 .select_only()
                 .column(log_entry::Column::EntryHash)
                 .into_tuple::<Vec<u8>>()
-                .one(&txn)
+                .one(txn)
                 .await?;
             if last.as_deref() != Some(head.head_hash.as_bytes().as_slice()) {
                 return Err(StoreError::Inconsistent(format!(
@@ -133,7 +179,7 @@ impl Store {
             recorded_at: Set(entry.recorded_at.clone()),
             canonical: Set(canonical),
         })
-        .exec_without_returning(&txn)
+        .exec_without_returning(txn)
         .await
         .map_err(|e| match e.sql_err() {
             // The head lock makes this unreachable; should it ever happen, the constraint has
@@ -156,13 +202,13 @@ impl Store {
                     visibility: Set(visibility.as_str().to_owned()),
                 });
             disclosure::Entity::insert_many(rows)
-                .exec_without_returning(&txn)
+                .exec_without_returning(txn)
                 .await?;
         }
 
         // The new leaf completes at most log2(n) nodes; the frontier supplies every left sibling,
         // so the tree grows without reading a single node.
-        let mut frontier = tree::frontier_of(&head_row)?;
+        let mut frontier = tree::frontier_of(head_row)?;
         if frontier.size() != head.tree_size {
             return Err(StoreError::Inconsistent(format!(
                 "the Merkle tree covers {} leaves but the log has {}",
@@ -171,7 +217,7 @@ impl Store {
             )));
         }
         let nodes = frontier.push(entry_hash);
-        tree::insert_nodes(&txn, &nodes).await?;
+        tree::insert_nodes(txn, &nodes).await?;
 
         let advanced = log_head::Entity::update_many()
             .col_expr(log_head::Column::TreeSize, (leaf_index + 1).into())
@@ -187,7 +233,7 @@ impl Store {
             )
             .filter(log_head::Column::Id.eq(1))
             .filter(log_head::Column::TreeSize.eq(leaf_index))
-            .exec(&txn)
+            .exec(txn)
             .await?;
         if advanced.rows_affected != 1 {
             return Err(StoreError::Inconsistent(
@@ -195,10 +241,9 @@ impl Store {
             ));
         }
 
+        effects::apply(txn, &entry).await?;
         let disclosures: Vec<Disclosure> = new.disclosures.into_iter().map(|(d, _)| d).collect();
-        views::apply(&txn, &entry, entry_hash, &disclosures).await?;
-
-        txn.commit().await?;
+        views::apply(txn, &entry, entry_hash, &disclosures).await?;
         Ok((entry, entry_hash))
     }
 }

@@ -84,6 +84,14 @@ pub mod decision {
         pub decided_on: String,
         pub title: String,
         pub document: String,
+        pub status: String,
+        pub effective_from: Option<String>,
+        pub review_on: Option<String>,
+        pub last_outcome: Option<String>,
+        pub superseded_by: Option<String>,
+        pub supersedes: String,
+        pub published: String,
+        pub updated_at: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -147,6 +155,9 @@ pub mod api_token {
         pub bodies: String,
         pub created_at: String,
         pub revoked_at: Option<String>,
+        pub powers: String,
+        pub expires_at: Option<String>,
+        pub created_by: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -203,6 +214,95 @@ pub mod log_identity {
         pub id: i32,
         pub origin: String,
         pub vkey: String,
+        pub created_at: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod event {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "decision_events")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub leaf_index: i64,
+        pub decision_id: String,
+        pub kind: String,
+        pub recorded_at: String,
+        pub recorded_by: String,
+        pub entry_hash: String,
+        pub detail: String,
+        pub public_detail: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod body {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "bodies")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub slug: String,
+        pub name: String,
+        pub kind: String,
+        pub created_at: String,
+        pub created_by: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod body_member {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "body_members")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub body: String,
+        pub name: String,
+        pub role: String,
+        pub organisation: Option<String>,
+        pub from_date: String,
+        pub until_date: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod idempotency_key {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "idempotency_keys")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub token_name: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub idem_key: String,
+        pub request_hash: Vec<u8>,
+        pub leaf_index: Option<i64>,
+        pub status: Option<i32>,
+        pub location: Option<String>,
+        pub response: Option<String>,
         pub created_at: String,
     }
 

@@ -13,8 +13,12 @@
 
 mod append;
 mod checkpoints;
+mod effects;
 mod entities;
 mod entries;
+mod idempotency;
+mod lineage;
+mod registry;
 mod tokens;
 mod tree;
 mod views;
@@ -29,12 +33,19 @@ use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, EntityTrait,
 };
 
-pub use append::NewEntry;
+pub use append::{Appended, NewEntry};
+pub use idempotency::{Claim, KEY_RETENTION, RegistryOutcome, Replay, Written};
+pub use lineage::LineageRequest;
+pub use registry::{
+    Body, BodyKind, EndMembership, Member, NewBody, NewMember, end_member, insert_body,
+    insert_member,
+};
+pub use tokens::insert_token;
 pub use checkpoints::StoredCheckpoint;
 pub use entries::StoredEntry;
-pub use tokens::{Role, Token};
+pub use tokens::{NewToken, Power, Role, Token, TokenInfo};
 pub use tree::{ConsistencyProof, InclusionProof, TILE_WIDTH, TreeRequestError};
-pub use views::{DecisionFilter, DecisionRow};
+pub use views::{DecisionFilter, DecisionRow, Event};
 
 use entities::log_head;
 
@@ -86,6 +97,27 @@ pub enum StoreError {
     /// A name that must be unique is taken.
     #[error("{0} already exists")]
     Duplicate(String),
+    /// What was asked is malformed; every offending field is named. Nothing was written.
+    #[error("the request is not valid")]
+    Invalid(Vec<crate::record::FieldError>),
+    /// The request is well formed but the current state does not allow it. Nothing was written.
+    #[error("{0}")]
+    Conflict(String),
+    /// What the request names does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// An idempotency key was reused for a different request.
+    #[error("this Idempotency-Key was already used for a different request")]
+    KeyReused,
+}
+
+impl From<crate::lineage::Refusal> for StoreError {
+    fn from(refusal: crate::lineage::Refusal) -> StoreError {
+        match refusal {
+            crate::lineage::Refusal::Invalid(errors) => StoreError::Invalid(errors),
+            crate::lineage::Refusal::Conflict(why) => StoreError::Conflict(why),
+        }
+    }
 }
 
 /// The largest canonical entry accepted: 65,535 bytes, because C2SP tlog-tiles entry bundles
@@ -125,6 +157,8 @@ impl Store {
                     .synchronous(SqliteSynchronous::Full)
                     .busy_timeout(Duration::from_secs(30))
                     .foreign_keys(true)
+                    // Erased values are overwritten on disk, not left in free pages.
+                    .pragma("secure_delete", "ON")
             });
         let db = Database::connect(options).await?;
         migrate(&db).await?;

@@ -1,25 +1,44 @@
-//! API tokens: created once, shown once, stored only as a SHA-256 hash.
+//! API tokens: created once, shown once, stored only as a SHA-256 hash; revocable and expiring.
 //!
 //! A token is `dlt_` followed by 32 random bytes in unpadded base64url. It is looked up by the
 //! hash of what the client presents, so the secret is never stored and a timing difference in
 //! the lookup reveals nothing about it; the final comparison is constant-time all the same.
+//!
+//! A token has one [`Role`]. Secretariat tokens are scoped to bodies; redactor tokens carry the
+//! [`Power`]s they were granted (erasure and publication are granted separately). What each role
+//! may read and write is decided here, in [`Token`]'s methods, and nowhere else.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, SecondsFormat, Utc};
 use ledger::Hash;
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::entities::api_token;
 use super::{Store, StoreError};
+use crate::record::{Classification, FieldError};
 
 /// What a token may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, clap::ValueEnum,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum Role {
-    /// Everything, for any body.
+    /// Manages bodies and tokens; reads public and internal records.
     Admin,
-    /// Records decisions for the bodies listed on the token.
+    /// Records decisions and their lineage for the bodies on the token; reads their restricted
+    /// records, and public and internal ones of every body.
     Secretariat,
+    /// Erases personal data and publishes withheld content, as granted; reads everything.
+    Redactor,
+    /// Reads everything, restricted content included.
+    Auditor,
+    /// Reads public and internal records.
+    Staff,
 }
 
 impl Role {
@@ -28,16 +47,35 @@ impl Role {
         match self {
             Role::Admin => "admin",
             Role::Secretariat => "secretariat",
+            Role::Redactor => "redactor",
+            Role::Auditor => "auditor",
+            Role::Staff => "staff",
         }
     }
 
     fn parse(text: &str) -> Option<Role> {
-        match text {
-            "admin" => Some(Role::Admin),
-            "secretariat" => Some(Role::Secretariat),
-            _ => None,
-        }
+        [
+            Role::Admin,
+            Role::Secretariat,
+            Role::Redactor,
+            Role::Auditor,
+            Role::Staff,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == text)
     }
+}
+
+/// A power granted to a redactor token.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, clap::ValueEnum,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Power {
+    /// Erase personal values (`decision.redacted`).
+    Erase,
+    /// Publish withheld content (`decision.published`).
+    Publish,
 }
 
 /// An authenticated caller.
@@ -49,51 +87,285 @@ pub struct Token {
     pub role: Role,
     /// Body slugs a secretariat token may record for.
     pub bodies: Vec<String>,
+    /// Powers of a redactor token.
+    pub powers: Vec<Power>,
 }
 
 impl Token {
-    /// Whether this token may record decisions of `body`.
+    /// Whether this token may record decisions and lineage for `body`.
     pub fn may_record_for(&self, body: &str) -> bool {
-        self.role == Role::Admin || self.bodies.iter().any(|b| b == body)
+        self.role == Role::Secretariat && self.bodies.iter().any(|b| b == body)
+    }
+
+    /// Whether this token holds `power`.
+    pub fn has(&self, power: Power) -> bool {
+        self.role == Role::Redactor && self.powers.contains(&power)
+    }
+
+    /// Whether this token manages bodies and tokens.
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+
+    /// Whether this token may read the content of a record of `classification` of `body`.
+    pub fn may_read(&self, classification: Classification, body: &str) -> bool {
+        match classification {
+            Classification::Public | Classification::Internal => true,
+            Classification::Restricted => match self.role {
+                Role::Auditor | Role::Redactor => true,
+                Role::Secretariat => self.bodies.iter().any(|b| b == body),
+                Role::Admin | Role::Staff => false,
+            },
+        }
+    }
+
+    /// Whether this token may read disclosures stored with `visibility` whatever their body (the
+    /// log's entry and proof endpoints, which do not look up bodies).
+    pub fn may_see_everywhere(&self, visibility: &str) -> bool {
+        match visibility {
+            "public" | "internal" => true,
+            _ => matches!(self.role, Role::Auditor | Role::Redactor),
+        }
+    }
+}
+
+/// A token as listed: everything but its secret.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TokenInfo {
+    /// Unique name, written into every entry the token records.
+    pub name: String,
+    /// Its role.
+    pub role: Role,
+    /// Bodies a secretariat token records for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bodies: Vec<String>,
+    /// Powers of a redactor token.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub powers: Vec<Power>,
+    /// When it was created (RFC 3339).
+    pub created_at: String,
+    /// Which token created it (absent for tokens made with the CLI).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<String>,
+    /// When it stops working (RFC 3339), if ever.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+    /// When it was revoked, if it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<String>,
+}
+
+/// What a new token is to be.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "cabinet-clerk", "role": "secretariat", "bodies": ["cabinet"], "expires_at": "2027-11-29T00:00:00Z"}))]
+pub struct NewToken {
+    /// A unique name, 1 to 64 of `a-z 0-9 - _ .`; name tokens after offices, never people.
+    pub name: String,
+    /// Its role.
+    pub role: Role,
+    /// For a secretariat: the body slugs it records for (at least one, each registered).
+    #[serde(default)]
+    pub bodies: Vec<String>,
+    /// For a redactor: `erase`, `publish` or both (at least one).
+    #[serde(default)]
+    pub powers: Vec<Power>,
+    /// When it stops working (RFC 3339, in the future); absent for no expiry.
+    #[serde(default)]
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl NewToken {
+    /// Checks the shape; bodies are checked against the registry by the store.
+    pub fn check(&self, now: DateTime<Utc>) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        let name_ok = (1..=64).contains(&self.name.len())
+            && self.name.bytes().all(|b| {
+                b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.".contains(&b)
+            });
+        if !name_ok {
+            errors.push(FieldError::new(
+                "name",
+                "must be 1 to 64 characters of a-z, 0-9, '-', '_' and '.'",
+            ));
+        }
+        match self.role {
+            Role::Secretariat if self.bodies.is_empty() => errors.push(FieldError::new(
+                "bodies",
+                "a secretariat token must name at least one body",
+            )),
+            Role::Secretariat => {}
+            _ if !self.bodies.is_empty() => errors.push(FieldError::new(
+                "bodies",
+                "only a secretariat token is scoped to bodies",
+            )),
+            _ => {}
+        }
+        match self.role {
+            Role::Redactor if self.powers.is_empty() => errors.push(FieldError::new(
+                "powers",
+                "a redactor token must be granted erase, publish or both",
+            )),
+            Role::Redactor => {}
+            _ if !self.powers.is_empty() => errors.push(FieldError::new(
+                "powers",
+                "only a redactor token holds powers",
+            )),
+            _ => {}
+        }
+        for (i, body) in self.bodies.iter().enumerate() {
+            if self.bodies[..i].contains(body) {
+                errors.push(FieldError::new(format!("bodies[{i}]"), "is listed twice"));
+            }
+        }
+        if self.expires_at.is_some_and(|t| t <= now) {
+            errors.push(FieldError::new("expires_at", "must be in the future"));
+        }
+        errors
     }
 }
 
 const PREFIX: &str = "dlt_";
 
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn info_of(row: api_token::Model) -> Result<TokenInfo, StoreError> {
+    let bad = |what: &str| StoreError::Inconsistent(format!("token {}: bad {what}", row.name));
+    Ok(TokenInfo {
+        role: Role::parse(&row.role).ok_or_else(|| bad("role"))?,
+        bodies: serde_json::from_str(&row.bodies).map_err(|_| bad("bodies"))?,
+        powers: serde_json::from_str(&row.powers).map_err(|_| bad("powers"))?,
+        created_at: row.created_at.clone(),
+        created_by: row.created_by.clone(),
+        expires_at: row.expires_at.clone(),
+        revoked_at: row.revoked_at.clone(),
+        name: row.name,
+    })
+}
+
+/// Creates a token in `db` (a transaction or the pool) and returns its secret, which is not
+/// stored and cannot be shown again. `created_by` is the admin token's name, if any.
+pub async fn insert_token(
+    db: &impl ConnectionTrait,
+    new: &NewToken,
+    created_by: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(TokenInfo, String), StoreError> {
+    let errors = new.check(now);
+    if !errors.is_empty() {
+        return Err(StoreError::Invalid(errors));
+    }
+    let mut errors = Vec::new();
+    for (i, body) in new.bodies.iter().enumerate() {
+        if super::registry::find_body(db, body).await?.is_none() {
+            errors.push(FieldError::new(
+                format!("bodies[{i}]"),
+                format!("no body {body:?} is registered"),
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(StoreError::Invalid(errors));
+    }
+    if api_token::Entity::find_by_id(new.name.clone())
+        .one(db)
+        .await?
+        .is_some()
+    {
+        return Err(StoreError::Duplicate(format!("a token named {:?}", new.name)));
+    }
+    let secret = format!(
+        "{PREFIX}{}",
+        URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())
+    );
+    let row = api_token::Model {
+        name: new.name.clone(),
+        token_hash: Hash::digest(secret.as_bytes()).as_bytes().to_vec(),
+        role: new.role.as_str().to_owned(),
+        bodies: serde_json::to_string(&new.bodies).unwrap_or_else(|_| "[]".into()),
+        powers: serde_json::to_string(&new.powers).unwrap_or_else(|_| "[]".into()),
+        created_at: rfc3339(now),
+        revoked_at: None,
+        expires_at: new.expires_at.map(rfc3339),
+        created_by: created_by.map(str::to_owned),
+    };
+    api_token::Entity::insert(api_token::ActiveModel {
+        name: Set(row.name.clone()),
+        token_hash: Set(row.token_hash.clone()),
+        role: Set(row.role.clone()),
+        bodies: Set(row.bodies.clone()),
+        powers: Set(row.powers.clone()),
+        created_at: Set(row.created_at.clone()),
+        revoked_at: Set(None),
+        expires_at: Set(row.expires_at.clone()),
+        created_by: Set(row.created_by.clone()),
+    })
+    .exec_without_returning(db)
+    .await
+    .map_err(|e| match e.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
+            StoreError::Duplicate(format!("a token named {:?}", new.name))
+        }
+        _ => StoreError::Database(e),
+    })?;
+    Ok((info_of(row)?, secret))
+}
+
 impl Store {
     /// Creates a token and returns its secret, which is not stored and cannot be shown again.
     pub async fn create_token(
         &self,
-        name: &str,
-        role: Role,
-        bodies: &[String],
+        new: &NewToken,
+        created_by: Option<&str>,
         now: DateTime<Utc>,
-    ) -> Result<String, StoreError> {
-        let secret = format!(
-            "{PREFIX}{}",
-            URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())
-        );
-        let existing = api_token::Entity::find_by_id(name.to_owned())
-            .one(&self.db)
-            .await?;
-        if existing.is_some() {
-            return Err(StoreError::Duplicate(format!("a token named {name:?}")));
-        }
-        api_token::Entity::insert(api_token::ActiveModel {
-            name: Set(name.to_owned()),
-            token_hash: Set(Hash::digest(secret.as_bytes()).as_bytes().to_vec()),
-            role: Set(role.as_str().to_owned()),
-            bodies: Set(serde_json::to_string(bodies).unwrap_or_else(|_| "[]".into())),
-            created_at: Set(now.to_rfc3339_opts(SecondsFormat::Secs, true)),
-            revoked_at: Set(None),
-        })
-        .exec_without_returning(&self.db)
-        .await?;
-        Ok(secret)
+    ) -> Result<(TokenInfo, String), StoreError> {
+        insert_token(&self.db, new, created_by, now).await
     }
 
-    /// The live token whose secret is `secret`, if any.
-    pub async fn authenticate(&self, secret: &str) -> Result<Option<Token>, StoreError> {
+    /// Every token, by name.
+    pub async fn list_tokens(&self) -> Result<Vec<TokenInfo>, StoreError> {
+        api_token::Entity::find()
+            .order_by_asc(api_token::Column::Name)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(info_of)
+            .collect()
+    }
+
+    /// Whether any token exists (a fresh deployment has none).
+    pub async fn has_tokens(&self) -> Result<bool, StoreError> {
+        Ok(api_token::Entity::find().one(&self.db).await?.is_some())
+    }
+
+    /// Revokes the token `name`; revoking a revoked token changes nothing. `None` when there is
+    /// no such token.
+    pub async fn revoke_token(
+        &self,
+        name: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<TokenInfo>, StoreError> {
+        api_token::Entity::update_many()
+            .col_expr(api_token::Column::RevokedAt, rfc3339(now).into())
+            .filter(api_token::Column::Name.eq(name))
+            .filter(api_token::Column::RevokedAt.is_null())
+            .exec(&self.db)
+            .await?;
+        api_token::Entity::find_by_id(name.to_owned())
+            .one(&self.db)
+            .await?
+            .map(info_of)
+            .transpose()
+    }
+
+    /// The live (not revoked, not expired) token whose secret is `secret`, if any.
+    pub async fn authenticate(
+        &self,
+        secret: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Token>, StoreError> {
         if !secret.starts_with(PREFIX) {
             return Ok(None);
         }
@@ -109,20 +381,75 @@ impl Store {
         if !constant_time_eq(&row.token_hash, digest.as_bytes()) {
             return Ok(None);
         }
-        let role = Role::parse(&row.role).ok_or_else(|| {
-            StoreError::Inconsistent(format!("token {}: unknown role {}", row.name, row.role))
-        })?;
-        let bodies = serde_json::from_str(&row.bodies).map_err(|_| {
-            StoreError::Inconsistent(format!("token {}: bodies are not a JSON list", row.name))
-        })?;
+        let expired = row
+            .expires_at
+            .as_deref()
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .is_some_and(|t| t <= now);
+        if expired {
+            return Ok(None);
+        }
+        let info = info_of(row)?;
         Ok(Some(Token {
-            name: row.name,
-            role,
-            bodies,
+            name: info.name,
+            role: info.role,
+            bodies: info.bodies,
+            powers: info.powers,
         }))
     }
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new(role: Role) -> NewToken {
+        NewToken {
+            name: "cabinet-clerk".into(),
+            role,
+            bodies: Vec::new(),
+            powers: Vec::new(),
+            expires_at: None,
+        }
+    }
+
+    #[test]
+    fn token_shapes_are_checked() {
+        let now = Utc::now();
+        assert_eq!(new(Role::Staff).check(now), vec![]);
+        let fields = |t: NewToken| -> Vec<String> {
+            t.check(now).into_iter().map(|e| e.field).collect()
+        };
+        assert_eq!(fields(new(Role::Secretariat)), ["bodies"]);
+        assert_eq!(fields(new(Role::Redactor)), ["powers"]);
+        let mut t = new(Role::Auditor);
+        t.name = "Jane Smith".into();
+        t.bodies = vec!["cabinet".into()];
+        t.powers = vec![Power::Erase];
+        t.expires_at = Some(now - chrono::Duration::seconds(1));
+        assert_eq!(fields(t), ["name", "bodies", "powers", "expires_at"]);
+    }
+
+    #[test]
+    fn read_rights_follow_roles_and_bodies() {
+        let token = |role, bodies: &[&str]| Token {
+            name: "t".into(),
+            role,
+            bodies: bodies.iter().map(|b| b.to_string()).collect(),
+            powers: vec![],
+        };
+        let restricted = Classification::Restricted;
+        assert!(token(Role::Auditor, &[]).may_read(restricted, "cabinet"));
+        assert!(token(Role::Redactor, &[]).may_read(restricted, "cabinet"));
+        assert!(token(Role::Secretariat, &["cabinet"]).may_read(restricted, "cabinet"));
+        assert!(!token(Role::Secretariat, &["planning"]).may_read(restricted, "cabinet"));
+        assert!(!token(Role::Staff, &[]).may_read(restricted, "cabinet"));
+        assert!(!token(Role::Admin, &[]).may_read(restricted, "cabinet"));
+        assert!(token(Role::Staff, &[]).may_read(Classification::Internal, "cabinet"));
+        assert!(!token(Role::Admin, &[]).may_record_for("cabinet"));
+    }
 }

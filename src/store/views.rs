@@ -1,21 +1,28 @@
-//! Read views derived from the log: `decisions`, `decision_participants`, `decision_tags`.
+//! Read views derived from the log: `decisions`, `decision_participants`, `decision_tags` and
+//! `decision_events`.
 //!
 //! [`apply`] is the only code that writes them, both inside an append and when the views are
-//! rebuilt from the log alone, so the two paths cannot drift apart. A view row holds the fully
-//! revealed record; who may see it is decided by the API, from `classification`.
+//! rebuilt from the log alone, so the two paths cannot drift apart. A `decisions` row holds the
+//! current record — every amendment applied, every erased value replaced by its marker — and the
+//! state derived from the decision's lineage entries; `decision_events` holds its timeline. Who
+//! may see what is decided by the API, from the row's `classification` (the record's, or `public`
+//! once it is published as a whole) and body.
 //!
 //! Listing is keyset-paginated on `leaf_index` (newest first) and every filter has an index that
 //! ends in `leaf_index`, so a page costs O(limit) whatever the size of the log.
 
+use chrono::NaiveDate;
 use ledger::{Disclosure, Entry, EntryKind, Hash};
-use sea_orm::sea_query::Query;
+use sea_orm::sea_query::{Expr, Query};
+use serde_json::{Value, json};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
 };
 
-use super::entities::{decision, participant, tag};
+use super::entities::{decision, event, participant, tag};
 use super::{Store, StoreError};
+use crate::lineage::{self, OutcomeStatus, Published, Status};
 use crate::record::{Classification, DecisionRecord};
 
 /// A decision as the read view holds it.
@@ -33,10 +40,47 @@ pub struct DecisionRow {
     pub recorded_at: String,
     /// Which token recorded it.
     pub recorded_by: String,
-    /// Its classification.
+    /// Who may read it: the record's classification, or public once published as a whole.
     pub classification: Classification,
-    /// The record, all commitments opened.
+    /// The current record: amendments applied, erased values marked.
     pub record: DecisionRecord,
+    /// Where it stands.
+    pub status: Status,
+    /// When it takes effect, as recorded or as call-in decided.
+    pub effective_from: Option<NaiveDate>,
+    /// When its outcome is next due.
+    pub review_on: Option<NaiveDate>,
+    /// The latest outcome reported.
+    pub last_outcome: Option<OutcomeStatus>,
+    /// The decision that superseded it.
+    pub superseded_by: Option<uuid::Uuid>,
+    /// The decisions it superseded.
+    pub supersedes: Vec<uuid::Uuid>,
+    /// What of a non-public record has been published.
+    pub published: Published,
+    /// When its newest entry was recorded.
+    pub updated_at: String,
+}
+
+/// One entry in a decision's timeline.
+#[derive(Debug, Clone)]
+pub struct Event {
+    /// The entry's position in the log.
+    pub leaf_index: u64,
+    /// The decision it is about.
+    pub decision_id: String,
+    /// What happened.
+    pub kind: EntryKind,
+    /// When it was recorded.
+    pub recorded_at: String,
+    /// Which token recorded it.
+    pub recorded_by: String,
+    /// The entry hash.
+    pub entry_hash: Hash,
+    /// What happened, every value revealed (for amendments: field, old and new values).
+    pub detail: Value,
+    /// What happened, with withheld values shown as `"[withheld]"`.
+    pub public_detail: Value,
 }
 
 /// Filters for [`Store::list_decisions`]; `None` means "any".
@@ -46,10 +90,12 @@ pub struct DecisionFilter {
     pub body: Option<String>,
     /// Decision type, as spelt in JSON.
     pub decision_type: Option<String>,
-    /// Classifications the caller asks for.
+    /// Classification (as readers see it: `public` once published).
     pub classification: Option<String>,
-    /// Classifications the caller may see.
-    pub visible: Vec<Classification>,
+    /// Where the decision stands.
+    pub status: Option<Status>,
+    /// Only decisions whose review date is before this date and that still stand.
+    pub review_overdue_on: Option<String>,
     /// A tag the decision carries.
     pub tag: Option<String>,
     /// Earliest `decided_on`, inclusive, as `YYYY-MM-DD`.
@@ -69,20 +115,226 @@ pub(super) async fn apply(
     entry_hash: Hash,
     disclosures: &[Disclosure],
 ) -> Result<(), StoreError> {
+    let mut revealed = entry.record.clone();
+    ledger::disclosure::reveal_all(&mut revealed, disclosures)
+        .map_err(|e| StoreError::Inconsistent(format!("leaf {}: {e}", entry.leaf_index)))?;
+    // A placeholder left unopened is a value erased since; its redaction entry, later in the
+    // log, gives the marker its basis and date.
+    lineage::mark_erased(&mut revealed);
+
+    let detail = match entry.kind {
+        EntryKind::DecisionRecorded => {
+            record_decision(db, entry, entry_hash, &revealed).await?;
+            json!({})
+        }
+        kind => {
+            let current = decision::Entity::find_by_id(entry.decision_id.clone())
+                .one(db)
+                .await?
+                .ok_or_else(|| {
+                    StoreError::Inconsistent(format!(
+                        "leaf {}: {} for decision {}, which was never recorded",
+                        entry.leaf_index,
+                        kind.as_str(),
+                        entry.decision_id
+                    ))
+                })?;
+            apply_lineage(db, entry, &current, &revealed).await?
+        }
+    };
+    let public_detail = match entry.kind {
+        EntryKind::DecisionRecorded => json!({}),
+        _ => lineage::public_detail(&entry.record),
+    };
+    event::Entity::insert(event::ActiveModel {
+        leaf_index: Set(super::append::to_i64(entry.leaf_index)?),
+        decision_id: Set(entry.decision_id.clone()),
+        kind: Set(entry.kind.as_str().to_owned()),
+        recorded_at: Set(entry.recorded_at.clone()),
+        recorded_by: Set(entry.recorded_by.clone()),
+        entry_hash: Set(entry_hash.to_hex()),
+        detail: Set(detail.to_string()),
+        public_detail: Set(public_detail.to_string()),
+    })
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+/// Applies a lineage entry to its decision's row and returns the event's detail.
+async fn apply_lineage(
+    db: &impl ConnectionTrait,
+    entry: &Entry,
+    current: &decision::Model,
+    revealed: &Value,
+) -> Result<Value, StoreError> {
+    let bad = |what: &str| StoreError::Inconsistent(format!("leaf {}: {what}", entry.leaf_index));
+    let text = |key: &str| revealed.get(key).and_then(Value::as_str).map(str::to_owned);
+    let mut update = decision::Entity::update_many()
+        .col_expr(
+            decision::Column::UpdatedAt,
+            Expr::value(entry.recorded_at.clone()),
+        )
+        .filter(decision::Column::Id.eq(current.id.as_str()));
+    let mut set = |column: decision::Column, value: Option<String>| {
+        update = std::mem::replace(&mut update, decision::Entity::update_many())
+            .col_expr(column, Expr::value(value));
+    };
+    let mut detail = revealed.clone();
     match entry.kind {
-        EntryKind::DecisionRecorded => record_decision(db, entry, entry_hash, disclosures).await,
+        EntryKind::DecisionRecorded => unreachable!("handled by the caller"),
+        EntryKind::DecisionAmended => {
+            let changes = revealed
+                .get("changes")
+                .and_then(Value::as_object)
+                .ok_or_else(|| bad("an amendment without changes"))?;
+            let mut document: Value =
+                serde_json::from_str(&current.document).map_err(|_| bad("bad document"))?;
+            let changed = lineage::apply_amendment(&mut document, changes);
+            let record: DecisionRecord = serde_json::from_value(document.clone())
+                .map_err(|e| bad(&format!("the amended record is not a record: {e}")))?;
+            set(decision::Column::Document, Some(document.to_string()));
+            set(decision::Column::Title, Some(record.title.clone()));
+            set(decision::Column::DecidedOn, Some(record.decided_on.to_string()));
+            set(
+                decision::Column::DecisionType,
+                Some(record.decision_type.as_str().to_owned()),
+            );
+            if changes.contains_key("review_on") {
+                set(
+                    decision::Column::ReviewOn,
+                    record.review_on.map(|d| d.to_string()),
+                );
+            }
+            if changes.contains_key("tags") {
+                tag::Entity::delete_many()
+                    .filter(tag::Column::DecisionId.eq(current.id.as_str()))
+                    .exec(db)
+                    .await?;
+                insert_tags(db, &current.id, current.leaf_index, &record.tags).await?;
+            }
+            detail = json!({"changes": changed, "reason": revealed.get("reason")});
+        }
+        EntryKind::OutcomeReported => {
+            set(decision::Column::LastOutcome, text("status"));
+            set(decision::Column::ReviewOn, text("next_review_on"));
+        }
+        EntryKind::CallIn => {
+            let (status, effective) = match text("status").as_deref() {
+                Some("called_in") => (Status::CalledIn, None),
+                Some("upheld") => (Status::InForce, text("on")),
+                Some("referred_back") => (Status::ReferredBack, None),
+                Some("referred_to_council") => (Status::ReferredToCouncil, None),
+                _ => return Err(bad("unknown call-in status")),
+            };
+            set(decision::Column::Status, Some(status.as_str().to_owned()));
+            set(decision::Column::EffectiveFrom, effective);
+        }
+        EntryKind::DecisionRescinded => {
+            set(
+                decision::Column::Status,
+                Some(Status::Rescinded.as_str().to_owned()),
+            );
+        }
+        EntryKind::DecisionSuperseded => {
+            let by = text("superseded_by").ok_or_else(|| bad("no superseded_by"))?;
+            set(
+                decision::Column::Status,
+                Some(Status::Superseded.as_str().to_owned()),
+            );
+            set(decision::Column::SupersededBy, Some(by.clone()));
+            let successor = decision::Entity::find_by_id(by.clone())
+                .one(db)
+                .await?
+                .ok_or_else(|| bad("superseded by a decision never recorded"))?;
+            let mut list: Vec<String> =
+                serde_json::from_str(&successor.supersedes).map_err(|_| bad("bad supersedes"))?;
+            list.push(current.id.clone());
+            decision::Entity::update_many()
+                .col_expr(
+                    decision::Column::Supersedes,
+                    Expr::value(json!(list).to_string()),
+                )
+                .filter(decision::Column::Id.eq(by.as_str()))
+                .exec(db)
+                .await?;
+        }
+        EntryKind::DecisionRedacted => {
+            let path = text("path").ok_or_else(|| bad("a redaction without path"))?;
+            let basis = text("basis").unwrap_or_default();
+            let marker = lineage::redaction_marker(&basis, entry.recorded_at.get(..10).unwrap_or(""));
+            let mut document: Value =
+                serde_json::from_str(&current.document).map_err(|_| bad("bad document"))?;
+            if let Some(slot) = document.pointer_mut(&path) {
+                *slot = Value::String(marker.clone());
+            }
+            set(decision::Column::Document, Some(document.to_string()));
+            let parts: Vec<&str> = path.split('/').collect();
+            if let ["", "participants", n, "name"] = parts.as_slice()
+                && let Ok(position) = n.parse::<i32>()
+            {
+                participant::Entity::update_many()
+                    .col_expr(participant::Column::Name, Expr::value(marker))
+                    .filter(participant::Column::DecisionId.eq(current.id.as_str()))
+                    .filter(participant::Column::Position.eq(position))
+                    .exec(db)
+                    .await?;
+            }
+        }
+        EntryKind::DecisionPublished => {
+            let mut published: Published =
+                serde_json::from_str(&current.published).unwrap_or_default();
+            if revealed.get("scope").and_then(Value::as_str) == Some("record") {
+                published.record = true;
+                set(
+                    decision::Column::Classification,
+                    Some(Classification::Public.as_str().to_owned()),
+                );
+            } else {
+                for field in revealed["fields"].as_array().into_iter().flatten() {
+                    if let Some(field) = field.as_str()
+                        && !published.fields.iter().any(|f| f == field)
+                    {
+                        published.fields.push(field.to_owned());
+                    }
+                }
+            }
+            set(
+                decision::Column::Published,
+                Some(json!(published).to_string()),
+            );
+        }
     }
+    update.exec(db).await?;
+    Ok(detail)
+}
+
+async fn insert_tags(
+    db: &impl ConnectionTrait,
+    decision_id: &str,
+    leaf_index: i64,
+    tags: &[String],
+) -> Result<(), StoreError> {
+    if tags.is_empty() {
+        return Ok(());
+    }
+    let rows = tags.iter().map(|t| tag::ActiveModel {
+        tag: Set(t.clone()),
+        leaf_index: Set(leaf_index),
+        decision_id: Set(decision_id.to_owned()),
+    });
+    tag::Entity::insert_many(rows)
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
 }
 
 async fn record_decision(
     db: &impl ConnectionTrait,
     entry: &Entry,
     entry_hash: Hash,
-    disclosures: &[Disclosure],
+    revealed: &Value,
 ) -> Result<(), StoreError> {
-    let mut revealed = entry.record.clone();
-    ledger::disclosure::reveal_all(&mut revealed, disclosures)
-        .map_err(|e| StoreError::Inconsistent(format!("leaf {}: {e}", entry.leaf_index)))?;
     let record: DecisionRecord = serde_json::from_value(revealed.clone()).map_err(|e| {
         StoreError::Inconsistent(format!(
             "leaf {}: not a decision record: {e}",
@@ -104,6 +356,14 @@ async fn record_decision(
         decided_on: Set(record.decided_on.to_string()),
         title: Set(record.title.clone()),
         document: Set(revealed.to_string()),
+        status: Set(Status::InForce.as_str().to_owned()),
+        effective_from: Set(record.effective_from.map(|d| d.to_string())),
+        review_on: Set(record.review_on.map(|d| d.to_string())),
+        last_outcome: Set(None),
+        superseded_by: Set(None),
+        supersedes: Set("[]".into()),
+        published: Set(json!(Published::default()).to_string()),
+        updated_at: Set(Some(entry.recorded_at.clone())),
     })
     .exec_without_returning(db)
     .await?;
@@ -126,17 +386,7 @@ async fn record_decision(
             .exec_without_returning(db)
             .await?;
     }
-    if !record.tags.is_empty() {
-        let rows = record.tags.iter().map(|t| tag::ActiveModel {
-            tag: Set(t.clone()),
-            leaf_index: Set(leaf_index),
-            decision_id: Set(entry.decision_id.clone()),
-        });
-        tag::Entity::insert_many(rows)
-            .exec_without_returning(db)
-            .await?;
-    }
-    Ok(())
+    insert_tags(db, &entry.decision_id, leaf_index, &record.tags).await
 }
 
 fn row_of(model: decision::Model) -> Result<DecisionRow, StoreError> {
@@ -146,13 +396,35 @@ fn row_of(model: decision::Model) -> Result<DecisionRow, StoreError> {
             model.id
         ))
     };
+    let date = |text: &Option<String>, what: &str| {
+        text.as_deref()
+            .map(|t| t.parse::<NaiveDate>().map_err(|_| bad(what)))
+            .transpose()
+    };
     let record: DecisionRecord =
         serde_json::from_str(&model.document).map_err(|_| bad("document"))?;
     Ok(DecisionRow {
         leaf_index: u64::try_from(model.leaf_index).map_err(|_| bad("leaf_index"))?,
         entry_hash: Hash::parse(&model.entry_hash).map_err(|_| bad("entry_hash"))?,
         prev_hash: Hash::parse(&model.prev_hash).map_err(|_| bad("prev_hash"))?,
-        classification: record.classification,
+        classification: serde_json::from_value(json!(model.classification))
+            .map_err(|_| bad("classification"))?,
+        status: Status::parse(&model.status).ok_or_else(|| bad("status"))?,
+        effective_from: date(&model.effective_from, "effective_from")?,
+        review_on: date(&model.review_on, "review_on")?,
+        last_outcome: model
+            .last_outcome
+            .as_deref()
+            .map(|o| serde_json::from_value(json!(o)).map_err(|_| bad("last_outcome")))
+            .transpose()?,
+        superseded_by: model
+            .superseded_by
+            .as_deref()
+            .map(|id| uuid::Uuid::parse_str(id).map_err(|_| bad("superseded_by")))
+            .transpose()?,
+        supersedes: serde_json::from_str(&model.supersedes).map_err(|_| bad("supersedes"))?,
+        published: serde_json::from_str(&model.published).map_err(|_| bad("published"))?,
+        updated_at: model.updated_at.unwrap_or_else(|| model.recorded_at.clone()),
         recorded_at: model.recorded_at,
         recorded_by: model.recorded_by,
         id: uuid::Uuid::parse_str(&model.id).map_err(|_| bad("id"))?,
@@ -160,13 +432,70 @@ fn row_of(model: decision::Model) -> Result<DecisionRow, StoreError> {
     })
 }
 
+fn event_of(model: event::Model) -> Result<Event, StoreError> {
+    let bad = |what: &str| {
+        StoreError::Inconsistent(format!(
+            "event {}: bad {what} in the read view",
+            model.leaf_index
+        ))
+    };
+    Ok(Event {
+        leaf_index: u64::try_from(model.leaf_index).map_err(|_| bad("leaf_index"))?,
+        kind: EntryKind::parse(&model.kind).ok_or_else(|| bad("kind"))?,
+        entry_hash: Hash::parse(&model.entry_hash).map_err(|_| bad("entry_hash"))?,
+        detail: serde_json::from_str(&model.detail).map_err(|_| bad("detail"))?,
+        public_detail: serde_json::from_str(&model.public_detail)
+            .map_err(|_| bad("public_detail"))?,
+        decision_id: model.decision_id,
+        recorded_at: model.recorded_at,
+        recorded_by: model.recorded_by,
+    })
+}
+
+/// The decision `id` as the view holds it, read through `db` (a transaction or the pool).
+pub(super) async fn find_decision(
+    db: &impl ConnectionTrait,
+    id: &str,
+) -> Result<Option<DecisionRow>, StoreError> {
+    decision::Entity::find_by_id(id.to_owned())
+        .one(db)
+        .await?
+        .map(row_of)
+        .transpose()
+}
+
+/// The timeline of decision `id`, oldest first.
+pub(super) async fn find_events(
+    db: &impl ConnectionTrait,
+    id: &str,
+) -> Result<Vec<Event>, StoreError> {
+    event::Entity::find()
+        .filter(event::Column::DecisionId.eq(id))
+        .order_by_asc(event::Column::LeafIndex)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(event_of)
+        .collect()
+}
+
 impl Store {
     /// One decision by id.
     pub async fn decision(&self, id: &str) -> Result<Option<DecisionRow>, StoreError> {
-        decision::Entity::find_by_id(id.to_owned())
+        find_decision(&self.db, id).await
+    }
+
+    /// The timeline of decision `id`, oldest first.
+    pub async fn events(&self, id: &str) -> Result<Vec<Event>, StoreError> {
+        find_events(&self.db, id).await
+    }
+
+    /// The timeline event of the entry at `leaf_index`.
+    pub async fn event(&self, leaf_index: u64) -> Result<Option<Event>, StoreError> {
+        event::Entity::find_by_id(super::append::to_i64(leaf_index)?)
             .one(&self.db)
             .await?
-            .map(row_of)
+            .map(event_of)
             .transpose()
     }
 
@@ -176,9 +505,18 @@ impl Store {
         filter: &DecisionFilter,
         limit: u64,
     ) -> Result<Vec<DecisionRow>, StoreError> {
-        let mut query = decision::Entity::find().filter(
-            decision::Column::Classification.is_in(filter.visible.iter().map(|c| c.as_str())),
-        );
+        let mut query = decision::Entity::find();
+        if let Some(status) = filter.status {
+            query = query.filter(decision::Column::Status.eq(status.as_str()));
+        }
+        if let Some(today) = &filter.review_overdue_on {
+            query = query
+                .filter(decision::Column::ReviewOn.lt(today.as_str()))
+                .filter(decision::Column::Status.is_not_in([
+                    Status::Rescinded.as_str(),
+                    Status::Superseded.as_str(),
+                ]));
+        }
         if let Some(body) = &filter.body {
             query = query.filter(decision::Column::Body.eq(body.as_str()));
         }
@@ -235,6 +573,7 @@ impl Store {
     pub async fn rebuild_views(&self) -> Result<u64, StoreError> {
         // Under the append lock: no entry can land between the replay and the commit.
         let (txn, _) = self.lock_head().await?;
+        event::Entity::delete_many().exec(&txn).await?;
         tag::Entity::delete_many().exec(&txn).await?;
         participant::Entity::delete_many().exec(&txn).await?;
         decision::Entity::delete_many().exec(&txn).await?;

@@ -8,14 +8,21 @@
 - RFC 6962/9162: reference roots, and the transparency-dev inclusion and consistency
   vectors (valid ones must pass, mutated ones must fail);
 - C2SP signed notes: the C2SP and golang.org/x/mod examples;
-- the worked example of §12 of docs/log-format.md, read from the document itself.
+- the worked example of §12 of docs/log-format.md, read from the document itself;
+- lineage (§5, §6, §11): small logs with every entry kind, built here, signed with a
+  throwaway key and served through an in-memory stand-in for the HTTP API and the tiles,
+  with the failures a verifier must catch.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
+import copy
 import glob
+import hashlib
+import io
 import json
 import os
 import re
@@ -23,6 +30,7 @@ import struct
 import sys
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import verify as v  # noqa: E402
@@ -158,6 +166,393 @@ def test_worked_example(spec_path: str) -> None:
     print("worked example (§12): triple, digest, canonical entry and entry hash reproduced")
 
 
+# ---------------------------------------------------------------------------
+# Lineage (§5, §6, §11)
+# ---------------------------------------------------------------------------
+
+ORIGIN = "selftest.example/log"
+# §6: the members a non-public decision.recorded record withholds, in commitment order.
+WITHHELD = [
+    "title", "decision", "decision_maker", "reasons", "alternatives", "conflicts", "participants",
+    "vote", "documents", "success_measures", "input_from", "tags", "areas",
+]
+
+
+def decision_id(n: int) -> str:
+    return f"019a7c5e-3f00-7000-8000-{n:012x}"
+
+
+class FakeLog:
+    """A decision-log written by the rules of §3 to §6 and served as §9 and §10 describe.
+
+    `served()` applies §6's "who sees what": anyone gets a public decision's disclosures and
+    what a publication made public; a token gets everything; nobody gets an erased value.
+    `extra` and `withheld` let a test make the service misbehave.
+    """
+
+    def __init__(self):
+        self.key = Ed25519PrivateKey.from_private_bytes(hashlib.sha256(b"selftest key").digest())
+        public = self.key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        self.key_id = hashlib.sha256(ORIGIN.encode() + b"\n\x01" + public).digest()[:4]
+        self.vkey = f"{ORIGIN}+{self.key_id.hex()}+" + base64.b64encode(b"\x01" + public).decode()
+        self.entries: list[dict] = []
+        self.hashes: list[bytes] = []
+        self.disclosures: list[list[dict]] = []  # every disclosure the service keeps, by leaf
+        self.erased: set[tuple[int, str]] = set()
+        self.classification: dict[str, str] = {}
+        self.publications: list[tuple[int, str, dict]] = []  # (leaf, decision id, record)
+        self.extra: dict[int, list[dict]] = {}  # disclosures served although they should not be
+        self.withheld: set[tuple[int, str]] = set()  # disclosures not served although they should be
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def append(self, kind: str, decision: str, record: dict, commit: list[str] = ()) -> int:
+        leaf = len(self.entries)
+        record = copy.deepcopy(record)
+        disclosures = []
+        for path in commit:  # in order: a whole value committed later holds the earlier placeholders
+            container, key = v._locate(record, path)
+            salt = hashlib.sha256(f"salt {leaf} {path}".encode()).hexdigest()[:32]
+            disclosures.append({"path": path, "salt": salt, "value": container[key]})
+            container[key] = {"commitment": v.commitment_of(salt, path, container[key])}
+        entry = {
+            "format": 1,
+            "leaf_index": leaf,
+            "kind": kind,
+            "decision_id": decision,
+            "recorded_at": f"2026-11-20T09:{leaf // 60:02d}:{leaf % 60:02d}.000Z",
+            "recorded_by": "selftest-clerk",
+            "prev_hash": self.hashes[-1].hex() if self.hashes else v.GENESIS,
+            "record": record,
+        }
+        self.entries.append(entry)
+        self.hashes.append(v.leaf_hash(v.canonicalize(entry)))
+        self.disclosures.append(disclosures)
+        return leaf
+
+    def is_public(self, decision: str) -> bool:
+        return self.classification.get(decision, "public") == "public" or any(
+            d == decision and r["scope"] == "record" for _, d, r in self.publications
+        )
+
+    def record(self, decision: str, record: dict) -> int:
+        """decision.recorded, committing what §6 commits."""
+        commit = []
+        if record["decision_maker"]["kind"] in ("member", "officer"):
+            commit.append("/decision_maker/name")
+        commit += [f"/participants/{i}/name" for i in range(len(record["participants"]))]
+        if isinstance(record["conflicts"], list):
+            commit += [
+                f"/conflicts/{i}/dispensation/granted_by" for i, c in enumerate(record["conflicts"]) if "dispensation" in c
+            ]
+        if record["classification"] != "public":
+            commit += [f"/{m}" for m in WITHHELD if m in record]
+        self.classification[decision] = record["classification"]
+        return self.append("decision.recorded", decision, record, commit)
+
+    def lineage(self, kind: str, decision: str, record: dict) -> int:
+        """A lineage entry, committing what §6 commits for its kind."""
+        commit = []
+        if not self.is_public(decision):
+            if kind == "decision.amended":
+                commit = [f"/changes/{f}" for f in record["changes"] if f in WITHHELD] + ["/reason"]
+            elif kind == "decision.outcome_reported":
+                commit = ["/narrative"] + (["/evidence"] if "evidence" in record else [])
+            elif kind == "decision.call_in":
+                commit = ["/note"] if "note" in record else []
+            elif kind in ("decision.rescinded", "decision.superseded"):
+                commit = ["/reason"]
+        return self.append(kind, decision, record, commit)
+
+    def redact(self, decision: str, leaf: int, path: str, commitment: str | None = None) -> int:
+        """Erase the disclosure at (leaf, path) and append its decision.redacted entry."""
+        if commitment is None:
+            d = next(d for d in self.disclosures[leaf] if d["path"] == path)
+            commitment = v.commitment_of(d["salt"], path, d["value"])
+        self.erased.add((leaf, path))
+        record = {
+            "leaf_index": leaf,
+            "path": path,
+            "commitment": commitment,
+            "basis": "UK GDPR Art. 17",
+            "authorised_by": "data-protection-officer",
+            "reason": "Erasure request.",
+        }
+        return self.append("decision.redacted", decision, record)
+
+    def publish(self, decision: str, fields: list[str] | None = None) -> int:
+        record = {"scope": "record", "reason": "The exemption has lapsed."}
+        if fields is not None:
+            record = {"scope": "fields", "fields": fields, "reason": "The contract is signed."}
+        leaf = self.append("decision.published", decision, record)
+        self.publications.append((leaf, decision, record))
+        return leaf
+
+    # -- serving ----------------------------------------------------------------------------
+
+    def published(self, leaf: int, path: str) -> bool:
+        entry = self.entries[leaf]
+        for at, decision, record in self.publications:
+            if decision != entry["decision_id"] or at <= leaf:
+                continue
+            if record["scope"] == "record":
+                return True
+            prefix = {"decision.recorded": "", "decision.amended": "/changes"}.get(entry["kind"])
+            if prefix is not None and any(v._is_under(path, f"{prefix}/{f}") for f in record["fields"]):
+                return True
+        return False
+
+    def served(self, leaf: int, token: bool) -> list[dict]:
+        public = self.classification.get(self.entries[leaf]["decision_id"], "public") == "public"
+        out = [
+            d
+            for d in self.disclosures[leaf]
+            if not any(t == leaf and v._is_under(d["path"], p) for t, p in self.erased)
+            and (leaf, d["path"]) not in self.withheld
+            and (token or public or self.published(leaf, d["path"]))
+        ]
+        return out + self.extra.get(leaf, [])
+
+    def checkpoint(self) -> str:
+        root = base64.b64encode(v.merkle_root(self.hashes)).decode()
+        text = f"{ORIGIN}\n{len(self.entries)}\n{root}\n"
+        signature = base64.b64encode(self.key_id + self.key.sign(text.encode())).decode()
+        return f"{text}\n\u2014 {ORIGIN} {signature}\n"
+
+
+class FakeHttp:
+    """Serves a FakeLog as the JSON API (§9) and as tiles (§10, one partial tile)."""
+
+    def __init__(self, log: FakeLog, token: bool):
+        self.log, self.token = log, token
+
+    def get(self, path: str, params: dict | None = None) -> bytes:
+        log, size = self.log, len(self.log.entries)
+        if path in ("/api/v1/log/checkpoint", "/tlog/checkpoint"):
+            return log.checkpoint().encode()
+        if path == "/api/v1/log/entries":
+            start, limit = int(params["from"]), int(params["limit"])
+            items = [
+                {
+                    "leaf_index": i,
+                    "entry_hash": log.hashes[i].hex(),
+                    "entry": log.entries[i],
+                    "disclosures": log.served(i, self.token),
+                }
+                for i in range(start, min(start + limit, size))
+            ]
+            return json.dumps({"entries": items}).encode()
+        if path == f"/tlog/tile/entries/000.p/{size}":
+            return b"".join(len(e).to_bytes(2, "big") + e for e in map(v.canonicalize, log.entries))
+        if path == f"/tlog/tile/0/000.p/{size}":
+            return b"".join(log.hashes)
+        raise v.ReadError(f"GET {path}: 404")
+
+    def get_text(self, path: str) -> str:
+        return self.get(path).decode()
+
+
+def verify_fake(log: FakeLog, mode: str) -> str:
+    """Run the verifier on `log` read anonymously, with a token, or through tiles: "OK" or the failure."""
+    vkey = v.parse_vkey(log.vkey)
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):
+            if mode == "tiles":
+                v.verify_via_tiles(FakeHttp(log, token=False), vkey)
+            else:
+                v.verify_via_api(FakeHttp(log, token=mode == "token"), vkey)
+    except v.VerificationFailure as e:
+        return f"{e.where}: {e.message}"
+    return "OK"
+
+
+def a_record(n: int, classification: str = "public") -> dict:
+    """A decision.recorded record with two participants and a dispensation."""
+    record = {
+        "title": f"Decision {n}",
+        "decision": f"Do thing {n}.",
+        "decided_on": "2026-11-02",
+        "body": "cabinet",
+        "decision_maker": {"kind": "member", "name": "Ann Lee", "title": "Leader"},
+        "decision_type": "key",
+        "reasons": "It is needed.",
+        "alternatives": "none_considered",
+        "conflicts": [
+            {"participant": 1, "nature": "Lives nearby.", "dispensation": {"granted_by": "Jo Bloggs", "granted_on": "2026-10-01"}}
+        ],
+        "participants": [
+            {"name": "Ann Lee", "role": "decision_maker", "attendance": "present"},
+            {"name": "Bo Chen", "role": "consulted", "attendance": "remote"},
+        ],
+        "classification": classification,
+        "documents": [{"title": "Report", "uri": "https://example.org/r.pdf", "sha256": "ab" * 32}],
+        "tags": ["libraries"],
+    }
+    if classification == "restricted":
+        record["exemption"] = {"paragraph": 3, "public_interest_reason": "Terms open.", "public_summary": "A contract."}
+    return record
+
+
+A, B, C, D, X = (decision_id(n) for n in range(1, 6))
+
+
+def full_log() -> FakeLog:
+    """Every kind, for a public decision (A), a restricted one published in two steps (B), a
+    restricted one never published (C) and a successor (D)."""
+    log = FakeLog()
+    log.record(A, a_record(1))  # 0
+    log.record(B, a_record(2, "restricted"))  # 1
+    log.lineage("decision.amended", A, {"changes": {"title": "Decision 1, corrected", "tags": ["libraries", "a"]}, "reason": "Typo."})  # 2
+    log.lineage("decision.amended", B, {"changes": {"title": "Decision 2, corrected", "decided_on": "2026-11-03"}, "reason": "Typo."})  # 3
+    evidence = [{"title": "Survey", "uri": "https://example.org/s.pdf", "sha256": "cd" * 32}]
+    log.lineage(
+        "decision.outcome_reported",
+        B,
+        {"status": "on_track", "reported_on": "2027-01-10", "narrative": "Going well.", "evidence": evidence, "next_review_on": "2027-06-01"},
+    )  # 4
+    log.lineage("decision.call_in", A, {"status": "called_in", "on": "2026-11-05", "note": "Scrutiny asked."})  # 5
+    log.lineage("decision.call_in", A, {"status": "upheld", "on": "2026-11-12"})  # 6
+    log.redact(A, 0, "/participants/1/name")  # 7
+    log.publish(B, ["title"])  # 8
+    log.record(C, a_record(3, "restricted"))  # 9
+    log.redact(C, 9, "/participants/0/name")  # 10: inside /participants, withheld from anonymous readers
+    log.lineage("decision.call_in", B, {"status": "called_in", "on": "2027-02-01", "note": "Again."})  # 11
+    log.publish(B)  # 12
+    log.redact(B, 1, "/participants/0/name")  # 13: after the publication that made it public
+    log.lineage("decision.rescinded", B, {"rescinded_on": "2027-03-01", "reason": "Contract ended."})  # 14
+    log.record(D, a_record(4))  # 15
+    log.lineage("decision.superseded", A, {"superseded_by": D, "reason": "Replaced."})  # 16
+    log.lineage("decision.amended", B, {"changes": {"reasons": "Clearer reasons."}, "reason": "Clarity."})  # 17
+    return log
+
+
+caught = 0  # failure cases expected of the verifier
+
+
+def expect(log: FakeLog, modes: str, want: str, what: str) -> None:
+    """`want` is "OK", or "leaf N: <part of the message>"."""
+    global caught
+    caught += want != "OK"
+    where, _, fragment = want.partition(": ")
+    for mode in modes.split():
+        got = verify_fake(log, mode)
+        ok = got == "OK" if want == "OK" else got.startswith(where + ": ") and fragment in got
+        check(ok, f"lineage, {what} ({mode}): expected {want!r}, got {got!r}")
+
+
+def test_lineage() -> None:
+    log = full_log()
+    expect(log, "anonymous token tiles", "OK", "a log with every kind verifies")
+    for entry in log.entries:  # a receipt checks each entry's kind and members (§9)
+        v.check_entry_shape(entry, entry["leaf_index"])
+    check({e["kind"] for e in log.entries} == v.KINDS, "the full log has every kind")
+    # What §6 commits: B's amendment commits /changes/title and /reason, not /changes/decided_on.
+    amended = log.entries[3]["record"]
+    check(v.is_placeholder(amended["changes"]["title"]) and v.is_placeholder(amended["reason"]), "§6 amended commits")
+    check(amended["changes"]["decided_on"] == "2026-11-03", "§6 an amended date stays in clear")
+    check(not any(v.is_placeholder(x) for x in log.entries[14]["record"].values()), "§6 public after publication")
+
+    log = FakeLog()
+    log.record(A, a_record(1))
+    log.append("decision.deleted", A, {"reason": "No such kind."})
+    expect(log, "anonymous tiles", "leaf 1: kind 'decision.deleted' is not defined by format 1", "an unknown kind")
+
+    log = FakeLog()
+    log.record(A, a_record(1))
+    log.lineage("decision.rescinded", X, {"rescinded_on": "2027-01-01", "reason": "Gone."})
+    expect(log, "anonymous tiles", f"leaf 1: decision.rescinded refers to decision {X}", "a lineage entry for an unknown decision")
+
+    log = FakeLog()
+    log.lineage("decision.call_in", A, {"status": "called_in", "on": "2026-11-05"})
+    log.record(A, a_record(1))
+    expect(log, "anonymous", "leaf 0: decision.call_in refers to decision", "a lineage entry before its decision")
+
+    log = FakeLog()
+    log.record(A, a_record(1))
+    log.record(A, a_record(2))
+    expect(log, "anonymous tiles", f"leaf 1: decision {A} was already recorded", "a decision recorded twice")
+
+    for successor, want in ((X, "no earlier decision.recorded entry records that decision"), (A, "superseded by itself")):
+        log = FakeLog()
+        log.record(A, a_record(1))
+        log.lineage("decision.superseded", A, {"superseded_by": successor, "reason": "Replaced."})
+        expect(log, "anonymous tiles", f"leaf 1: {want}", "a bad successor")
+
+    # Redactions: the commitment must match, the target must be an earlier entry of the decision
+    # holding a placeholder at the path, and the erased value must no longer be served.
+    log = FakeLog()
+    log.record(A, a_record(1))
+    log.redact(A, 0, "/participants/0/name", commitment="ab" * 32)
+    expect(log, "anonymous token tiles", "leaf 1: redaction of leaf 0 /participants/0/name: commitment is", "a redaction commitment mismatch")
+
+    log = FakeLog()
+    log.record(C, a_record(3, "restricted"))
+    log.redact(C, 0, "/participants/1/name", commitment="ab" * 32)
+    expect(log, "token", "leaf 1: redaction of leaf 0 /participants/1/name: commitment is", "a nested commitment mismatch")
+    expect(log, "anonymous tiles", "OK", "a nested commitment under a withheld parent cannot be checked")
+
+    log = FakeLog()
+    log.record(A, a_record(1))
+    log.redact(A, 0, "/title", commitment="ab" * 32)
+    expect(log, "anonymous token tiles", "leaf 1: redaction of leaf 0 /title: that entry holds no placeholder", "a redaction of a clear value")
+
+    log = FakeLog()
+    log.record(A, a_record(1))
+    log.record(D, a_record(4))
+    log.redact(A, 1, "/participants/0/name")
+    expect(log, "anonymous tiles", f"leaf 2: redaction of leaf 1, which is not an entry of decision {A}", "a redaction across decisions")
+
+    log = FakeLog()
+    log.record(A, a_record(1))
+    log.redact(A, 0, "/participants/0/name")
+    log.entries[1]["record"]["leaf_index"] = 1  # its own leaf; rebuild the chain from here
+    log.hashes[1] = v.leaf_hash(v.canonicalize(log.entries[1]))
+    expect(log, "anonymous", "leaf 1: redaction of leaf 1, which is not an earlier entry", "a redaction of itself")
+
+    redaction = {"leaf_index": 0, "path": "/participants/0/name", "commitment": "ab" * 32,
+                 "basis": "UK GDPR Art. 17", "authorised_by": "data-protection-officer", "reason": "Asked."}
+    malformed = [
+        ("decision.redacted", dict(redaction, leaf_index="0"), "record.leaf_index must be a leaf index"),
+        ("decision.redacted", dict(redaction, basis=None), "record.basis must be a string"),
+        ("decision.redacted", {k: x for k, x in redaction.items() if k != "authorised_by"}, "record.authorised_by must be"),
+        ("decision.redacted", dict(redaction, commitment="AB" * 32), "record.commitment must be 64 lowercase hex"),
+        ("decision.superseded", {"superseded_by": 5, "reason": "Replaced."}, "record.superseded_by must be a decision id"),
+        ("decision.published", {"scope": "fields", "reason": "Open."}, "record.fields must be a non-empty list"),
+    ]
+    for kind, record, want in malformed:
+        log = FakeLog()
+        log.record(A, a_record(1))
+        log.append(kind, A, record)
+        expect(log, "anonymous tiles", f"leaf 1: {kind}: {want}", f"a malformed {kind}")
+
+    log = full_log()
+    log.extra[0] = [next(d for d in log.disclosures[0] if d["path"] == "/participants/1/name")]
+    expect(log, "anonymous token", "leaf 7: erased value still held: the disclosure of leaf 0 /participants/1/name", "an erased disclosure still served")
+    expect(log, "tiles", "OK", "tiles serve no disclosures, so no erased one")
+
+    # Publications: what they make public must be served to anyone, unless erased.
+    log = full_log()
+    log.withheld.add((1, "/title"))
+    expect(log, "anonymous token", "leaf 8: publication not honoured: decision", "a published field not served")
+    log = full_log()
+    log.withheld.add((11, "/note"))
+    expect(log, "anonymous", "leaf 12: publication not honoured", "a published record not served in full")
+    expect(log, "tiles", "OK", "tiles cannot check publications")
+    # Scope fields publishes /title and /changes/title, and nothing else: not the amendment's reason.
+    log = FakeLog()
+    log.record(B, a_record(2, "restricted"))
+    log.lineage("decision.amended", B, {"changes": {"title": "Decision 2, corrected"}, "reason": "Typo."})
+    log.publish(B, ["title"])
+    expect(log, "anonymous", "OK", "a fields publication publishes only its fields")
+    check(sorted(d["path"] for leaf in (0, 1) for d in log.served(leaf, token=False)) == ["/changes/title", "/title"],
+          "lineage: the fake service publishes /title and /changes/title")
+    for leaf, path in ((0, "/title"), (1, "/changes/title")):
+        log.withheld = {(leaf, path)}
+        expect(log, "anonymous", f"leaf 2: publication not honoured: decision {B} published leaf {leaf} {path}",
+               "a published field not served")
+    print(f"lineage: every kind verified anonymously, with a token and through tiles; {caught} failure cases")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--vectors", default="/work/shared/vectors")
@@ -167,6 +562,7 @@ def main() -> int:
     test_merkle(args.vectors)
     test_notes(args.vectors)
     test_worked_example(args.spec)
+    test_lineage()
     for f in failures:
         print("FAIL:", f)
     print("all passed" if not failures else f"{len(failures)} failures")

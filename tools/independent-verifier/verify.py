@@ -10,6 +10,13 @@ Usage:
     verify.py --url URL --vkey VKEY --tiles           check a live log via its C2SP tiles (§10)
     verify.py --receipt FILE --vkey VKEY              check a JSON receipt or a .tlog-proof (§9)
 
+Besides hashes, links, the root and commitments, a whole-log run checks the lineage
+of every decision (§11): each entry's kind is one of the eight of §5; lineage entries
+refer to decisions recorded earlier; a redaction names a placeholder of an earlier
+entry of its decision, whose disclosure is no longer served; a publication's values
+are served to this reader unless erased. A receipt is checked entry by entry (kinds
+and the record members the lineage checks rely on), not across entries.
+
 Exit codes: 0 verified; 1 does not verify (the first failure is printed, naming
 the leaf); 2 usage error, or the log/file could not be read.
 
@@ -430,6 +437,22 @@ def open_checkpoint(note: str, vkey: VerifierKey) -> Checkpoint:
 # ---------------------------------------------------------------------------
 
 ENTRY_MEMBERS = {"format", "leaf_index", "kind", "decision_id", "recorded_at", "recorded_by", "prev_hash", "record"}
+RECORDED = "decision.recorded"
+AMENDED = "decision.amended"
+SUPERSEDED = "decision.superseded"
+REDACTED = "decision.redacted"
+PUBLISHED = "decision.published"
+# §5: the eight kinds of format 1. Every kind but decision.recorded is a lineage kind.
+KINDS = {
+    RECORDED,
+    AMENDED,
+    "decision.outcome_reported",
+    "decision.call_in",
+    "decision.rescinded",
+    SUPERSEDED,
+    REDACTED,
+    PUBLISHED,
+}
 UUID_V7 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 SALT = re.compile(r"^[0-9a-f]{32}$")
@@ -451,7 +474,7 @@ def check_entry_shape(entry, leaf: int) -> None:
         raise VerificationFailure(where, f"format is {entry['format']!r}, expected 1")
     if not is_index(entry["leaf_index"]):
         raise VerificationFailure(where, f"leaf_index {entry['leaf_index']!r} is not a non-negative integer")
-    if entry["kind"] != "decision.recorded":
+    if not isinstance(entry["kind"], str) or entry["kind"] not in KINDS:
         raise VerificationFailure(where, f"kind {entry['kind']!r} is not defined by format 1")
     if not isinstance(entry["decision_id"], str) or not UUID_V7.match(entry["decision_id"]):
         raise VerificationFailure(where, f"decision_id {entry['decision_id']!r} is not a lowercase UUIDv7")
@@ -463,9 +486,33 @@ def check_entry_shape(entry, leaf: int) -> None:
         raise VerificationFailure(where, "prev_hash is not 64 lowercase hex digits")
     if not isinstance(entry["record"], dict):
         raise VerificationFailure(where, "record is not a JSON object")
+    check_record_members(entry["kind"], entry["record"], where)
     bad_number = non_integer_number(entry)
     if bad_number:
         raise VerificationFailure(where, f"the number at {bad_number} is not an integer within ±(2^53−1)")
+
+
+def check_record_members(kind: str, record: dict, where: str) -> None:
+    """The record members the lineage checks rely on (§11); other shapes are the writer's business (§5)."""
+
+    def need(member: str, test, what: str) -> None:
+        if member not in record or not test(record[member]):
+            raise VerificationFailure(where, f"{kind}: record.{member} must be {what}, found {record.get(member)!r}")
+
+    def is_str(x) -> bool:
+        return isinstance(x, str)
+
+    if kind == SUPERSEDED:
+        need("superseded_by", lambda x: is_str(x) and bool(UUID_V7.match(x)), "a decision id")
+    elif kind == REDACTED:
+        need("leaf_index", is_index, "a leaf index")
+        for member in ("path", "basis", "authorised_by", "reason"):
+            need(member, is_str, "a string")
+        need("commitment", lambda x: is_str(x) and bool(HEX64.match(x)), "64 lowercase hex digits")
+    elif kind == PUBLISHED:
+        need("scope", lambda x: x in ("record", "fields"), '"record" or "fields"')
+        if record["scope"] == "fields":
+            need("fields", lambda x: isinstance(x, list) and x and all(map(is_str, x)), "a non-empty list of names")
 
 
 def is_placeholder(value) -> bool:
@@ -484,6 +531,26 @@ def count_placeholders(value) -> int:
         return 1
     children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else []
     return sum(count_placeholders(child) for child in children)
+
+
+def _escape(token) -> str:
+    """One RFC 6901 reference token."""
+    return str(token).replace("~", "~0").replace("/", "~1")
+
+
+def placeholders_in(value, pointer: str = ""):
+    """Yield (JSON Pointer, digest) for every placeholder a (partly opened) record still holds."""
+    if is_placeholder(value):
+        yield pointer, value["commitment"]
+        return
+    children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else []
+    for key, child in children:
+        yield from placeholders_in(child, f"{pointer}/{_escape(key)}")
+
+
+def _is_under(path: str, parent: str) -> bool:
+    """`path` is `parent` or a pointer below it."""
+    return path == parent or path.startswith(parent + "/")
 
 
 def _pointer_tokens(pointer: str) -> list[str]:
@@ -528,10 +595,16 @@ def open_disclosures(record: dict, disclosures, leaf: int) -> dict:
 
     The record itself is not modified.
     """
+    return open_record(record, disclosures, leaf)[0]
+
+
+def open_record(record: dict, disclosures, leaf: int) -> tuple[dict, dict[str, str]]:
+    """open_disclosures(), also returning the digest of every placeholder opened, by path."""
     where = f"leaf {leaf}"
     if not isinstance(disclosures, list):
         raise VerificationFailure(where, "disclosures is not a list")
     opened = copy.deepcopy(record)
+    opened_digests: dict[str, str] = {}
     for d in disclosures:
         if not isinstance(d, dict) or set(d) != {"path", "salt", "value"}:
             raise VerificationFailure(where, f"a disclosure must have exactly path, salt and value: {d!r}")
@@ -561,7 +634,8 @@ def open_disclosures(record: dict, disclosures, leaf: int) -> dict:
                 where, f"disclosure {path}: commitment is {placeholder['commitment']}, disclosure hashes to {computed}"
             )
         container[key] = copy.deepcopy(value)
-    return opened
+        opened_digests[path] = computed
+    return opened, opened_digests
 
 
 def entry_bytes_of(entry, leaf: int) -> bytes:
@@ -576,6 +650,132 @@ def entry_bytes_of(entry, leaf: int) -> bytes:
 
 
 # ---------------------------------------------------------------------------
+# Lineage: references between entries, erasures and publications (§5, §6, §11)
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class Placeholder:
+    digest: str
+    opened: bool  # a served disclosure opened it
+
+
+@dataclass
+class Decision:
+    """What the lineage checks remember about one decision's entries."""
+
+    kinds: dict[int, str] = field(default_factory=dict)  # leaf index -> kind
+    # (leaf index, path) -> placeholder, for every placeholder seen: in the hashed record, or
+    # revealed inside an opened parent.
+    placeholders: dict[tuple[int, str], Placeholder] = field(default_factory=dict)
+    erased: set[tuple[int, str]] = field(default_factory=set)
+    # (leaf index, path) of a placeholder a publication covers but no disclosure opened ->
+    # the publication's leaf index. Checked at the end, when every erasure is known.
+    unserved: dict[tuple[int, str], int] = field(default_factory=dict)
+
+
+class Lineage:
+    """The lineage checks of §11, fed every entry in log order.
+
+    `disclosures_served` is False when reading tiles: no disclosure is served, so the
+    erasure and publication checks, which are about disclosures, are skipped.
+    """
+
+    def __init__(self, disclosures_served: bool):
+        self.disclosures_served = disclosures_served
+        self.decisions: dict[str, Decision] = {}
+
+    def add(self, entry: dict, opened_record: dict, opened_digests: dict[str, str]) -> None:
+        leaf, kind, decision_id, record = entry["leaf_index"], entry["kind"], entry["decision_id"], entry["record"]
+        where = f"leaf {leaf}"
+        if kind == RECORDED:
+            if decision_id in self.decisions:
+                raise VerificationFailure(where, f"decision {decision_id} was already recorded by an earlier entry")
+            self.decisions[decision_id] = Decision()
+        elif decision_id not in self.decisions:
+            raise VerificationFailure(
+                where, f"{kind} refers to decision {decision_id}, which no earlier decision.recorded entry records"
+            )
+        decision = self.decisions[decision_id]
+
+        if kind == SUPERSEDED:
+            successor = record["superseded_by"]
+            if successor == decision_id:
+                raise VerificationFailure(where, f"decision {decision_id} is superseded by itself")
+            if successor not in self.decisions:
+                raise VerificationFailure(
+                    where, f"superseded_by {successor}: no earlier decision.recorded entry records that decision"
+                )
+        elif kind == REDACTED:
+            self._check_redaction(decision, decision_id, record, leaf)
+        elif kind == PUBLISHED and self.disclosures_served:
+            self._note_publication(decision, record, leaf)
+
+        decision.kinds[leaf] = kind
+        for path, digest in opened_digests.items():
+            decision.placeholders[(leaf, path)] = Placeholder(digest, opened=True)
+        for path, digest in placeholders_in(opened_record):
+            decision.placeholders[(leaf, path)] = Placeholder(digest, opened=False)
+
+    def _check_redaction(self, decision: Decision, decision_id: str, record: dict, leaf: int) -> None:
+        where = f"leaf {leaf}"
+        target, path = record["leaf_index"], record["path"]
+        if target >= leaf:
+            raise VerificationFailure(where, f"redaction of leaf {target}, which is not an earlier entry")
+        if target not in decision.kinds:
+            raise VerificationFailure(where, f"redaction of leaf {target}, which is not an entry of decision {decision_id}")
+        placeholder = decision.placeholders.get((target, path))
+        if placeholder is None:
+            hidden = any(
+                t == target and not p.opened and path.startswith(q + "/") for (t, q), p in decision.placeholders.items()
+            )
+            if not hidden:
+                raise VerificationFailure(where, f"redaction of leaf {target} {path}: that entry holds no placeholder there")
+            # Inside a value withheld from this reader: neither check can be made.
+        else:
+            if placeholder.digest != record["commitment"]:
+                raise VerificationFailure(
+                    where,
+                    f"redaction of leaf {target} {path}: commitment is {record['commitment']}, "
+                    f"the placeholder there is {placeholder.digest}",
+                )
+            if placeholder.opened and self.disclosures_served:
+                raise VerificationFailure(
+                    where, f"erased value still held: the disclosure of leaf {target} {path} is still served"
+                )
+        decision.erased.add((target, path))
+
+    def _note_publication(self, decision: Decision, record: dict, leaf: int) -> None:
+        """Remember every placeholder this publication covers that no served disclosure opened (§6)."""
+        fields = None if record["scope"] == "record" else [_escape(f) for f in record["fields"]]
+
+        def covered(kind: str, path: str) -> bool:
+            if fields is None:
+                return True  # scope "record": every placeholder of every earlier entry
+            prefix = {RECORDED: "", AMENDED: "/changes"}.get(kind)
+            return prefix is not None and any(_is_under(path, f"{prefix}/{f}") for f in fields)
+
+        for (target, path), placeholder in decision.placeholders.items():
+            if not placeholder.opened and covered(decision.kinds[target], path):
+                decision.unserved.setdefault((target, path), leaf)
+
+    def finish(self) -> None:
+        """Every published value must have been served, unless it was erased (§11)."""
+        failures = []
+        for decision_id, decision in self.decisions.items():
+            for (target, path), publication in decision.unserved.items():
+                if not any(t == target and _is_under(path, p) for t, p in decision.erased):
+                    failures.append((publication, target, path, decision_id))
+        if failures:
+            publication, target, path, decision_id = min(failures)
+            raise VerificationFailure(
+                f"leaf {publication}",
+                f"publication not honoured: decision {decision_id} published leaf {target} {path}, "
+                "but no disclosure of it is served and no redaction erased it",
+            )
+
+
+# ---------------------------------------------------------------------------
 # Whole-log verification (§11)
 # ---------------------------------------------------------------------------
 
@@ -585,6 +785,7 @@ class LogVerifier:
     """Consumes entries in order and checks index, shape, hash, chain and disclosures (§11)."""
 
     checkpoint: Checkpoint
+    disclosures_served: bool = True  # False when reading tiles (§10)
     tree: CompactRange = field(default_factory=CompactRange)
     prev: str = GENESIS
     prev_recorded_at: str = ""
@@ -593,6 +794,10 @@ class LogVerifier:
     leaf_hashes: list[bytes] = field(default_factory=list)
     disclosures_opened: int = 0
     placeholders_unopened: int = 0  # commitments whose disclosure was not served to us
+    lineage: Lineage = field(init=False)
+
+    def __post_init__(self):
+        self.lineage = Lineage(self.disclosures_served)
 
     @property
     def expected_index(self) -> int:
@@ -622,10 +827,11 @@ class LogVerifier:
             raise VerificationFailure(
                 where, f"recorded_at {entry['recorded_at']} is earlier than the previous {self.prev_recorded_at}"
             )
+        opened, opened_digests = open_record(entry["record"], [] if disclosures is None else disclosures, index)
         if disclosures is not None:
-            opened = open_disclosures(entry["record"], disclosures, index)
             self.disclosures_opened += len(disclosures)
             self.placeholders_unopened += count_placeholders(opened)
+        self.lineage.add(entry, opened, opened_digests)
         self.tree.append(h)
         self.leaf_hashes.append(h)
         self.prev = h.hex()
@@ -643,6 +849,7 @@ class LogVerifier:
             bad = locate_bad_leaf(self.leaf_hashes) if locate_bad_leaf else None
             where = f"leaf {bad}" if bad is not None else f"tree size {cp.size}"
             raise VerificationFailure(where, message)
+        self.lineage.finish()
 
 
 # ---------------------------------------------------------------------------
@@ -813,7 +1020,7 @@ def verify_via_tiles(http: Http, vkey: VerifierKey) -> Checkpoint:
     """
     checkpoint = fetch_checkpoint(http, "/tlog/checkpoint", vkey)
     size = checkpoint.size
-    log = LogVerifier(checkpoint)
+    log = LogVerifier(checkpoint, disclosures_served=False)
 
     # Level 0: entry bundles give the entries, and the level-0 tile beside each
     # bundle serves their entry hashes (the role of entry_hash in the JSON API).

@@ -1,0 +1,160 @@
+//! Appending lineage entries: the decision's state is read and the request checked under the
+//! append lock, so the check and the append see the same state.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
+
+use super::append::{Appended, NewEntry, append_locked, replayed, to_i64};
+use super::entities::{disclosure, event};
+use super::idempotency::{self, Claim};
+use super::views::{DecisionRow, find_decision};
+use super::{Store, StoreError};
+use crate::lineage::{
+    AmendmentRequest, CallInRequest, Current, OutcomeRequest, Planned, PublicationRequest,
+    RedactionRequest, RescissionRequest, SupersessionRequest,
+};
+use crate::record::FieldError;
+use ledger::{Disclosure, EntryKind};
+
+/// A lineage request, checked and planned by [`crate::lineage`].
+#[derive(Debug, Clone)]
+pub enum LineageRequest {
+    /// `decision.amended`
+    Amend(AmendmentRequest),
+    /// `decision.outcome_reported`
+    Outcome(OutcomeRequest),
+    /// `decision.call_in`
+    CallIn(CallInRequest),
+    /// `decision.rescinded`
+    Rescind(RescissionRequest),
+    /// `decision.superseded`
+    Supersede(SupersessionRequest),
+    /// `decision.redacted`
+    Redact(RedactionRequest),
+    /// `decision.published`
+    Publish(PublicationRequest),
+}
+
+async fn called_in_before(db: &impl ConnectionTrait, id: &str) -> Result<bool, StoreError> {
+    Ok(event::Entity::find()
+        .filter(event::Column::DecisionId.eq(id))
+        .filter(event::Column::Kind.eq(EntryKind::CallIn.as_str()))
+        .count(db)
+        .await?
+        > 0)
+}
+
+/// The stored disclosure of the decision's recorded entry at `path`, if it has not been erased.
+async fn disclosure_at(
+    db: &impl ConnectionTrait,
+    leaf_index: u64,
+    path: &str,
+) -> Result<Option<Disclosure>, StoreError> {
+    let Some(row) = disclosure::Entity::find_by_id((to_i64(leaf_index)?, path.to_owned()))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let value = serde_json::from_str(&row.value)
+        .map_err(|_| StoreError::Inconsistent(format!("disclosure {path}: value is not JSON")))?;
+    Ok(Some(Disclosure {
+        path: row.path,
+        salt: row.salt,
+        value,
+    }))
+}
+
+async fn plan(
+    db: &impl ConnectionTrait,
+    row: &DecisionRow,
+    request: &LineageRequest,
+    today: chrono::NaiveDate,
+) -> Result<Planned, StoreError> {
+    let id = row.id.to_string();
+    let called_in = match request {
+        LineageRequest::CallIn(_) => called_in_before(db, &id).await?,
+        _ => false,
+    };
+    let current = Current {
+        id: &id,
+        record: &row.record,
+        status: row.status,
+        called_in_before: called_in,
+        published: &row.published,
+    };
+    let salt = rand::random;
+    Ok(match request {
+        LineageRequest::Amend(r) => r.plan(&current, today, salt)?,
+        LineageRequest::Outcome(r) => r.plan(&current, today, salt)?,
+        LineageRequest::CallIn(r) => r.plan(&current, today, salt)?,
+        LineageRequest::Rescind(r) => r.plan(&current, today, salt)?,
+        LineageRequest::Supersede(r) => {
+            let successor = find_decision(db, &r.superseded_by.to_string())
+                .await?
+                .map(|s| (s.status, s.superseded_by.map(|u| u.to_string())));
+            r.plan(&current, successor, salt)?
+        }
+        LineageRequest::Redact(r) => {
+            r.check()?;
+            let Some(d) = disclosure_at(db, row.leaf_index, &r.path).await? else {
+                let erased = serde_json::to_value(&row.record)
+                    .ok()
+                    .is_some_and(|v| v.pointer(&r.path).is_some());
+                return Err(if erased {
+                    StoreError::Conflict(format!(
+                        "the value at {} of decision {id} has already been erased",
+                        r.path
+                    ))
+                } else {
+                    StoreError::Invalid(vec![FieldError::new(
+                        "path",
+                        format!("decision {id} has no value at {}", r.path),
+                    )])
+                });
+            };
+            let commitment = d
+                .digest()
+                .map_err(|e| StoreError::Inconsistent(format!("disclosure {}: {e}", r.path)))?;
+            r.plan(row.leaf_index, &commitment.to_hex())
+        }
+        LineageRequest::Publish(r) => r.plan(&current)?,
+    })
+}
+
+impl Store {
+    /// Appends a lineage entry about decision `id`, checked against its state under the append
+    /// lock. `recorded_by` is the token's name.
+    pub async fn append_lineage(
+        &self,
+        id: &str,
+        request: &LineageRequest,
+        recorded_by: &str,
+        claim: Option<&Claim>,
+        now: DateTime<Utc>,
+    ) -> Result<Appended, StoreError> {
+        let (txn, head_row) = self.lock_head().await?;
+        if let Some(claim) = claim
+            && let Some(replay) = idempotency::find(&txn, claim).await?
+        {
+            return replayed(replay);
+        }
+        let row = find_decision(&txn, id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("no decision {id}")))?;
+        let planned = plan(&txn, &row, request, now.date_naive()).await?;
+        let new = NewEntry {
+            kind: planned.kind,
+            decision_id: id.to_owned(),
+            recorded_by: recorded_by.to_owned(),
+            record: planned.record,
+            disclosures: planned.disclosures,
+        };
+        let (entry, entry_hash) = append_locked(&txn, &head_row, new, now).await?;
+        if let Some(claim) = claim {
+            idempotency::record(&txn, claim, Some(to_i64(entry.leaf_index)?), None, now).await?;
+        }
+        txn.commit().await?;
+        Ok(Appended::Fresh(entry, entry_hash))
+    }
+}
