@@ -38,6 +38,7 @@ async fn main() -> anyhow::Result<()> {
                     record: hashed,
                     disclosures,
                 },
+                None,
                 chrono::Utc::now(),
             )
             .await?;

@@ -535,7 +535,9 @@ impl CallInRequest {
         invalid_unless_empty(errors)?;
         not_ended(current, "it can no longer be called in")?;
         let allowed = match self.status {
-            CallInStatus::CalledIn => current.status == Status::InForce && !current.called_in_before,
+            CallInStatus::CalledIn => {
+                current.status == Status::InForce && !current.called_in_before
+            }
             CallInStatus::Upheld => {
                 matches!(current.status, Status::CalledIn | Status::ReferredToCouncil)
             }
@@ -878,8 +880,7 @@ mod tests {
         ));
 
         let bad_date: AmendmentRequest =
-            parse(&json!({"changes": {"review_on": "2000-01-01"}, "reason": "r"}))
-                .expect("parses");
+            parse(&json!({"changes": {"review_on": "2000-01-01"}, "reason": "r"})).expect("parses");
         let Err(Refusal::Invalid(errors)) = bad_date.plan(&c, today(), salts()) else {
             panic!("refused")
         };
@@ -896,9 +897,7 @@ mod tests {
             parse(&json!({"changes": {"title": "New", "decided_on": "2026-11-20"}, "reason": "r"}))
                 .expect("parses");
         let planned = request.plan(&c, today(), salts()).expect("planned");
-        assert!(is_placeholder(
-            &planned.record["changes"]["title"]
-        ));
+        assert!(is_placeholder(&planned.record["changes"]["title"]));
         assert_eq!(planned.record["changes"]["decided_on"], "2026-11-20");
         assert!(is_placeholder(&planned.record["reason"]));
         assert_eq!(planned.disclosures.len(), 2);
@@ -918,15 +917,39 @@ mod tests {
             on: today(),
             note: None,
         };
-        assert!(call(CallInStatus::Upheld).plan(&c, today(), salts()).is_err());
-        assert!(call(CallInStatus::CalledIn).plan(&c, today(), salts()).is_ok());
+        assert!(
+            call(CallInStatus::Upheld)
+                .plan(&c, today(), salts())
+                .is_err()
+        );
+        assert!(
+            call(CallInStatus::CalledIn)
+                .plan(&c, today(), salts())
+                .is_ok()
+        );
         c.status = Status::CalledIn;
         c.called_in_before = true;
-        assert!(call(CallInStatus::CalledIn).plan(&c, today(), salts()).is_err());
-        assert!(call(CallInStatus::ReferredToCouncil).plan(&c, today(), salts()).is_ok());
+        assert!(
+            call(CallInStatus::CalledIn)
+                .plan(&c, today(), salts())
+                .is_err()
+        );
+        assert!(
+            call(CallInStatus::ReferredToCouncil)
+                .plan(&c, today(), salts())
+                .is_ok()
+        );
         c.status = Status::ReferredToCouncil;
-        assert!(call(CallInStatus::Upheld).plan(&c, today(), salts()).is_ok());
-        assert!(call(CallInStatus::ReferredBack).plan(&c, today(), salts()).is_err());
+        assert!(
+            call(CallInStatus::Upheld)
+                .plan(&c, today(), salts())
+                .is_ok()
+        );
+        assert!(
+            call(CallInStatus::ReferredBack)
+                .plan(&c, today(), salts())
+                .is_err()
+        );
         c.status = Status::InForce;
         assert!(matches!(
             call(CallInStatus::CalledIn).plan(&c, today(), salts()),

@@ -325,15 +325,18 @@ pub async fn create_decision(
     let now = (state.clock)();
     // Scope is checked before content: a token learns nothing from records it may not write.
     let declared_body = body.get("body").and_then(Value::as_str).unwrap_or_default();
-    if !declared_body.is_empty() || token.role != Role::Secretariat {
+    // A body that is not even a slug is left to validation, which names it.
+    if crate::record::is_slug(declared_body) || token.role != Role::Secretariat {
         caller.clone().require_recorder(declared_body)?;
     }
     let mut record =
         DecisionRecord::from_json(&body, now.date_naive()).map_err(ApiError::Validation);
-    if !state.store.body_exists(declared_body).await? {
+    if crate::record::is_slug(declared_body) && !state.store.body_exists(declared_body).await? {
         let unknown = FieldError::new(
             "body",
-            format!("no body {declared_body:?} is registered (an admin registers bodies at /api/v1/bodies)"),
+            format!(
+                "no body {declared_body:?} is registered (an admin registers bodies at /api/v1/bodies)"
+            ),
         );
         record = Err(match record {
             Ok(_) => ApiError::Validation(vec![unknown]),
@@ -365,9 +368,10 @@ pub async fn create_decision(
     let (id, replayed) = match appended {
         Appended::Fresh(..) => (id.to_string(), false),
         Appended::Replayed(leaf) => {
-            let event = state.store.event(leaf).await?.ok_or_else(|| {
-                ApiError::Internal(format!("no event for replayed leaf {leaf}"))
-            })?;
+            let event =
+                state.store.event(leaf).await?.ok_or_else(|| {
+                    ApiError::Internal(format!("no event for replayed leaf {leaf}"))
+                })?;
             (event.decision_id, true)
         }
     };
@@ -381,7 +385,13 @@ pub async fn create_decision(
     if replayed {
         response.insert_header((super::idempotency::REPLAYED_HEADER, "true"));
     }
-    Ok(response.json(Decision::render(row, None, &caller, now.date_naive())))
+    let events = state.store.events(&id).await?;
+    Ok(response.json(Decision::render(
+        row,
+        Some(events),
+        &caller,
+        now.date_naive(),
+    )))
 }
 
 /// List decisions.

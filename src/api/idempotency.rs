@@ -58,9 +58,7 @@ impl FromRequest for IdempotencyKey {
             Some(value) => value
                 .to_str()
                 .ok()
-                .filter(|k| {
-                    (1..=255).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic())
-                })
+                .filter(|k| (1..=255).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()))
                 .map(|k| Some(k.to_owned()))
                 .ok_or_else(|| {
                     ApiError::BadRequest(

@@ -17,8 +17,8 @@ use super::error::Problem;
 use super::idempotency::{IdempotencyKey, REPLAYED_HEADER};
 use super::{ApiError, AppState};
 use crate::lineage::{
-    AmendmentRequest, CallInRequest, OutcomeRequest, PublicationRequest, RedactionRequest,
-    Refusal, RescissionRequest, SupersessionRequest,
+    AmendmentRequest, CallInRequest, OutcomeRequest, PublicationRequest, RedactionRequest, Refusal,
+    RescissionRequest, SupersessionRequest,
 };
 use crate::store::{Appended, LineageRequest, Power, StoreError};
 
@@ -118,7 +118,16 @@ pub async fn amend(
 ) -> Result<HttpResponse, ApiError> {
     let writer = Writer::Secretariat;
     let request = parsed(LineageRequest::Amend);
-    append(state, caller, key, id.into_inner(), body.into_inner(), writer, request).await
+    append(
+        state,
+        caller,
+        key,
+        id.into_inner(),
+        body.into_inner(),
+        writer,
+        request,
+    )
+    .await
 }
 
 /// Report an outcome.
@@ -153,7 +162,16 @@ pub async fn report_outcome(
 ) -> Result<HttpResponse, ApiError> {
     let writer = Writer::Secretariat;
     let request = parsed(LineageRequest::Outcome);
-    append(state, caller, key, id.into_inner(), body.into_inner(), writer, request).await
+    append(
+        state,
+        caller,
+        key,
+        id.into_inner(),
+        body.into_inner(),
+        writer,
+        request,
+    )
+    .await
 }
 
 /// Record a call-in status change.
@@ -188,7 +206,16 @@ pub async fn call_in(
 ) -> Result<HttpResponse, ApiError> {
     let writer = Writer::Secretariat;
     let request = parsed(LineageRequest::CallIn);
-    append(state, caller, key, id.into_inner(), body.into_inner(), writer, request).await
+    append(
+        state,
+        caller,
+        key,
+        id.into_inner(),
+        body.into_inner(),
+        writer,
+        request,
+    )
+    .await
 }
 
 /// Rescind a decision.
@@ -221,7 +248,16 @@ pub async fn rescind(
 ) -> Result<HttpResponse, ApiError> {
     let writer = Writer::Secretariat;
     let request = parsed(LineageRequest::Rescind);
-    append(state, caller, key, id.into_inner(), body.into_inner(), writer, request).await
+    append(
+        state,
+        caller,
+        key,
+        id.into_inner(),
+        body.into_inner(),
+        writer,
+        request,
+    )
+    .await
 }
 
 /// Mark a decision superseded.
@@ -254,7 +290,16 @@ pub async fn supersede(
 ) -> Result<HttpResponse, ApiError> {
     let writer = Writer::Secretariat;
     let request = parsed(LineageRequest::Supersede);
-    append(state, caller, key, id.into_inner(), body.into_inner(), writer, request).await
+    append(
+        state,
+        caller,
+        key,
+        id.into_inner(),
+        body.into_inner(),
+        writer,
+        request,
+    )
+    .await
 }
 
 /// Erase a personal value.
@@ -289,7 +334,16 @@ pub async fn redact(
 ) -> Result<HttpResponse, ApiError> {
     let writer = Writer::Redactor(Power::Erase);
     let request = parsed(LineageRequest::Redact);
-    append(state, caller, key, id.into_inner(), body.into_inner(), writer, request).await
+    append(
+        state,
+        caller,
+        key,
+        id.into_inner(),
+        body.into_inner(),
+        writer,
+        request,
+    )
+    .await
 }
 
 /// Publish withheld content.
@@ -323,5 +377,14 @@ pub async fn publish(
 ) -> Result<HttpResponse, ApiError> {
     let writer = Writer::Redactor(Power::Publish);
     let request = parsed(LineageRequest::Publish);
-    append(state, caller, key, id.into_inner(), body.into_inner(), writer, request).await
+    append(
+        state,
+        caller,
+        key,
+        id.into_inner(),
+        body.into_inner(),
+        writer,
+        request,
+    )
+    .await
 }

@@ -8,11 +8,11 @@ pub mod auth;
 pub mod decisions;
 pub mod error;
 pub mod health;
-pub mod lineage;
-pub mod registry;
 pub mod idempotency;
+pub mod lineage;
 pub mod log;
 pub mod receipts;
+pub mod registry;
 pub mod tiles;
 
 use actix_web::{HttpResponse, Resource, web};
@@ -78,7 +78,7 @@ pub struct AppState {
         health::live,
         health::ready,
     ),
-    components(schemas(error::Problem, crate::record::FieldError)),
+    components(schemas(error::Problem, crate::record::FieldError, decisions::StatusFilter)),
     modifiers(&BearerAuth),
     tags(
         (name = "decisions", description = "Record, list and read decisions"),
@@ -136,27 +136,54 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         resource("/api/v1/decisions/{id}", "GET").route(web::get().to(decisions::get_decision)),
     )
-    .service(resource("/api/v1/decisions/{id}/amendments", "POST").route(web::post().to(lineage::amend)))
-    .service(resource("/api/v1/decisions/{id}/outcomes", "POST").route(web::post().to(lineage::report_outcome)))
-    .service(resource("/api/v1/decisions/{id}/call-in", "POST").route(web::post().to(lineage::call_in)))
-    .service(resource("/api/v1/decisions/{id}/rescission", "POST").route(web::post().to(lineage::rescind)))
-    .service(resource("/api/v1/decisions/{id}/supersession", "POST").route(web::post().to(lineage::supersede)))
-    .service(resource("/api/v1/decisions/{id}/redactions", "POST").route(web::post().to(lineage::redact)))
-    .service(resource("/api/v1/decisions/{id}/publication", "POST").route(web::post().to(lineage::publish)))
+    .service(
+        resource("/api/v1/decisions/{id}/amendments", "POST").route(web::post().to(lineage::amend)),
+    )
+    .service(
+        resource("/api/v1/decisions/{id}/outcomes", "POST")
+            .route(web::post().to(lineage::report_outcome)),
+    )
+    .service(
+        resource("/api/v1/decisions/{id}/call-in", "POST").route(web::post().to(lineage::call_in)),
+    )
+    .service(
+        resource("/api/v1/decisions/{id}/rescission", "POST")
+            .route(web::post().to(lineage::rescind)),
+    )
+    .service(
+        resource("/api/v1/decisions/{id}/supersession", "POST")
+            .route(web::post().to(lineage::supersede)),
+    )
+    .service(
+        resource("/api/v1/decisions/{id}/redactions", "POST")
+            .route(web::post().to(lineage::redact)),
+    )
+    .service(
+        resource("/api/v1/decisions/{id}/publication", "POST")
+            .route(web::post().to(lineage::publish)),
+    )
     .service(
         resource("/api/v1/bodies", "GET, POST")
             .route(web::get().to(registry::list_bodies))
             .route(web::post().to(registry::create_body)),
     )
     .service(resource("/api/v1/bodies/{slug}", "GET").route(web::get().to(registry::get_body)))
-    .service(resource("/api/v1/bodies/{slug}/members", "POST").route(web::post().to(registry::add_member)))
-    .service(resource("/api/v1/bodies/{slug}/members/{member_id}/end", "POST").route(web::post().to(registry::end_member)))
+    .service(
+        resource("/api/v1/bodies/{slug}/members", "POST")
+            .route(web::post().to(registry::add_member)),
+    )
+    .service(
+        resource("/api/v1/bodies/{slug}/members/{member_id}/end", "POST")
+            .route(web::post().to(registry::end_member)),
+    )
     .service(
         resource("/api/v1/tokens", "GET, POST")
             .route(web::get().to(registry::list_tokens))
             .route(web::post().to(registry::create_token)),
     )
-    .service(resource("/api/v1/tokens/{name}", "DELETE").route(web::delete().to(registry::revoke_token)))
+    .service(
+        resource("/api/v1/tokens/{name}", "DELETE").route(web::delete().to(registry::revoke_token)),
+    )
     .service(resource("/api/v1/log/head", "GET").route(web::get().to(log::get_head)))
     .service(resource("/api/v1/log/entries", "GET").route(web::get().to(log::list_entries)))
     .service(

@@ -14,8 +14,8 @@ use super::idempotency::{IdempotencyKey, REPLAYED_HEADER};
 use super::{ApiError, AppState};
 use crate::lineage::Refusal;
 use crate::store::{
-    Body, EndMembership, Member, NewBody, NewMember, NewToken, RegistryOutcome, Replay,
-    StoreError, TokenInfo, Written,
+    Body, EndMembership, Member, NewBody, NewMember, NewToken, RegistryOutcome, Replay, StoreError,
+    TokenInfo, Written,
 };
 
 /// A new token and its secret, shown once.
@@ -62,8 +62,7 @@ fn respond(outcome: RegistryOutcome) -> HttpResponse {
             .into();
         }
     };
-    let mut response =
-        HttpResponse::build(StatusCode::from_u16(status).unwrap_or(StatusCode::OK));
+    let mut response = HttpResponse::build(StatusCode::from_u16(status).unwrap_or(StatusCode::OK));
     if let Some(location) = location {
         response.insert_header((header::LOCATION, location));
     }

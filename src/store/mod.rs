@@ -34,6 +34,8 @@ use sea_orm::{
 };
 
 pub use append::{Appended, NewEntry};
+pub use checkpoints::StoredCheckpoint;
+pub use entries::StoredEntry;
 pub use idempotency::{Claim, KEY_RETENTION, RegistryOutcome, Replay, Written};
 pub use lineage::LineageRequest;
 pub use registry::{
@@ -41,8 +43,6 @@ pub use registry::{
     insert_member,
 };
 pub use tokens::insert_token;
-pub use checkpoints::StoredCheckpoint;
-pub use entries::StoredEntry;
 pub use tokens::{NewToken, Power, Role, Token, TokenInfo};
 pub use tree::{ConsistencyProof, InclusionProof, TILE_WIDTH, TreeRequestError};
 pub use views::{DecisionFilter, DecisionRow, Event};

@@ -56,7 +56,7 @@ impl BodyKind {
 /// A body to register.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"slug": "cabinet", "name": "Cabinet", "kind": "cabinet"}))]
+#[schema(example = json!({"slug": "overview-and-scrutiny", "name": "Overview and Scrutiny Committee", "kind": "committee"}))]
 pub struct NewBody {
     /// Its slug, used in decisions and URLs: lowercase letters, digits and single hyphens.
     #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 64)]

@@ -23,9 +23,7 @@ use super::{Store, StoreError};
 use crate::record::{Classification, FieldError};
 
 /// What a token may do.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, clap::ValueEnum,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Manages bodies and tokens; reads public and internal records.
@@ -67,9 +65,7 @@ impl Role {
 }
 
 /// A power granted to a redactor token.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, clap::ValueEnum,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum Power {
     /// Erase personal values (`decision.redacted`).
@@ -180,9 +176,10 @@ impl NewToken {
     pub fn check(&self, now: DateTime<Utc>) -> Vec<FieldError> {
         let mut errors = Vec::new();
         let name_ok = (1..=64).contains(&self.name.len())
-            && self.name.bytes().all(|b| {
-                b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.".contains(&b)
-            });
+            && self
+                .name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.".contains(&b));
         if !name_ok {
             errors.push(FieldError::new(
                 "name",
@@ -274,7 +271,10 @@ pub async fn insert_token(
         .await?
         .is_some()
     {
-        return Err(StoreError::Duplicate(format!("a token named {:?}", new.name)));
+        return Err(StoreError::Duplicate(format!(
+            "a token named {:?}",
+            new.name
+        )));
     }
     let secret = format!(
         "{PREFIX}{}",
@@ -421,9 +421,8 @@ mod tests {
     fn token_shapes_are_checked() {
         let now = Utc::now();
         assert_eq!(new(Role::Staff).check(now), vec![]);
-        let fields = |t: NewToken| -> Vec<String> {
-            t.check(now).into_iter().map(|e| e.field).collect()
-        };
+        let fields =
+            |t: NewToken| -> Vec<String> { t.check(now).into_iter().map(|e| e.field).collect() };
         assert_eq!(fields(new(Role::Secretariat)), ["bodies"]);
         assert_eq!(fields(new(Role::Redactor)), ["powers"]);
         let mut t = new(Role::Auditor);

@@ -14,11 +14,11 @@
 use chrono::NaiveDate;
 use ledger::{Disclosure, Entry, EntryKind, Hash};
 use sea_orm::sea_query::{Expr, Query};
-use serde_json::{Value, json};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
 };
+use serde_json::{Value, json};
 
 use super::entities::{decision, event, participant, tag};
 use super::{Store, StoreError};
@@ -195,7 +195,10 @@ async fn apply_lineage(
                 .map_err(|e| bad(&format!("the amended record is not a record: {e}")))?;
             set(decision::Column::Document, Some(document.to_string()));
             set(decision::Column::Title, Some(record.title.clone()));
-            set(decision::Column::DecidedOn, Some(record.decided_on.to_string()));
+            set(
+                decision::Column::DecidedOn,
+                Some(record.decided_on.to_string()),
+            );
             set(
                 decision::Column::DecisionType,
                 Some(record.decision_type.as_str().to_owned()),
@@ -262,7 +265,8 @@ async fn apply_lineage(
         EntryKind::DecisionRedacted => {
             let path = text("path").ok_or_else(|| bad("a redaction without path"))?;
             let basis = text("basis").unwrap_or_default();
-            let marker = lineage::redaction_marker(&basis, entry.recorded_at.get(..10).unwrap_or(""));
+            let marker =
+                lineage::redaction_marker(&basis, entry.recorded_at.get(..10).unwrap_or(""));
             let mut document: Value =
                 serde_json::from_str(&current.document).map_err(|_| bad("bad document"))?;
             if let Some(slot) = document.pointer_mut(&path) {
@@ -424,7 +428,9 @@ fn row_of(model: decision::Model) -> Result<DecisionRow, StoreError> {
             .transpose()?,
         supersedes: serde_json::from_str(&model.supersedes).map_err(|_| bad("supersedes"))?,
         published: serde_json::from_str(&model.published).map_err(|_| bad("published"))?,
-        updated_at: model.updated_at.unwrap_or_else(|| model.recorded_at.clone()),
+        updated_at: model
+            .updated_at
+            .unwrap_or_else(|| model.recorded_at.clone()),
         recorded_at: model.recorded_at,
         recorded_by: model.recorded_by,
         id: uuid::Uuid::parse_str(&model.id).map_err(|_| bad("id"))?,
@@ -512,10 +518,10 @@ impl Store {
         if let Some(today) = &filter.review_overdue_on {
             query = query
                 .filter(decision::Column::ReviewOn.lt(today.as_str()))
-                .filter(decision::Column::Status.is_not_in([
-                    Status::Rescinded.as_str(),
-                    Status::Superseded.as_str(),
-                ]));
+                .filter(
+                    decision::Column::Status
+                        .is_not_in([Status::Rescinded.as_str(), Status::Superseded.as_str()]),
+                );
         }
         if let Some(body) = &filter.body {
             query = query.filter(decision::Column::Body.eq(body.as_str()));

@@ -7,6 +7,9 @@ use crate::helpers::{Backend, TestApp, TestDb, decision, run_cli};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_token_created_on_the_command_line_records_for_its_bodies_only() {
     let db = TestDb::new(Backend::Sqlite).await.expect("SQLite");
+    // The app registers the bodies `cabinet` and `planning-committee`.
+    let app = TestApp::spawn_on(db).await;
+    let db = &app.db;
     let (code, secret, err) = run_cli(&[
         "token",
         "create",
@@ -47,9 +50,34 @@ async fn a_token_created_on_the_command_line_records_for_its_bodies_only() {
         "secretariat",
     ]);
     assert_eq!(code, 2, "a secretariat token without a body is refused");
-    assert!(err.contains("--body"), "{err}");
+    assert!(err.contains("must name at least one body"), "{err}");
+    let (code, _, err) = run_cli(&[
+        "token",
+        "create",
+        "--database-url",
+        &db.url,
+        "--name",
+        "x",
+        "--role",
+        "secretariat",
+        "--body",
+        "no-such-body",
+    ]);
+    assert_eq!(
+        code, 2,
+        "a secretariat token for an unregistered body is refused"
+    );
+    assert!(
+        err.contains("no body \"no-such-body\" is registered"),
+        "{err}"
+    );
 
-    let app = TestApp::spawn_on(db).await;
+    let (code, listed, _) = run_cli(&["token", "list", "--database-url", &db.url]);
+    assert_eq!(code, 0);
+    assert!(
+        listed.contains("cabinet-clerk\tsecretariat\tcabinet\tlive"),
+        "{listed}"
+    );
     let response = app.post_decision(&secret, &decision(0)).await;
     assert_eq!(response.status(), 201);
     let body: Value = response.json().await.expect("JSON");
@@ -61,6 +89,28 @@ async fn a_token_created_on_the_command_line_records_for_its_bodies_only() {
     // The token's name is written into the hashed entry.
     let entry = app.get_json("/api/v1/log/entries/0", None).await;
     assert_eq!(entry["entry"]["recorded_by"], "cabinet-clerk");
+
+    // Revoked on the command line, the token stops working at once.
+    let (code, _, _) = run_cli(&[
+        "token",
+        "revoke",
+        "--database-url",
+        &db.url,
+        "--name",
+        "cabinet-clerk",
+    ]);
+    assert_eq!(code, 0);
+    assert_eq!(app.post_decision(&secret, &decision(2)).await.status(), 401);
+    let (code, _, err) = run_cli(&[
+        "token",
+        "revoke",
+        "--database-url",
+        &db.url,
+        "--name",
+        "nobody",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no token named"), "{err}");
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Recording, reading, listing and filtering decisions.
 
 use decision_log::record::example;
+use decision_log::store::Role;
 use ledger::canonical::to_canonical_bytes;
 use ledger::{Disclosure, Hash};
 use serde_json::{Value, json};
@@ -20,7 +21,7 @@ async fn a_recorded_decision_reads_back_with_its_receipt(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else {
         return;
     };
-    let response = app.post_decision(&app.admin, &example()).await;
+    let response = app.post_decision(&app.clerk, &example()).await;
     assert_eq!(response.status(), 201);
     let location = response.headers()["location"]
         .to_str()
@@ -39,7 +40,7 @@ async fn a_recorded_decision_reads_back_with_its_receipt(backend: Backend) {
         receipt["recorded_by"]
             .as_str()
             .expect("name")
-            .starts_with("admin-")
+            .starts_with("clerk-")
     );
 
     let read = app.get_json(&location, None).await;
@@ -183,22 +184,58 @@ async fn non_public_content_stays_out_of_the_public_log(backend: Backend) {
     let internal = app.record(&internal).await;
     let restricted = app.record(&restricted).await;
 
-    // Anonymous readers see only the public decision, in lists and by id.
+    // Anonymous readers read the public decision; of the others they learn that they exist,
+    // their date, body and type, and a restricted record's exemption and public summary —
+    // in lists and by id — and nothing of their content.
     let page = app.get_json("/api/v1/decisions", None).await;
-    assert_eq!(page["items"].as_array().expect("items").len(), 1);
-    assert_eq!(page["items"][0]["id"], public["id"]);
+    let items = page["items"].as_array().expect("items");
+    assert_eq!(items.len(), 3);
+    assert_eq!(items[2]["id"], public["id"]);
+    assert!(items[2]["record"].is_object());
     for hidden in [&internal, &restricted] {
-        let response = app
-            .get(
-                &format!("/api/v1/decisions/{}", hidden["id"].as_str().expect("id")),
-                None,
-            )
-            .await;
-        assert_eq!(response.status(), 404);
+        let id = hidden["id"].as_str().expect("id");
+        let face = app.get_json(&format!("/api/v1/decisions/{id}"), None).await;
+        assert!(face.get("record").is_none(), "{face:#}");
+        assert_eq!(face["body"], "cabinet");
+        assert_eq!(face["decided_on"], hidden["decided_on"]);
+        let listed = items.iter().find(|i| i["id"] == id).expect("listed");
+        assert!(listed.get("record").is_none());
+        let text = serde_json::to_string(&face).expect("JSON");
+        for secret in ["Internal Audit", "Mill Lane", "Okafor"] {
+            assert!(!text.contains(secret), "{secret} leaked: {text}");
+        }
     }
-    // A token holder sees all three.
-    let page = app.get_json("/api/v1/decisions", Some(&app.admin)).await;
-    assert_eq!(page["items"].as_array().expect("items").len(), 3);
+    let face = app
+        .get_json(
+            &format!(
+                "/api/v1/decisions/{}",
+                restricted["id"].as_str().expect("id")
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(
+        face["withheld"]["exemption"]["public_summary"],
+        "A property purchase in Southfield."
+    );
+    // Staff read internal content but not restricted; an auditor reads all three.
+    let staff = app.token("staff", Role::Staff, &[]).await;
+    let page = app.get_json("/api/v1/decisions", Some(&staff)).await;
+    let readable: Vec<&Value> = page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|i| i["record"].is_object())
+        .collect();
+    assert_eq!(readable.len(), 2);
+    let page = app.get_json("/api/v1/decisions", Some(&app.auditor)).await;
+    let readable = page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|i| i["record"].is_object())
+        .count();
+    assert_eq!(readable, 3);
 
     // The public log carries the restricted record's public face and nothing else of it.
     for (leaf, secret) in [(1, "Internal Audit"), (2, "Mill Lane")] {
@@ -217,7 +254,7 @@ async fn non_public_content_stays_out_of_the_public_log(backend: Backend) {
     );
     // With a token the disclosures open the record to exactly what was submitted.
     let entry = app
-        .get_json("/api/v1/log/entries/2", Some(&app.admin))
+        .get_json("/api/v1/log/entries/2", Some(&app.auditor))
         .await;
     let disclosures: Vec<Disclosure> =
         serde_json::from_value(entry["disclosures"].clone()).expect("disclosures");
@@ -233,7 +270,7 @@ async fn two_hundred_concurrent_appends_give_a_dense_valid_chain(backend: Backen
     };
     let requests = (0..200).map(|n| {
         let app = &app;
-        async move { app.post_decision(&app.admin, &decision(n)).await }
+        async move { app.post_decision(&app.clerk, &decision(n)).await }
     });
     let responses = futures_util::future::join_all(requests).await;
     let mut indexes = Vec::new();

@@ -117,7 +117,7 @@ async fn bad_input_is_refused_precisely_and_writes_nothing(backend: Backend) {
         ("not an object", json!(["a decision"]), vec![""]),
     ];
     for (what, body, fields) in invalid {
-        let response = app.post_decision(&app.admin, &body).await;
+        let response = app.post_decision(&app.clerk, &body).await;
         assert_eq!(response.status(), 422, "{what}");
         assert_eq!(
             response.headers()["content-type"],
@@ -149,7 +149,7 @@ async fn bad_input_is_refused_precisely_and_writes_nothing(backend: Backend) {
             "malformed JSON",
             client
                 .post(&url)
-                .bearer_auth(&app.admin)
+                .bearer_auth(&app.clerk)
                 .header("content-type", "application/json")
                 .body("{\"title\": "),
             400,
@@ -159,7 +159,7 @@ async fn bad_input_is_refused_precisely_and_writes_nothing(backend: Backend) {
             "not JSON",
             client
                 .post(&url)
-                .bearer_auth(&app.admin)
+                .bearer_auth(&app.clerk)
                 .header("content-type", "text/plain")
                 .body("a decision"),
             415,
@@ -169,7 +169,7 @@ async fn bad_input_is_refused_precisely_and_writes_nothing(backend: Backend) {
             "body over 1 MiB",
             client
                 .post(&url)
-                .bearer_auth(&app.admin)
+                .bearer_auth(&app.clerk)
                 .header("content-type", "application/json")
                 .body(huge),
             413,
@@ -177,7 +177,7 @@ async fn bad_input_is_refused_precisely_and_writes_nothing(backend: Backend) {
         ),
         (
             "entry over 64 KiB",
-            client.post(&url).bearer_auth(&app.admin).json(&big_entry),
+            client.post(&url).bearer_auth(&app.clerk).json(&big_entry),
             413,
             "payload-too-large",
         ),
@@ -263,7 +263,7 @@ async fn bad_input_is_refused_precisely_and_writes_nothing(backend: Backend) {
         ),
         (
             "wrong method",
-            client.delete(&url).bearer_auth(&app.admin),
+            client.delete(&url).bearer_auth(&app.auditor),
             405,
             "method-not-allowed",
         ),
@@ -302,7 +302,7 @@ async fn bad_input_is_refused_precisely_and_writes_nothing(backend: Backend) {
 
     // Nothing was written by any of it.
     assert_eq!(app.head().await, (0, "0".repeat(64)));
-    let page = app.get_json("/api/v1/decisions", Some(&app.admin)).await;
+    let page = app.get_json("/api/v1/decisions", Some(&app.auditor)).await;
     assert_eq!(page["items"], json!([]));
 
     // The same secretariat token may record for its own body.

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use decision_log::app::App;
 use decision_log::config::ServeConfig;
-use decision_log::store::{Role, Store};
+use decision_log::store::{BodyKind, NewBody, NewToken, Power, Role, Store};
 use ledger::canonical::to_canonical_bytes;
 use ledger::{ChainVerifier, Disclosure, Hash};
 use sea_orm::{ConnectionTrait, Database};
@@ -80,6 +80,11 @@ pub struct TestApp {
     pub store: Store,
     /// An admin token.
     pub admin: String,
+    /// A secretariat token for the bodies `cabinet` and `planning-committee`, which are
+    /// registered.
+    pub clerk: String,
+    /// An auditor token: reads everything.
+    pub auditor: String,
     handle: actix_web::dev::ServerHandle,
 }
 
@@ -100,19 +105,52 @@ impl TestApp {
         let handle = app.handle();
         tokio::spawn(app.run_until_stopped());
         let store = Store::connect(&db.url, 2).await.expect("store connects");
-        let admin_name = format!("admin-{}", uuid::Uuid::new_v4().simple());
-        let admin = store
-            .create_token(&admin_name, Role::Admin, &[], chrono::Utc::now())
-            .await
-            .expect("token");
-        TestApp {
+        let now = chrono::Utc::now();
+        for (slug, name, kind) in [
+            ("cabinet", "Cabinet", BodyKind::Cabinet),
+            (
+                "planning-committee",
+                "Planning Committee",
+                BodyKind::Committee,
+            ),
+        ] {
+            let body = NewBody {
+                slug: slug.into(),
+                name: name.into(),
+                kind,
+            };
+            // A second app on the same database finds them registered.
+            match decision_log::store::insert_body(store.connection(), &body, "test", now).await {
+                Ok(_) | Err(decision_log::store::StoreError::Duplicate(_)) => {}
+                Err(e) => panic!("body: {e}"),
+            }
+        }
+        let mut app = TestApp {
             base,
             client: reqwest::Client::new(),
             db,
             store,
-            admin,
+            admin: String::new(),
+            clerk: String::new(),
+            auditor: String::new(),
             handle,
-        }
+        };
+        let suffix = uuid::Uuid::new_v4().simple().to_string();
+        let suffix = &suffix[..8];
+        app.admin = app
+            .token(&format!("admin-{suffix}"), Role::Admin, &[])
+            .await;
+        app.clerk = app
+            .token(
+                &format!("clerk-{suffix}"),
+                Role::Secretariat,
+                &["cabinet", "planning-committee"],
+            )
+            .await;
+        app.auditor = app
+            .token(&format!("auditor-{suffix}"), Role::Auditor, &[])
+            .await;
+        app
     }
 
     /// Stops the server, finishing requests in flight, and hands back its database.
@@ -127,12 +165,43 @@ impl TestApp {
         self.db
     }
 
+    /// Creates a token directly in the store and returns its secret.
     pub async fn token(&self, name: &str, role: Role, bodies: &[&str]) -> String {
-        let bodies: Vec<String> = bodies.iter().map(|b| b.to_string()).collect();
+        self.token_with(name, role, bodies, &[]).await
+    }
+
+    /// [`TestApp::token`] with redactor powers.
+    pub async fn token_with(
+        &self,
+        name: &str,
+        role: Role,
+        bodies: &[&str],
+        powers: &[Power],
+    ) -> String {
+        let new = NewToken {
+            name: name.into(),
+            role,
+            bodies: bodies.iter().map(|b| b.to_string()).collect(),
+            powers: powers.to_vec(),
+            expires_at: None,
+        };
         self.store
-            .create_token(name, role, &bodies, chrono::Utc::now())
+            .create_token(&new, None, chrono::Utc::now())
             .await
             .expect("token")
+            .1
+    }
+
+    /// POSTs `body` to `path` with `token` and returns (status, JSON body).
+    pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
+        let mut request = self.client.post(self.url(path)).json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("body");
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -151,7 +220,7 @@ impl TestApp {
 
     /// Records `body` and returns the created decision, failing the test on anything but 201.
     pub async fn record(&self, body: &Value) -> Value {
-        let response = self.post_decision(&self.admin, body).await;
+        let response = self.post_decision(&self.clerk, body).await;
         let status = response.status();
         let json: Value = response.json().await.expect("JSON body");
         assert_eq!(status, 201, "{json:#}");
@@ -204,7 +273,7 @@ impl TestApp {
             let page = self
                 .get_json(
                     &format!("/api/v1/log/entries?from={from}&limit=1000"),
-                    Some(&self.admin),
+                    Some(&self.auditor),
                 )
                 .await;
             let entries = page["entries"].as_array().expect("entries");

@@ -11,6 +11,7 @@ mod log_format;
 mod openapi;
 mod proofs;
 mod storage;
+mod workflow;
 
 /// Runs each named scenario `fn(Backend)` as two tests, `<name>::sqlite` and `<name>::postgres`.
 #[macro_export]

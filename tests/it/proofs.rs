@@ -23,7 +23,7 @@ pub async fn fill(app: &TestApp, from: usize, n: usize) {
     for chunk in (from..from + n).collect::<Vec<_>>().chunks(8) {
         let requests = chunk
             .iter()
-            .map(|&i| async move { app.post_decision(&app.admin, &decision(i)).await });
+            .map(|&i| async move { app.post_decision(&app.clerk, &decision(i)).await });
         for response in futures_util::future::join_all(requests).await {
             assert_eq!(response.status(), 201);
         }
@@ -214,7 +214,7 @@ async fn every_proof_verifies_against_the_served_checkpoint(backend: Backend) {
         "--vkey",
         &app.vkey(),
         "--token",
-        &app.admin,
+        &app.auditor,
     ]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(report["entries_per_second"].as_f64().expect("rate") > 0.0);
@@ -601,7 +601,7 @@ async fn the_state_file_catches_a_history_rewritten_under_the_same_key() {
 
 /// The Python interpreter with `cryptography` that `scripts/test.sh` prepares; `None` under a
 /// plain `cargo test`, unless the full suite is required.
-fn python() -> Option<String> {
+pub fn python() -> Option<String> {
     match std::env::var("DECISION_LOG_TEST_PYTHON") {
         Ok(python) => Some(python),
         Err(_) => {
@@ -615,7 +615,7 @@ fn python() -> Option<String> {
     }
 }
 
-fn run_python(python: &str, args: &[&str]) -> (i32, String, String) {
+pub fn run_python(python: &str, args: &[&str]) -> (i32, String, String) {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/independent-verifier/verify.py");
     let output = std::process::Command::new(python)
         .arg(script)
@@ -652,7 +652,7 @@ async fn the_independent_python_verifier_written_from_the_spec_agrees() {
             "--vkey",
             vkey.as_str(),
             "--token",
-            app.admin.as_str(),
+            app.auditor.as_str(),
         ],
         vec![
             "--url",
@@ -668,7 +668,10 @@ async fn the_independent_python_verifier_written_from_the_spec_agrees() {
     }
     let id = created["id"].as_str().expect("id");
     let receipt = app
-        .get_json(&format!("/api/v1/decisions/{id}/receipt"), Some(&app.admin))
+        .get_json(
+            &format!("/api/v1/decisions/{id}/receipt"),
+            Some(&app.auditor),
+        )
         .await
         .to_string();
     let dir = tempfile::tempdir().expect("dir");

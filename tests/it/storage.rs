@@ -29,13 +29,13 @@ async fn a_restart_keeps_every_entry_and_continues_the_chain(backend: Backend) {
     for n in 0..3 {
         app.record(&decision(n)).await;
     }
-    let before = app.get_json("/api/v1/decisions", Some(&app.admin)).await;
+    let before = app.get_json("/api/v1/decisions", Some(&app.auditor)).await;
     let (_, head) = app.head().await;
     let db = app.stop().await;
 
     let app = TestApp::spawn_on(db).await;
     assert_eq!(
-        app.get_json("/api/v1/decisions", Some(&app.admin)).await,
+        app.get_json("/api/v1/decisions", Some(&app.auditor)).await,
         before
     );
     let next = app.record(&decision(3)).await;
@@ -148,7 +148,7 @@ async fn a_head_that_contradicts_the_log_refuses_appends(backend: Backend) {
     };
     db.execute_unprepared(forged).await.expect("forge the head");
 
-    let response = app.post_decision(&app.admin, &decision(2)).await;
+    let response = app.post_decision(&app.clerk, &decision(2)).await;
     assert_eq!(response.status(), 503);
     assert_eq!(
         response.headers()["content-type"],
@@ -198,7 +198,7 @@ async fn a_broken_database_answers_problem_json_not_a_panic(backend: Backend) {
     );
 
     // A failed append leaves no trace: the transaction rolls back entry, disclosures and head.
-    let response = app.post_decision(&app.admin, &decision(1)).await;
+    let response = app.post_decision(&app.clerk, &decision(1)).await;
     assert_eq!(response.status(), 500);
     assert_eq!(app.head().await.0, 1);
     // The rest of the service keeps serving.
@@ -256,7 +256,7 @@ async fn recorded_at_never_runs_backwards_when_the_clock_does(backend: Backend) 
     let mut tomorrow_but_one = decision(3);
     tomorrow_but_one["decided_on"] = serde_json::json!("2026-11-22");
     assert_eq!(
-        app.post_decision(&app.admin, &tomorrow_but_one)
+        app.post_decision(&app.clerk, &tomorrow_but_one)
             .await
             .status(),
         422
@@ -267,12 +267,12 @@ async fn recorded_at_never_runs_backwards_when_the_clock_does(backend: Backend) 
 /// Everything a reader with a token sees of the views, whole and filtered.
 async fn snapshot(app: &TestApp) -> (Value, Value) {
     let all = app
-        .get_json("/api/v1/decisions?limit=200", Some(&app.admin))
+        .get_json("/api/v1/decisions?limit=200", Some(&app.auditor))
         .await;
     let filtered = app
         .get_json(
             "/api/v1/decisions?tag=waste&participant_role=chair",
-            Some(&app.admin),
+            Some(&app.auditor),
         )
         .await;
     (all, filtered)
@@ -345,7 +345,7 @@ async fn two_service_processes_appending_to_one_postgres_neither_fork_nor_skip()
         let base = if n % 2 == 0 { &one.base } else { &two.base };
         let request = client
             .post(format!("{base}/api/v1/decisions"))
-            .bearer_auth(&app.admin)
+            .bearer_auth(&app.clerk)
             .json(&decision(n));
         async move { request.send().await.expect("request") }
     });
