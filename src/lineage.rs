@@ -463,7 +463,8 @@ impl AmendmentRequest {
         let mut paths: Vec<String> = self
             .changes
             .keys()
-            .filter(|f| WITHHELD_FIELDS.contains(&f.as_str()))
+            // A field published on its own stays public in later amendments.
+            .filter(|f| WITHHELD_FIELDS.contains(&f.as_str()) && !current.published.covers(f))
             .map(|f| format!("/changes/{}", escape_pointer(f)))
             .collect();
         paths.push("/reason".into());

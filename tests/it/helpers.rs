@@ -98,7 +98,18 @@ impl TestApp {
     }
 
     pub async fn spawn_with_clock(db: TestDb, clock: decision_log::store::Clock) -> TestApp {
-        let app = App::build_with_clock(&ServeConfig::for_tests(&db.url, &db.key), clock)
+        TestApp::spawn_configured(db, clock, |_| {}).await
+    }
+
+    /// [`TestApp::spawn_with_clock`] with the test configuration adjusted by `adjust`.
+    pub async fn spawn_configured(
+        db: TestDb,
+        clock: decision_log::store::Clock,
+        adjust: impl FnOnce(&mut ServeConfig),
+    ) -> TestApp {
+        let mut config = ServeConfig::for_tests(&db.url, &db.key);
+        adjust(&mut config);
+        let app = App::build_with_clock(&config, clock)
             .await
             .expect("app builds");
         let base = format!("http://127.0.0.1:{}", app.port());

@@ -3,12 +3,14 @@
 
 mod helpers;
 
+mod admin;
 mod cli;
 mod decisions;
 mod errors;
 mod keys;
 mod log_format;
 mod openapi;
+mod permissions;
 mod proofs;
 mod storage;
 mod workflow;
