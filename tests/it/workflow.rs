@@ -14,6 +14,7 @@ on_both_backends!(
     an_erased_value_is_gone_from_everything_the_service_holds,
     withheld_content_is_published_provably_unchanged,
     retried_writes_append_once,
+    overdue_reviews_are_listed_until_an_outcome_is_reported,
 );
 
 /// Every check an auditor can make passes: the in-process chain check, `decision-log verify`
@@ -658,4 +659,73 @@ where
         out.push(key.as_str().map_or_else(|| key.to_string(), str::to_owned));
     }
     out
+}
+
+async fn overdue_reviews_are_listed_until_an_outcome_is_reported(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let mut old = decision(0);
+    old["decided_on"] = json!("2025-01-15");
+    old["effective_from"] = json!("2025-01-22");
+    old["review_on"] = json!("2025-07-01");
+    old["conflicts"] = json!("none_declared");
+    old["documents"] = json!([]);
+    let old = app.record(&old).await;
+    let old = old["id"].as_str().expect("id").to_owned();
+    let current = app.record(&decision(1)).await;
+    let mut ended = decision(2);
+    ended["decided_on"] = json!("2025-01-15");
+    ended["effective_from"] = json!("2025-01-22");
+    ended["review_on"] = json!("2025-07-01");
+    ended["conflicts"] = json!("none_declared");
+    let ended = app.record(&ended).await;
+    let ended = ended["id"].as_str().expect("id").to_owned();
+    let (status, _) = lineage(
+        &app,
+        &ended,
+        "rescission",
+        &app.clerk,
+        json!({"reason": "r"}),
+    )
+    .await;
+    assert_eq!(status, 201);
+
+    let overdue = app
+        .get_json("/api/v1/decisions?status=review_overdue", None)
+        .await;
+    let ids: Vec<&str> = overdue["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| i["id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(ids, [old.as_str()], "a rescinded decision is not overdue");
+    assert_eq!(
+        read(&app, &old, None).await["state"]["review_overdue"],
+        true
+    );
+    assert_eq!(
+        read(&app, current["id"].as_str().expect("id"), None).await["state"]["review_overdue"],
+        false
+    );
+
+    let (status, problem) = lineage(
+        &app,
+        &old,
+        "outcomes",
+        &app.clerk,
+        json!({"status": "partly_achieved", "narrative": "Half the rounds moved.", "next_review_on": "2099-01-01"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{problem:#}");
+    let overdue = app
+        .get_json("/api/v1/decisions?status=review_overdue", None)
+        .await;
+    assert_eq!(overdue["items"], json!([]));
+    assert_eq!(
+        read(&app, &old, None).await["state"]["review_overdue"],
+        false
+    );
+    app.check_log().await;
 }
