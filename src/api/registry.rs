@@ -14,8 +14,8 @@ use super::idempotency::{IdempotencyKey, REPLAYED_HEADER};
 use super::{ApiError, AppState};
 use crate::lineage::Refusal;
 use crate::store::{
-    Body, EndMembership, Member, NewBody, NewMember, NewToken, RegistryOutcome, Replay, StoreError,
-    TokenInfo, Written,
+    Body, EndMembership, Member, NewBody, NewMember, NewToken, RegistryOutcome, Replay, TokenInfo,
+    Written,
 };
 
 /// A new token and its secret, shown once.
@@ -332,10 +332,4 @@ pub async fn revoke_token(
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no token {name:?}")))?;
     Ok(HttpResponse::Ok().json(revoked))
-}
-
-impl From<StoreError> for HttpResponse {
-    fn from(error: StoreError) -> HttpResponse {
-        ApiError::from(error).into()
-    }
 }
