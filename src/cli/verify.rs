@@ -5,12 +5,23 @@
 //! (`--url`), an export file (`--file`), and a receipt (`--receipt`). For a log, every entry is
 //! streamed in order and checked — entry hash, chain link, disclosures — while a Merkle frontier
 //! (at most 64 hashes) recomputes the root, which must equal the root of a checkpoint signed by
-//! the log's key. Memory does not grow with the log.
+//! the log's key. The chain and the root take constant memory.
+//!
+//! A run that reads a log from entry 0 also checks its lineage (`docs/log-format.md` §11) with
+//! [`LineageChecker`]: every lineage entry refers to a decision recorded earlier, supersessions
+//! name an earlier decision, redactions name an earlier entry and placeholder of their decision
+//! and no erased value is still served, and — once the whole log is read — every published value
+//! is served unless erased. That memory grows with the number of decisions and their
+//! placeholders. Receipts are checked entry by entry, without lineage.
 //!
 //! With `--state FILE`, `--url` remembers the last checkpoint it verified (size, root, chain head
 //! and frontier). The next run checks a consistency proof from that checkpoint to the new one —
 //! so a history rewritten or forked since, even under the same key and origin, is caught — and
-//! then only has to read the entries appended since.
+//! then only has to read the entries appended since. Such a resumed run does not check lineage:
+//! the rules need every earlier entry of a decision and the disclosures served with it now (a
+//! publication or an erasure changes what is served for entries read in an earlier run), which
+//! the state file does not hold. Its report says so (`"lineage": "not_checked"`); `--full`
+//! re-reads the log and checks lineage too.
 //!
 //! Exit codes: 0 verified; 1 the log, file or receipt does not verify (the message names the leaf
 //! and the expected and computed values); 2 it could not be read (network, file, database, usage).
@@ -25,7 +36,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use ledger::checkpoint::Checkpoint;
 use ledger::merkle::{self, Frontier};
 use ledger::note::Verifier;
-use ledger::{ChainError, ChainVerifier, Disclosure, Hash};
+use ledger::{ChainError, ChainVerifier, Disclosure, Hash, LineageChecker, LineageError};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -46,6 +57,10 @@ pub enum Failure {
     /// An entry, link or disclosure is wrong.
     #[error(transparent)]
     Chain(#[from] ChainError),
+    /// Entries do not refer to each other as the format requires, an erased value is still
+    /// served, or a published one is not.
+    #[error(transparent)]
+    Lineage(#[from] LineageError),
     /// A checkpoint is malformed or not signed by the log's key.
     #[error("checkpoint: {0}")]
     Checkpoint(String),
@@ -108,6 +123,10 @@ struct Report {
     seconds: f64,
     entries_per_second: f64,
     megabytes_per_second: f64,
+    /// Whether the lineage rules were checked, and over how many decisions.
+    lineage: LineageCoverage,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lineage_decisions: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     failure: Option<String>,
     /// For a receipt: the decision it proves.
@@ -115,10 +134,22 @@ struct Report {
     receipt_for: Option<String>,
 }
 
+/// Which lineage rules (`docs/log-format.md` §11) a run checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+enum LineageCoverage {
+    /// Every rule, over the whole log read from entry 0.
+    Checked,
+    /// None: the run resumed from a state file, or checked a receipt.
+    NotChecked,
+}
+
 /// The streaming checker shared by every log source.
 struct Audit {
     chain: ChainVerifier,
     frontier: Frontier,
+    /// Present when the run starts at entry 0: the lineage rules need every earlier entry.
+    lineage: Option<LineageChecker>,
     resumed_from: u64,
     bytes: u64,
     started: Instant,
@@ -142,6 +173,7 @@ impl Audit {
         };
         Audit {
             resumed_from: frontier.size(),
+            lineage: (frontier.size() == 0).then(LineageChecker::new),
             chain,
             frontier,
             bytes: 0,
@@ -157,9 +189,12 @@ impl Audit {
         claimed: Option<Hash>,
         disclosures: &[Disclosure],
     ) -> Result<(), Failure> {
-        let (_, hash) = self
+        let (entry, hash) = self
             .chain
             .check(leaf_index, canonical, claimed, disclosures)?;
+        if let Some(lineage) = &mut self.lineage {
+            lineage.check(&entry, disclosures)?;
+        }
         self.frontier.push(hash);
         self.bytes += canonical.len() as u64;
         self.progress.inc(1);
@@ -185,6 +220,14 @@ impl Audit {
         Ok(())
     }
 
+    /// The lineage rules settled only once the whole log is read (publications honoured).
+    fn finish_lineage(&self) -> Result<(), Failure> {
+        match &self.lineage {
+            Some(lineage) => Ok(lineage.finish()?),
+            None => Ok(()),
+        }
+    }
+
     fn report(&self, source: &str, origin: Option<&str>, failure: Option<&Failure>) -> Report {
         self.progress.finish_and_clear();
         let seconds = self.started.elapsed().as_secs_f64().max(1e-9);
@@ -202,6 +245,11 @@ impl Audit {
             seconds,
             entries_per_second: checked as f64 / seconds,
             megabytes_per_second: self.bytes as f64 / seconds / 1e6,
+            lineage: match self.lineage {
+                Some(_) => LineageCoverage::Checked,
+                None => LineageCoverage::NotChecked,
+            },
+            lineage_decisions: self.lineage.as_ref().map(LineageChecker::decisions),
             failure: failure.map(ToString::to_string),
             receipt_for: None,
         }
@@ -381,6 +429,15 @@ fn print_report(report: &Report, json: bool) {
             report.megabytes_per_second
         );
     }
+    match (report.lineage, report.lineage_decisions) {
+        (LineageCoverage::Checked, Some(decisions)) => eprintln!(
+            "lineage checked: references, supersessions, redactions, erasures and publications of {decisions} decisions"
+        ),
+        _ => eprintln!(
+            "lineage not checked: this run resumed from the state file at {} entries, and the lineage rules need every earlier entry (use --full to check them)",
+            report.resumed_from
+        ),
+    }
 }
 
 fn finish(
@@ -510,7 +567,9 @@ async fn verify_url(url: &str, config: &VerifyConfig) -> Outcome {
             }
         }
     }
-    let result = result.and_then(|()| audit.check_root(&checkpoint));
+    let result = result
+        .and_then(|()| audit.check_root(&checkpoint))
+        .and_then(|()| audit.finish_lineage());
     if result.is_ok()
         && let Some(path) = &config.state
     {
@@ -575,7 +634,9 @@ fn verify_file(path: &PathBuf, config: &VerifyConfig) -> Outcome {
             break;
         }
     }
-    let result = result.and_then(|()| audit.check_root(&checkpoint));
+    let result = result
+        .and_then(|()| audit.check_root(&checkpoint))
+        .and_then(|()| audit.finish_lineage());
     Ok(finish(&audit, &source, Some(&checkpoint.origin), result))
 }
 
@@ -652,7 +713,7 @@ async fn verify_database(config: &VerifyConfig) -> Outcome {
             });
         }
         audit.chain.check_head(head.tree_size, head.head_hash)?;
-        Ok(())
+        audit.finish_lineage()
     }
     .await;
     let origin = checkpoint.as_ref().map(|c| c.origin.clone());
@@ -686,5 +747,7 @@ fn verify_receipt(path: &PathBuf, config: &VerifyConfig) -> Outcome {
     report.head_hash = None;
     report.entries_checked = receipt.entries.len() as u64;
     report.receipt_for = Some(receipt.decision_id.to_string());
+    report.lineage = LineageCoverage::NotChecked;
+    report.lineage_decisions = None;
     Ok(report)
 }

@@ -13,6 +13,7 @@ mod openapi;
 mod permissions;
 mod proofs;
 mod storage;
+mod verify_lineage;
 mod workflow;
 
 /// Runs each named scenario `fn(Backend)` as two tests, `<name>::sqlite` and `<name>::postgres`.

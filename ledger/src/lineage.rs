@@ -1,0 +1,1213 @@
+//! The lineage checks of a verifier: the references between entries, erasures and publications.
+//!
+//! Every entry kind but `decision.recorded` belongs to the **lineage** of a decision recorded by
+//! an earlier entry (`docs/log-format.md` §5). The hash chain and the Merkle tree prove that no
+//! entry changed; they do not prove that the entries make sense together. [`LineageChecker`]
+//! checks the rules §11 makes a verifier's business, fed every entry in log order with the
+//! disclosures served with it:
+//!
+//! - a `decision.recorded` entry never reuses a decision id, and every other entry's
+//!   `decision_id` names a decision recorded by an earlier entry;
+//! - `decision.superseded` names, in `superseded_by`, an earlier recorded decision other than
+//!   its own;
+//! - `decision.redacted` names an earlier entry of the same decision, and `path` in that entry's
+//!   record (opened with the disclosures served) holds a placeholder whose digest is the
+//!   redaction's `commitment` and which no served disclosure opened: a served disclosure of an
+//!   erased value means the service still holds it. A `path` that runs through a placeholder
+//!   this reader was not shown cannot be checked and is skipped, as §11 says;
+//! - `decision.published` has a valid scope, and every placeholder it publishes in the decision's
+//!   earlier entries is opened by a served disclosure, unless a redaction anywhere in the log
+//!   erased it or a value containing it. Because an erasure may follow the publication (and the
+//!   service then no longer serves the value), this rule is settled by [`LineageChecker::finish`]
+//!   once the whole log has been read;
+//! - the record members these rules read have the types §11 requires.
+//!
+//! The other shapes of records are the writer's business (§5). Opening a disclosure against its
+//! commitment is [`crate::chain::ChainVerifier`]'s check; this module opens them again only to
+//! learn which placeholders a reader was shown.
+//!
+//! # Memory
+//! Unlike the chain and the Merkle frontier, these rules need history: a redaction or a
+//! publication may refer to any earlier entry of its decision. The checker therefore remembers,
+//! for every decision, the leaf index and kind of each of its entries and each placeholder seen
+//! in them (path, digest, whether a served disclosure opened it, whether a publication covers
+//! it), plus the erasures. Memory grows with the number of decisions and their placeholders —
+//! tens of bytes a placeholder — not with the size of the records. A verifier that resumes from
+//! a remembered head without this state cannot apply the rules to the entries it reads.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use crate::disclosure::{self, Disclosure, DisclosureError};
+use crate::entry::{Entry, EntryKind};
+use crate::hash::Hash;
+
+/// The first lineage rule a log breaks, naming the leaf that breaks it and the evidence.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum LineageError {
+    /// A `decision.recorded` entry reuses the id of a decision recorded earlier.
+    #[error("leaf {leaf_index}: decision {decision_id} was already recorded by leaf {first}")]
+    RecordedTwice {
+        /// The second `decision.recorded` entry.
+        leaf_index: u64,
+        /// The reused id.
+        decision_id: String,
+        /// The entry that recorded it first.
+        first: u64,
+    },
+    /// A lineage entry refers to a decision that no earlier entry records.
+    #[error(
+        "leaf {leaf_index}: {} refers to decision {decision_id}, which no earlier decision.recorded entry records",
+        .kind.as_str()
+    )]
+    UnknownDecision {
+        /// The lineage entry.
+        leaf_index: u64,
+        /// Its kind.
+        kind: EntryKind,
+        /// The id it names.
+        decision_id: String,
+    },
+    /// A record member the lineage rules read is missing or of the wrong type.
+    #[error("leaf {leaf_index}: {}: record.{member} must be {expected}", .kind.as_str())]
+    BadMember {
+        /// The entry.
+        leaf_index: u64,
+        /// Its kind.
+        kind: EntryKind,
+        /// The member of `record`.
+        member: &'static str,
+        /// What it must be.
+        expected: &'static str,
+    },
+    /// A decision is superseded by itself.
+    #[error("leaf {leaf_index}: decision {decision_id} is superseded by itself")]
+    SupersededBySelf {
+        /// The `decision.superseded` entry.
+        leaf_index: u64,
+        /// The decision.
+        decision_id: String,
+    },
+    /// A decision is superseded by one that no earlier entry records.
+    #[error(
+        "leaf {leaf_index}: superseded_by {superseded_by}: no earlier decision.recorded entry records that decision"
+    )]
+    UnknownSuccessor {
+        /// The `decision.superseded` entry.
+        leaf_index: u64,
+        /// The id it names as the successor.
+        superseded_by: String,
+    },
+    /// A redaction names an entry that is not earlier than itself.
+    #[error("leaf {leaf_index}: redaction of leaf {target}, which is not an earlier entry")]
+    RedactionNotEarlier {
+        /// The `decision.redacted` entry.
+        leaf_index: u64,
+        /// The `leaf_index` it names.
+        target: u64,
+    },
+    /// A redaction names an entry of another decision.
+    #[error(
+        "leaf {leaf_index}: redaction of leaf {target}, which is not an entry of decision {decision_id}"
+    )]
+    RedactionOfAnotherDecision {
+        /// The `decision.redacted` entry.
+        leaf_index: u64,
+        /// The `leaf_index` it names.
+        target: u64,
+        /// The redaction's own decision.
+        decision_id: String,
+    },
+    /// A redaction names a path that holds no placeholder.
+    #[error(
+        "leaf {leaf_index}: redaction of leaf {target} {path}: that entry holds no placeholder there"
+    )]
+    RedactionWithoutPlaceholder {
+        /// The `decision.redacted` entry.
+        leaf_index: u64,
+        /// The entry it names.
+        target: u64,
+        /// The path it names.
+        path: String,
+    },
+    /// A redaction repeats a digest other than the placeholder's.
+    #[error(
+        "leaf {leaf_index}: redaction of leaf {target} {path}: commitment is {claimed}, the placeholder there is {found}"
+    )]
+    RedactionCommitmentMismatch {
+        /// The `decision.redacted` entry.
+        leaf_index: u64,
+        /// The entry it names.
+        target: u64,
+        /// The path it names.
+        path: String,
+        /// The `commitment` the redaction repeats.
+        claimed: Hash,
+        /// The digest of the placeholder in the named entry.
+        found: Hash,
+    },
+    /// A served disclosure opens a value that a redaction erased.
+    #[error(
+        "leaf {leaf_index}: erased value still held: this entry erases leaf {target} {path}, but a disclosure of it is still served"
+    )]
+    ErasedValueStillHeld {
+        /// The `decision.redacted` entry.
+        leaf_index: u64,
+        /// The entry that held the value.
+        target: u64,
+        /// The path of the value.
+        path: String,
+    },
+    /// A published value is not served, and no redaction erased it.
+    #[error(
+        "leaf {leaf_index}: publication not honoured: decision {decision_id} published leaf {target} {path}, but no disclosure of it is served and no redaction erased it"
+    )]
+    PublicationNotHonoured {
+        /// The `decision.published` entry.
+        leaf_index: u64,
+        /// The decision.
+        decision_id: String,
+        /// The entry that holds the placeholder.
+        target: u64,
+        /// The placeholder's path.
+        path: String,
+    },
+    /// A disclosure does not open a placeholder of its entry.
+    #[error("leaf {leaf_index}: {source}")]
+    BadDisclosure {
+        /// The entry.
+        leaf_index: u64,
+        /// What is wrong with the disclosure.
+        source: DisclosureError,
+    },
+}
+
+/// A placeholder seen in an entry: in its hashed record, or revealed inside an opened parent.
+#[derive(Debug)]
+struct Placeholder {
+    /// The RFC 6901 pointer into the entry's `record`.
+    path: Box<str>,
+    digest: Hash,
+    /// A served disclosure opened it.
+    opened: bool,
+    /// The first publication that covers it while it is unopened: settled by `finish`.
+    published_by: Option<u64>,
+}
+
+/// One entry of a decision.
+#[derive(Debug)]
+struct Leaf {
+    index: u64,
+    kind: EntryKind,
+    placeholders: Vec<Placeholder>,
+}
+
+impl Leaf {
+    fn placeholder(&self, path: &str) -> Option<&Placeholder> {
+        self.placeholders.iter().find(|p| &*p.path == path)
+    }
+
+    /// Whether `path` lies inside a placeholder this reader was not shown.
+    fn hides(&self, path: &str) -> bool {
+        self.placeholders
+            .iter()
+            .any(|p| !p.opened && is_strictly_under(path, &p.path))
+    }
+}
+
+/// What the checker remembers about one decision.
+#[derive(Debug)]
+struct Decision {
+    /// Its entries in log order; the first is its `decision.recorded` entry.
+    leaves: Vec<Leaf>,
+    /// `(leaf index, path)` of every value a redaction erased.
+    erased: Vec<(u64, Box<str>)>,
+}
+
+impl Decision {
+    fn leaf(&self, index: u64) -> Option<&Leaf> {
+        self.leaves
+            .binary_search_by_key(&index, |l| l.index)
+            .ok()
+            .map(|i| &self.leaves[i])
+    }
+
+    fn is_erased(&self, leaf: u64, path: &str) -> bool {
+        self.erased
+            .iter()
+            .any(|(l, p)| *l == leaf && is_under(path, p))
+    }
+}
+
+/// Checks the lineage rules of `docs/log-format.md` §11, fed every entry of a log in order from
+/// entry 0. See the module documentation for the rules and what it remembers.
+#[derive(Debug, Default)]
+pub struct LineageChecker {
+    decisions: HashMap<String, Decision>,
+}
+
+impl LineageChecker {
+    /// A checker positioned before entry 0.
+    pub fn new() -> LineageChecker {
+        LineageChecker::default()
+    }
+
+    /// Decisions recorded so far.
+    pub fn decisions(&self) -> usize {
+        self.decisions.len()
+    }
+
+    /// Checks `entry`, served with `disclosures`, against the entries before it, and remembers
+    /// what later entries may refer to.
+    ///
+    /// Entries MUST come in log order, each already accepted by
+    /// [`ChainVerifier::check`](crate::chain::ChainVerifier::check) with the same disclosures.
+    /// After an error the checker's state is unspecified: a verifier stops at the first failure.
+    pub fn check(&mut self, entry: &Entry, disclosures: &[Disclosure]) -> Result<(), LineageError> {
+        let leaf_index = entry.leaf_index;
+        check_members(entry)?;
+
+        if entry.kind == EntryKind::DecisionRecorded {
+            if let Some(first) = self.decisions.get(&entry.decision_id) {
+                return Err(LineageError::RecordedTwice {
+                    leaf_index,
+                    decision_id: entry.decision_id.clone(),
+                    first: first.leaves.first().map_or(0, |l| l.index),
+                });
+            }
+        } else if !self.decisions.contains_key(&entry.decision_id) {
+            return Err(LineageError::UnknownDecision {
+                leaf_index,
+                kind: entry.kind,
+                decision_id: entry.decision_id.clone(),
+            });
+        }
+
+        match entry.kind {
+            EntryKind::DecisionSuperseded => self.check_supersession(entry)?,
+            EntryKind::DecisionRedacted => self.check_redaction(entry)?,
+            EntryKind::DecisionPublished => self.note_publication(entry),
+            _ => {}
+        }
+
+        let placeholders = placeholders_seen(entry, disclosures)?;
+        self.decisions
+            .entry(entry.decision_id.clone())
+            .or_insert_with(|| Decision {
+                leaves: Vec::new(),
+                erased: Vec::new(),
+            })
+            .leaves
+            .push(Leaf {
+                index: leaf_index,
+                kind: entry.kind,
+                placeholders,
+            });
+        Ok(())
+    }
+
+    /// The end-of-log rule: every value a publication covers was served, unless erased. Call it
+    /// once every entry has been checked; it reports the earliest publication not honoured.
+    pub fn finish(&self) -> Result<(), LineageError> {
+        let mut first: Option<LineageError> = None;
+        let mut first_key = (u64::MAX, u64::MAX, "");
+        for (decision_id, decision) in &self.decisions {
+            for leaf in &decision.leaves {
+                for p in &leaf.placeholders {
+                    let Some(publication) = p.published_by else {
+                        continue;
+                    };
+                    if decision.is_erased(leaf.index, &p.path) {
+                        continue;
+                    }
+                    let key = (publication, leaf.index, &*p.path);
+                    if key < first_key {
+                        first_key = key;
+                        first = Some(LineageError::PublicationNotHonoured {
+                            leaf_index: publication,
+                            decision_id: decision_id.clone(),
+                            target: leaf.index,
+                            path: p.path.to_string(),
+                        });
+                    }
+                }
+            }
+        }
+        first.map_or(Ok(()), Err)
+    }
+
+    fn check_supersession(&self, entry: &Entry) -> Result<(), LineageError> {
+        let successor = entry.record["superseded_by"].as_str().unwrap_or_default();
+        if successor == entry.decision_id {
+            return Err(LineageError::SupersededBySelf {
+                leaf_index: entry.leaf_index,
+                decision_id: entry.decision_id.clone(),
+            });
+        }
+        if !self.decisions.contains_key(successor) {
+            return Err(LineageError::UnknownSuccessor {
+                leaf_index: entry.leaf_index,
+                superseded_by: successor.to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    fn check_redaction(&mut self, entry: &Entry) -> Result<(), LineageError> {
+        let leaf_index = entry.leaf_index;
+        // The member checks have established these.
+        let target = entry.record["leaf_index"].as_u64().unwrap_or(u64::MAX);
+        let path = entry.record["path"].as_str().unwrap_or_default();
+        let claimed = entry.record["commitment"]
+            .as_str()
+            .and_then(|c| Hash::parse(c).ok())
+            .unwrap_or_default();
+        if target >= leaf_index {
+            return Err(LineageError::RedactionNotEarlier { leaf_index, target });
+        }
+        let Some(decision) = self.decisions.get_mut(&entry.decision_id) else {
+            return Ok(()); // unreachable: `check` has found the decision
+        };
+        let Some(leaf) = decision.leaf(target) else {
+            return Err(LineageError::RedactionOfAnotherDecision {
+                leaf_index,
+                target,
+                decision_id: entry.decision_id.clone(),
+            });
+        };
+        match leaf.placeholder(path) {
+            Some(p) if p.digest != claimed => {
+                return Err(LineageError::RedactionCommitmentMismatch {
+                    leaf_index,
+                    target,
+                    path: path.to_owned(),
+                    claimed,
+                    found: p.digest,
+                });
+            }
+            Some(p) if p.opened => {
+                return Err(LineageError::ErasedValueStillHeld {
+                    leaf_index,
+                    target,
+                    path: path.to_owned(),
+                });
+            }
+            Some(_) => {}
+            // Inside a value withheld from this reader: neither check can be made (§11).
+            None if leaf.hides(path) => {}
+            None => {
+                return Err(LineageError::RedactionWithoutPlaceholder {
+                    leaf_index,
+                    target,
+                    path: path.to_owned(),
+                });
+            }
+        }
+        decision.erased.push((target, path.into()));
+        Ok(())
+    }
+
+    /// Marks every placeholder this publication covers (§6) that no served disclosure opened.
+    fn note_publication(&mut self, entry: &Entry) {
+        let fields: Option<Vec<String>> = match entry.record["scope"].as_str() {
+            Some("fields") => Some(
+                entry.record["fields"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .map(disclosure::escape_pointer_token)
+                    .collect(),
+            ),
+            _ => None,
+        };
+        let Some(decision) = self.decisions.get_mut(&entry.decision_id) else {
+            return; // unreachable: `check` has found the decision
+        };
+        for leaf in &mut decision.leaves {
+            let prefix = match (&fields, leaf.kind) {
+                (None, _) => None,
+                (Some(_), EntryKind::DecisionRecorded) => Some(""),
+                (Some(_), EntryKind::DecisionAmended) => Some("/changes"),
+                // A scope `fields` publication covers only the record and its amendments.
+                (Some(_), _) => continue,
+            };
+            for p in leaf.placeholders.iter_mut().filter(|p| !p.opened) {
+                let covered = match (&fields, prefix) {
+                    (Some(fields), Some(prefix)) => fields
+                        .iter()
+                        .any(|f| is_under(&p.path, &format!("{prefix}/{f}"))),
+                    _ => true,
+                };
+                if covered && p.published_by.is_none() {
+                    p.published_by = Some(entry.leaf_index);
+                }
+            }
+        }
+    }
+}
+
+/// The member types the lineage rules rely on (§11); nothing else about a record's shape.
+fn check_members(entry: &Entry) -> Result<(), LineageError> {
+    let record = &entry.record;
+    let bad = |member: &'static str, expected: &'static str| LineageError::BadMember {
+        leaf_index: entry.leaf_index,
+        kind: entry.kind,
+        member,
+        expected,
+    };
+    let is_string = |member: &str| record.get(member).is_some_and(Value::is_string);
+    match entry.kind {
+        EntryKind::DecisionSuperseded if !is_string("superseded_by") => {
+            return Err(bad("superseded_by", "a decision id"));
+        }
+        EntryKind::DecisionRedacted => {
+            if record.get("leaf_index").and_then(Value::as_u64).is_none() {
+                return Err(bad("leaf_index", "a leaf index"));
+            }
+            for member in ["path", "basis", "authorised_by", "reason"] {
+                if !is_string(member) {
+                    return Err(bad(member, "a string"));
+                }
+            }
+            let commitment = record.get("commitment").and_then(Value::as_str);
+            if commitment.is_none_or(|c| Hash::parse(c).is_err()) {
+                return Err(bad("commitment", "64 lowercase hex digits"));
+            }
+        }
+        EntryKind::DecisionPublished => match record.get("scope").and_then(Value::as_str) {
+            Some("record") => {}
+            Some("fields") => {
+                let names = record.get("fields").and_then(Value::as_array);
+                if names.is_none_or(|f| f.is_empty() || !f.iter().all(Value::is_string)) {
+                    return Err(bad("fields", "a non-empty list of names"));
+                }
+            }
+            _ => return Err(bad("scope", "\"record\" or \"fields\"")),
+        },
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Every placeholder of `entry`'s record as this reader sees it: those the served disclosures
+/// open (parents first, so that placeholders nested in a disclosed value are opened too), then
+/// those left in the opened record.
+fn placeholders_seen(
+    entry: &Entry,
+    disclosures: &[Disclosure],
+) -> Result<Vec<Placeholder>, LineageError> {
+    let mut found = Vec::new();
+    let opened_record;
+    let record = if disclosures.is_empty() {
+        &entry.record
+    } else {
+        let mut record = entry.record.clone();
+        let mut ordered: Vec<&Disclosure> = disclosures.iter().collect();
+        ordered.sort_by_key(|d| d.path.matches('/').count());
+        for d in ordered {
+            let digest = record.pointer(&d.path).and_then(disclosure::commitment_of);
+            disclosure::reveal(&mut record, d).map_err(|source| LineageError::BadDisclosure {
+                leaf_index: entry.leaf_index,
+                source,
+            })?;
+            if let Some(digest) = digest {
+                found.push(Placeholder {
+                    path: d.path.as_str().into(),
+                    digest,
+                    opened: true,
+                    published_by: None,
+                });
+            }
+        }
+        opened_record = record;
+        &opened_record
+    };
+    let mut pointer = String::new();
+    collect_unopened(record, &mut pointer, &mut found);
+    Ok(found)
+}
+
+/// Appends every placeholder in `value` (at `pointer`) to `found`, unopened.
+fn collect_unopened(value: &Value, pointer: &mut String, found: &mut Vec<Placeholder>) {
+    if let Some(digest) = disclosure::commitment_of(value) {
+        found.push(Placeholder {
+            path: pointer.as_str().into(),
+            digest,
+            opened: false,
+            published_by: None,
+        });
+        return;
+    }
+    let len = pointer.len();
+    match value {
+        Value::Object(members) => {
+            for (name, member) in members {
+                pointer.push('/');
+                pointer.push_str(&disclosure::escape_pointer_token(name));
+                collect_unopened(member, pointer, found);
+                pointer.truncate(len);
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                pointer.push('/');
+                pointer.push_str(&i.to_string());
+                collect_unopened(item, pointer, found);
+                pointer.truncate(len);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `path` is `parent` or a pointer below it.
+fn is_under(path: &str, parent: &str) -> bool {
+    path == parent || is_strictly_under(path, parent)
+}
+
+/// `path` is a pointer below `parent`.
+fn is_strictly_under(path: &str, parent: &str) -> bool {
+    path.strip_prefix(parent)
+        .is_some_and(|rest| rest.starts_with('/'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::entry::{FORMAT_VERSION, GENESIS_PREV_HASH};
+    use serde_json::json;
+
+    const A: &str = "0193a1b2-0000-7000-8000-00000000000a";
+    const B: &str = "0193a1b2-0000-7000-8000-00000000000b";
+
+    /// A log under construction: entries with the disclosures served with them.
+    #[derive(Default)]
+    struct Log {
+        entries: Vec<(Entry, Vec<Disclosure>)>,
+    }
+
+    impl Log {
+        /// Appends an entry of `kind` for `decision`, committing the values at `commit` (in that
+        /// order), and returns its leaf index.
+        fn push(&mut self, kind: EntryKind, decision: &str, record: Value, commit: &[&str]) -> u64 {
+            let leaf_index = self.entries.len() as u64;
+            let mut record = record;
+            let disclosures = commit
+                .iter()
+                .enumerate()
+                .map(|(i, path)| {
+                    let mut salt = [0; 16];
+                    salt[0] = leaf_index as u8;
+                    salt[1] = i as u8;
+                    disclosure::commit(&mut record, path, salt).expect("commits")
+                })
+                .collect();
+            let entry = Entry {
+                format: FORMAT_VERSION,
+                leaf_index,
+                kind,
+                decision_id: decision.into(),
+                recorded_at: "2026-11-29T10:15:30.123Z".into(),
+                recorded_by: "clerk".into(),
+                prev_hash: GENESIS_PREV_HASH,
+                record,
+            };
+            self.entries.push((entry, disclosures));
+            leaf_index
+        }
+
+        /// A public decision with two committed participant names.
+        fn record_public(&mut self, decision: &str) -> u64 {
+            self.push(
+                EntryKind::DecisionRecorded,
+                decision,
+                json!({"title": "T", "classification": "public",
+                       "participants": [{"name": "Ann"}, {"name": "Bob"}]}),
+                &["/participants/0/name", "/participants/1/name"],
+            )
+        }
+
+        /// A restricted decision: names committed, then `title` and `participants` as wholes.
+        fn record_restricted(&mut self, decision: &str) -> u64 {
+            self.push(
+                EntryKind::DecisionRecorded,
+                decision,
+                json!({"title": "Secret", "classification": "restricted",
+                       "participants": [{"name": "Ann"}, {"name": "Bob"}]}),
+                &[
+                    "/participants/0/name",
+                    "/participants/1/name",
+                    "/title",
+                    "/participants",
+                ],
+            )
+        }
+
+        /// The digest of the placeholder at `path` of entry `leaf`, found after opening its
+        /// parents.
+        fn digest(&self, leaf: u64, path: &str) -> String {
+            let (entry, disclosures) = &self.entries[leaf as usize];
+            let mut record = entry.record.clone();
+            let parents: Vec<&Disclosure> = disclosures
+                .iter()
+                .filter(|d| is_strictly_under(path, &d.path))
+                .collect();
+            disclosure::reveal_all(&mut record, parents).expect("reveals");
+            disclosure::commitment_of(record.pointer(path).expect("a value"))
+                .expect("a placeholder")
+                .to_hex()
+        }
+
+        /// Erases the value at `path` of entry `leaf` as the service does: a redaction entry,
+        /// and the disclosure no longer served.
+        fn redact(&mut self, decision: &str, leaf: u64, path: &str) -> u64 {
+            let commitment = self.digest(leaf, path);
+            self.entries[leaf as usize].1.retain(|d| d.path != path);
+            self.push(
+                EntryKind::DecisionRedacted,
+                decision,
+                redaction(leaf, path, &commitment),
+                &[],
+            )
+        }
+
+        /// Withholds every disclosure of entry `leaf` from this reader.
+        fn withhold(&mut self, leaf: u64) {
+            self.entries[leaf as usize].1.clear();
+        }
+
+        fn run(&self) -> Result<LineageChecker, LineageError> {
+            let mut checker = LineageChecker::new();
+            for (entry, disclosures) in &self.entries {
+                checker.check(entry, disclosures)?;
+            }
+            checker.finish()?;
+            Ok(checker)
+        }
+    }
+
+    fn redaction(leaf: u64, path: &str, commitment: &str) -> Value {
+        json!({"leaf_index": leaf, "path": path, "commitment": commitment,
+               "basis": "UK GDPR Art. 17", "authorised_by": "data-protection-officer",
+               "reason": "Erasure request"})
+    }
+
+    #[test]
+    fn a_log_with_every_kind_of_lineage_verifies() {
+        let mut log = Log::default();
+        log.record_public(A);
+        log.record_restricted(B);
+        log.push(
+            EntryKind::DecisionAmended,
+            A,
+            json!({"changes": {"title": "T2"}, "reason": "typo"}),
+            &[],
+        );
+        log.push(
+            EntryKind::OutcomeReported,
+            A,
+            json!({"status": "on_track", "reported_on": "2027-01-01", "narrative": "n"}),
+            &[],
+        );
+        log.push(
+            EntryKind::CallIn,
+            B,
+            json!({"status": "called_in", "on": "2027-01-01", "note": "n"}),
+            &["/note"],
+        );
+        log.redact(A, 0, "/participants/1/name");
+        log.redact(B, 1, "/participants/0/name");
+        log.push(
+            EntryKind::DecisionPublished,
+            B,
+            json!({"scope": "record", "reason": "spent"}),
+            &[],
+        );
+        log.push(
+            EntryKind::DecisionSuperseded,
+            B,
+            json!({"superseded_by": A, "reason": "r"}),
+            &["/reason"],
+        );
+        log.push(
+            EntryKind::DecisionRescinded,
+            A,
+            json!({"rescinded_on": "2027-02-01", "reason": "r"}),
+            &[],
+        );
+        assert_eq!(log.run().expect("verifies").decisions(), 2);
+    }
+
+    #[test]
+    fn a_decision_recorded_twice_is_caught_at_the_second_entry() {
+        let mut log = Log::default();
+        log.record_public(A);
+        log.record_public(B);
+        log.record_public(A);
+        assert_eq!(
+            log.run().err(),
+            Some(LineageError::RecordedTwice {
+                leaf_index: 2,
+                decision_id: A.into(),
+                first: 0
+            })
+        );
+    }
+
+    #[test]
+    fn lineage_of_a_decision_never_recorded_is_caught() {
+        let mut log = Log::default();
+        log.record_public(A);
+        log.push(
+            EntryKind::DecisionRescinded,
+            B,
+            json!({"rescinded_on": "2027-02-01", "reason": "r"}),
+            &[],
+        );
+        let error = log.run().expect_err("fails");
+        assert!(
+            matches!(&error, LineageError::UnknownDecision { leaf_index: 1, kind: EntryKind::DecisionRescinded, decision_id } if decision_id == B),
+            "{error}"
+        );
+        assert!(
+            error
+                .to_string()
+                .starts_with("leaf 1: decision.rescinded refers to decision")
+        );
+    }
+
+    #[test]
+    fn lineage_before_its_decision_is_recorded_is_caught() {
+        let mut log = Log::default();
+        log.push(
+            EntryKind::DecisionAmended,
+            A,
+            json!({"changes": {"title": "T2"}, "reason": "typo"}),
+            &[],
+        );
+        log.record_public(A);
+        assert!(matches!(
+            log.run(),
+            Err(LineageError::UnknownDecision { leaf_index: 0, .. })
+        ));
+    }
+
+    #[test]
+    fn supersession_by_itself_or_by_an_unrecorded_decision_is_caught() {
+        let superseded = |by: &str| json!({"superseded_by": by, "reason": "r"});
+        let mut log = Log::default();
+        log.record_public(A);
+        log.push(EntryKind::DecisionSuperseded, A, superseded(A), &[]);
+        assert!(matches!(
+            log.run(),
+            Err(LineageError::SupersededBySelf { leaf_index: 1, .. })
+        ));
+
+        // A successor recorded later does not count: it must be recorded by an earlier entry.
+        let mut log = Log::default();
+        log.record_public(A);
+        log.push(EntryKind::DecisionSuperseded, A, superseded(B), &[]);
+        log.record_public(B);
+        assert_eq!(
+            log.run().err(),
+            Some(LineageError::UnknownSuccessor {
+                leaf_index: 1,
+                superseded_by: B.into()
+            })
+        );
+
+        let mut log = Log::default();
+        log.record_public(A);
+        log.push(
+            EntryKind::DecisionSuperseded,
+            A,
+            json!({"superseded_by": 7, "reason": "r"}),
+            &[],
+        );
+        assert!(matches!(
+            log.run(),
+            Err(LineageError::BadMember {
+                leaf_index: 1,
+                member: "superseded_by",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn a_redaction_must_name_an_earlier_entry_of_its_own_decision() {
+        let mut log = Log::default();
+        log.record_public(A);
+        log.record_public(B);
+        let commitment = log.digest(0, "/participants/0/name");
+        log.push(
+            EntryKind::DecisionRedacted,
+            B,
+            redaction(0, "/participants/0/name", &commitment),
+            &[],
+        );
+        assert!(matches!(
+            log.run(),
+            Err(LineageError::RedactionOfAnotherDecision {
+                leaf_index: 2,
+                target: 0,
+                ..
+            })
+        ));
+
+        let mut log = Log::default();
+        log.record_public(A);
+        log.push(
+            EntryKind::DecisionRedacted,
+            A,
+            redaction(1, "/participants/0/name", &commitment),
+            &[],
+        );
+        assert_eq!(
+            log.run().err(),
+            Some(LineageError::RedactionNotEarlier {
+                leaf_index: 1,
+                target: 1
+            })
+        );
+    }
+
+    #[test]
+    fn a_redaction_must_repeat_the_placeholders_digest() {
+        let mut log = Log::default();
+        log.record_public(A);
+        let other = log.digest(0, "/participants/1/name");
+        log.entries[0].1.clear();
+        log.push(
+            EntryKind::DecisionRedacted,
+            A,
+            redaction(0, "/participants/0/name", &other),
+            &[],
+        );
+        assert!(matches!(
+            log.run(),
+            Err(LineageError::RedactionCommitmentMismatch {
+                leaf_index: 1,
+                target: 0,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn a_redaction_of_a_path_without_a_placeholder_is_caught() {
+        for path in ["/title", "/participants/5/name", "/nothing"] {
+            let mut log = Log::default();
+            log.record_public(A);
+            log.push(
+                EntryKind::DecisionRedacted,
+                A,
+                redaction(0, path, &"ab".repeat(32)),
+                &[],
+            );
+            assert_eq!(
+                log.run().err(),
+                Some(LineageError::RedactionWithoutPlaceholder {
+                    leaf_index: 1,
+                    target: 0,
+                    path: path.into()
+                }),
+                "{path}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_erased_value_still_served_is_caught() {
+        let mut log = Log::default();
+        log.record_public(A);
+        log.redact(A, 0, "/participants/1/name");
+        log.run().expect("the disclosure is gone");
+
+        // The service kept the disclosure the redaction says it deleted.
+        let mut log = Log::default();
+        log.record_public(A);
+        let commitment = log.digest(0, "/participants/1/name");
+        log.push(
+            EntryKind::DecisionRedacted,
+            A,
+            redaction(0, "/participants/1/name", &commitment),
+            &[],
+        );
+        let error = log.run().expect_err("fails");
+        assert_eq!(
+            error,
+            LineageError::ErasedValueStillHeld {
+                leaf_index: 1,
+                target: 0,
+                path: "/participants/1/name".into()
+            }
+        );
+        assert!(
+            error
+                .to_string()
+                .starts_with("leaf 1: erased value still held")
+        );
+    }
+
+    #[test]
+    fn a_redaction_inside_a_value_withheld_from_the_reader_is_skipped() {
+        let mut log = Log::default();
+        log.record_restricted(A);
+        log.redact(A, 0, "/participants/1/name");
+        log.withhold(0);
+        log.run().expect("cannot be checked, so passes");
+
+        // Shown the parent, the reader checks the erasure.
+        let mut log = Log::default();
+        log.record_restricted(A);
+        log.redact(A, 0, "/participants/1/name");
+        log.run().expect("verifies");
+        let commitment = log.digest(0, "/participants/0/name");
+        log.push(
+            EntryKind::DecisionRedacted,
+            A,
+            redaction(0, "/participants/0/name", &commitment),
+            &[],
+        );
+        assert!(matches!(
+            log.run(),
+            Err(LineageError::ErasedValueStillHeld { leaf_index: 2, .. })
+        ));
+    }
+
+    #[test]
+    fn redaction_members_are_type_checked() {
+        let good = redaction(0, "/participants/0/name", &"ab".repeat(32));
+        for (member, value) in [
+            ("leaf_index", json!(-1)),
+            ("leaf_index", json!("0")),
+            ("path", json!(3)),
+            ("basis", Value::Null),
+            ("authorised_by", json!(["dpo"])),
+            ("reason", json!({})),
+            ("commitment", json!("AB".repeat(32))),
+            ("commitment", json!("ab")),
+        ] {
+            let mut record = good.clone();
+            record[member] = value;
+            let mut log = Log::default();
+            log.record_public(A);
+            log.push(EntryKind::DecisionRedacted, A, record, &[]);
+            let error = log.run().expect_err("fails");
+            assert!(
+                matches!(&error, LineageError::BadMember { leaf_index: 1, member: m, .. } if *m == member),
+                "{member}: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn publication_members_are_type_checked() {
+        for (record, member) in [
+            (json!({"reason": "r"}), "scope"),
+            (json!({"scope": "all", "reason": "r"}), "scope"),
+            (json!({"scope": "fields", "reason": "r"}), "fields"),
+            (
+                json!({"scope": "fields", "fields": [], "reason": "r"}),
+                "fields",
+            ),
+            (
+                json!({"scope": "fields", "fields": ["title", 1], "reason": "r"}),
+                "fields",
+            ),
+        ] {
+            let mut log = Log::default();
+            log.record_restricted(A);
+            log.push(EntryKind::DecisionPublished, A, record.clone(), &[]);
+            let error = log.run().expect_err("fails");
+            assert!(
+                matches!(&error, LineageError::BadMember { leaf_index: 1, member: m, .. } if *m == member),
+                "{record}: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_published_value_that_is_not_served_is_caught_at_the_end() {
+        let mut log = Log::default();
+        log.record_restricted(A);
+        log.push(
+            EntryKind::DecisionPublished,
+            A,
+            json!({"scope": "record", "reason": "spent"}),
+            &[],
+        );
+        log.withhold(0);
+        let mut checker = LineageChecker::new();
+        for (entry, disclosures) in &log.entries {
+            checker.check(entry, disclosures).expect("entry by entry");
+        }
+        let error = checker.finish().expect_err("not honoured");
+        assert_eq!(
+            error,
+            LineageError::PublicationNotHonoured {
+                leaf_index: 1,
+                decision_id: A.into(),
+                target: 0,
+                path: "/participants".into()
+            }
+        );
+    }
+
+    #[test]
+    fn a_value_erased_after_its_publication_need_not_be_served() {
+        let mut log = Log::default();
+        log.record_restricted(A);
+        log.push(
+            EntryKind::DecisionPublished,
+            A,
+            json!({"scope": "record", "reason": "spent"}),
+            &[],
+        );
+        log.redact(A, 0, "/participants/1/name");
+        log.run().expect("the erasure excuses it");
+
+        // Only the erased value is excused.
+        log.entries[0]
+            .1
+            .retain(|d| d.path != "/participants/0/name");
+        assert_eq!(
+            log.run().err(),
+            Some(LineageError::PublicationNotHonoured {
+                leaf_index: 1,
+                decision_id: A.into(),
+                target: 0,
+                path: "/participants/0/name".into()
+            })
+        );
+    }
+
+    #[test]
+    fn erasing_a_parent_excuses_the_values_inside_it() {
+        let mut log = Log::default();
+        log.record_restricted(A);
+        log.push(
+            EntryKind::DecisionPublished,
+            A,
+            json!({"scope": "record", "reason": "spent"}),
+            &[],
+        );
+        log.redact(A, 0, "/participants");
+        // The names inside cannot be opened without their parent, so they are not served either.
+        log.entries[0].1.retain(|d| d.path == "/title");
+        log.run()
+            .expect("the erasure excuses the parent and what it holds");
+
+        log.withhold(0);
+        assert!(matches!(
+            log.run(),
+            Err(LineageError::PublicationNotHonoured { leaf_index: 1, target: 0, ref path, .. })
+                if path == "/title"
+        ));
+    }
+
+    #[test]
+    fn a_fields_publication_covers_only_those_fields_of_the_record_and_its_amendments() {
+        let mut log = Log::default();
+        log.record_restricted(A);
+        log.push(
+            EntryKind::DecisionAmended,
+            A,
+            json!({"changes": {"title": "Still secret", "reasons": "R"}, "reason": "typo"}),
+            &["/changes/title", "/changes/reasons", "/reason"],
+        );
+        log.push(
+            EntryKind::OutcomeReported,
+            A,
+            json!({"status": "on_track", "reported_on": "2027-01-01", "narrative": "n"}),
+            &["/narrative"],
+        );
+        log.push(
+            EntryKind::DecisionPublished,
+            A,
+            json!({"scope": "fields", "fields": ["title"], "reason": "spent"}),
+            &[],
+        );
+        // An anonymous reader: only the published values are served.
+        log.entries[0].1.retain(|d| d.path == "/title");
+        log.entries[1].1.retain(|d| d.path == "/changes/title");
+        log.withhold(2);
+        log.run().expect("everything published is served");
+
+        log.entries[1].1.clear();
+        assert_eq!(
+            log.run().err(),
+            Some(LineageError::PublicationNotHonoured {
+                leaf_index: 3,
+                decision_id: A.into(),
+                target: 1,
+                path: "/changes/title".into()
+            })
+        );
+    }
+
+    #[test]
+    fn a_publication_covers_only_earlier_entries() {
+        let mut log = Log::default();
+        log.record_restricted(A);
+        log.push(
+            EntryKind::DecisionPublished,
+            A,
+            json!({"scope": "record", "reason": "spent"}),
+            &[],
+        );
+        log.push(
+            EntryKind::DecisionRescinded,
+            A,
+            json!({"rescinded_on": "2027-02-01", "reason": "r"}),
+            &["/reason"],
+        );
+        log.withhold(2);
+        log.run().expect("the later reason is not published");
+    }
+
+    #[test]
+    fn the_earliest_unhonoured_publication_is_reported() {
+        let mut log = Log::default();
+        log.record_restricted(A);
+        log.record_restricted(B);
+        for decision in [B, A] {
+            log.push(
+                EntryKind::DecisionPublished,
+                decision,
+                json!({"scope": "record", "reason": "spent"}),
+                &[],
+            );
+        }
+        log.withhold(0);
+        log.withhold(1);
+        assert!(matches!(
+            log.run(),
+            Err(LineageError::PublicationNotHonoured { leaf_index: 2, target: 1, ref path, .. })
+                if path == "/participants"
+        ));
+    }
+
+    #[test]
+    fn pointer_tokens_are_escaped_when_placeholders_are_collected() {
+        let mut log = Log::default();
+        log.push(
+            EntryKind::DecisionRecorded,
+            A,
+            json!({"a/b": {"c~d": "x"}}),
+            &["/a~1b/c~0d"],
+        );
+        log.withhold(0);
+        let commitment = log.digest(0, "/a~1b/c~0d");
+        log.push(
+            EntryKind::DecisionRedacted,
+            A,
+            redaction(0, "/a~1b/c~0d", &commitment),
+            &[],
+        );
+        log.run().expect("the escaped path is found");
+    }
+}

@@ -1,0 +1,274 @@
+//! `decision-log verify` checks a log's lineage (`docs/log-format.md` §11), not only its hashes:
+//! a disclosure served for an erased value, or a published value no longer served, fails the log
+//! even though every hash, link and root still verifies.
+
+use sea_orm::ConnectionTrait;
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, TestApp, decision, run_cli};
+use crate::on_both_backends;
+use crate::proofs::{checkpoint, python, run_python};
+use decision_log::store::{Power, Role};
+
+on_both_backends!(verify_checks_lineage_and_names_what_was_tampered_with);
+
+/// POSTs a lineage request and returns the appended event, failing the test on anything but 201.
+async fn lineage(app: &TestApp, id: &str, what: &str, token: &str, body: Value) -> Value {
+    let (status, event) = app
+        .post(
+            &format!("/api/v1/decisions/{id}/{what}"),
+            Some(token),
+            &body,
+        )
+        .await;
+    assert_eq!(status, 201, "{what}: {event:#}");
+    event
+}
+
+async fn record(app: &TestApp, body: &Value) -> String {
+    app.record(body).await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned()
+}
+
+/// The disclosure at `path` served with entry `leaf` to the auditor.
+async fn served_disclosure(app: &TestApp, leaf: u64, path: &str) -> Value {
+    let page = app
+        .get_json(
+            &format!("/api/v1/log/entries?from={leaf}&limit=1"),
+            Some(&app.auditor),
+        )
+        .await;
+    page["entries"][0]["disclosures"]
+        .as_array()
+        .expect("disclosures")
+        .iter()
+        .find(|d| d["path"] == path)
+        .cloned()
+        .unwrap_or_else(|| panic!("leaf {leaf} has no disclosure at {path}"))
+}
+
+/// Which verifier gave an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum By {
+    Rust,
+    Python,
+}
+
+/// `verify --url` as an auditor (`token`) or anonymously, `verify --database-url`, and the
+/// independent Python verifier over HTTP when the suite provides it.
+fn verify_all(app: &TestApp, token: Option<&str>) -> Vec<(By, i32, String, String)> {
+    let vkey = app.vkey();
+    let mut url = vec!["--url", app.base.as_str(), "--vkey", vkey.as_str()];
+    if let Some(token) = token {
+        url.extend(["--token", token]);
+    }
+    let mut answers = Vec::new();
+    for args in [
+        [&["verify"][..], &url].concat(),
+        vec!["verify", "--database-url", &app.db.url],
+    ] {
+        let (code, out, err) = run_cli(&args);
+        answers.push((By::Rust, code, out, err));
+    }
+    if let Some(python) = python() {
+        let (code, out, err) = run_python(&python, &url);
+        answers.push((By::Python, code, out, err));
+    }
+    answers
+}
+
+async fn verify_checks_lineage_and_names_what_was_tampered_with(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let eraser = app
+        .token_with("dpo-office", Role::Redactor, &[], &[Power::Erase])
+        .await;
+    let publisher = app
+        .token_with("publisher", Role::Redactor, &[], &[Power::Publish])
+        .await;
+
+    // Leaves 0 to 7: three decisions and every kind of lineage an auditor checks.
+    let public = record(&app, &decision(0)).await;
+    let mut restricted = decision(1);
+    restricted["classification"] = json!("restricted");
+    restricted["exemption"] = json!({"paragraph": 1, "public_interest_reason": "Personal information.",
+                                     "public_summary": "A staffing decision."});
+    let restricted = record(&app, &restricted).await;
+    let successor = record(&app, &decision(2)).await;
+    let erased = served_disclosure(&app, 0, "/participants/2/name").await;
+    lineage(
+        &app,
+        &public,
+        "amendments",
+        &app.clerk,
+        json!({"changes": {"title": "Decision 0: close Northgate depot in 2027"}, "reason": "Date added"}),
+    )
+    .await;
+    let erasure = json!({"path": "/participants/2/name", "basis": "UK GDPR Art. 17",
+                         "authorised_by": "Data Protection Officer", "reason": "Erasure request 2026-114"});
+    for id in [&public, &restricted] {
+        lineage(&app, id, "redactions", &eraser, erasure.clone()).await;
+    }
+    lineage(
+        &app,
+        &restricted,
+        "publication",
+        &publisher,
+        json!({"reason": "The exemption has lapsed"}),
+    )
+    .await;
+    lineage(
+        &app,
+        &public,
+        "supersession",
+        &app.clerk,
+        json!({"superseded_by": successor, "reason": "Replaced by the Southfield plan"}),
+    )
+    .await;
+    let size = app.check_log().await;
+    assert_eq!(size, 8);
+    checkpoint(&app, size).await;
+
+    // The honest log verifies for every reader and source, and says that lineage was checked.
+    for token in [Some(app.auditor.as_str()), None] {
+        for (by, code, out, err) in verify_all(&app, token) {
+            assert_eq!(code, 0, "{by:?}: {out}{err}");
+            assert!(
+                by == By::Python
+                    || err.contains("lineage checked: references, supersessions, redactions, erasures and publications of 3 decisions"),
+                "{err}"
+            );
+        }
+    }
+    let (code, out, err) = run_cli(&[
+        "verify",
+        "--url",
+        &app.base,
+        "--vkey",
+        &app.vkey(),
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let report: Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(
+        (&report["lineage"], &report["lineage_decisions"]),
+        (&json!("checked"), &json!(3))
+    );
+
+    // An export carries the same check offline: a disclosure of the erased name added to it fails.
+    let (code, export, err) = run_cli(&["export", "--url", &app.base]);
+    assert_eq!(code, 0, "{err}");
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("log.jsonl");
+    let file = file.to_str().expect("utf-8");
+    std::fs::write(file, &export).expect("write");
+    let (code, out, err) = run_cli(&["verify", "--file", file, "--vkey", &app.vkey()]);
+    assert_eq!(code, 0, "{out}{err}");
+    let leaked: String = export
+        .lines()
+        .enumerate()
+        .map(|(n, line)| {
+            let mut line: Value = serde_json::from_str(line).expect("JSON line");
+            if n == 1 {
+                line["disclosures"]
+                    .as_array_mut()
+                    .expect("disclosures")
+                    .push(erased.clone());
+            }
+            format!("{line}\n")
+        })
+        .collect();
+    std::fs::write(file, leaked).expect("write");
+    let (code, out, _) = run_cli(&["verify", "--file", file, "--vkey", &app.vkey()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.starts_with("FAILED: leaf 4: erased value still held"),
+        "{out}"
+    );
+
+    // A run resumed from a state file cannot check lineage, and says so; --full does.
+    let state = dir.path().join("state.json");
+    let state = state.to_str().expect("utf-8");
+    let vkey = app.vkey();
+    let stateful = |extra: &[&'static str]| {
+        let mut args = vec![
+            "verify", "--url", &app.base, "--vkey", &vkey, "--state", state, "--json",
+        ];
+        args.extend(extra);
+        let (code, out, err) = run_cli(&args);
+        assert_eq!(code, 0, "{out}{err}");
+        serde_json::from_str::<Value>(&out).expect("JSON")
+    };
+    assert_eq!(
+        stateful(&[])["lineage"],
+        "checked",
+        "the first run reads from 0"
+    );
+    lineage(
+        &app,
+        &successor,
+        "amendments",
+        &app.clerk,
+        json!({"changes": {"title": "Decision 2: the Southfield plan"}, "reason": "Renamed"}),
+    )
+    .await;
+    checkpoint(&app, 9).await;
+    let resumed = stateful(&[]);
+    assert_eq!(
+        (&resumed["lineage"], &resumed["resumed_from"]),
+        (&json!("not_checked"), &json!(8))
+    );
+    let (_, _, err) = run_cli(&[
+        "verify", "--url", &app.base, "--vkey", &vkey, "--state", state,
+    ]);
+    assert!(err.contains("lineage not checked"), "{err}");
+    assert_eq!(stateful(&["--full"])["lineage"], "checked");
+
+    // Behind the service's back, the erased name is put back: every hash still verifies, but the
+    // value the redaction at leaf 4 erased is served again.
+    let db = app.store.connection();
+    db.execute_unprepared(&format!(
+        "INSERT INTO disclosures (leaf_index, path, salt, value, visibility) VALUES (0, '/participants/2/name', '{}', '{}', 'public')",
+        erased["salt"].as_str().expect("salt"),
+        erased["value"],
+    ))
+    .await
+    .expect("insert");
+    for token in [Some(app.auditor.as_str()), None] {
+        for (by, code, out, err) in verify_all(&app, token) {
+            assert_eq!(code, 1, "{by:?}: {out}{err}");
+            assert!(
+                out.starts_with("FAILED: leaf 4: erased value still held:")
+                    && out.contains("leaf 0 /participants/2/name"),
+                "{by:?}: {out}"
+            );
+        }
+    }
+    db.execute_unprepared(
+        "DELETE FROM disclosures WHERE leaf_index = 0 AND path = '/participants/2/name'",
+    )
+    .await
+    .expect("delete");
+    for (by, code, out, err) in verify_all(&app, None) {
+        assert_eq!(code, 0, "{by:?}: {out}{err}");
+    }
+
+    // A published value withdrawn: the publication at leaf 6 is no longer honoured.
+    db.execute_unprepared("DELETE FROM disclosures WHERE leaf_index = 1 AND path = '/title'")
+        .await
+        .expect("delete");
+    for token in [Some(app.auditor.as_str()), None] {
+        for (by, code, out, err) in verify_all(&app, token) {
+            assert_eq!(code, 1, "{by:?}: {out}{err}");
+            assert!(
+                out.starts_with(&format!(
+                    "FAILED: leaf 6: publication not honoured: decision {restricted} published leaf 1 /title"
+                )),
+                "{by:?}: {out}"
+            );
+        }
+    }
+}
