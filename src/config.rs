@@ -28,7 +28,8 @@ pub enum Command {
     #[command(subcommand)]
     Token(TokenCommand),
     /// Check the log (from its database, over HTTP, or from an export) or a receipt: every entry
-    /// hash, chain link, disclosure, the Merkle root and the checkpoint signature.
+    /// hash, chain link, disclosure and lineage rule, the Merkle root and the checkpoint
+    /// signature.
     Verify(VerifyConfig),
     /// Write the whole log to standard output as JSON Lines, for `verify --file`.
     Export {
@@ -119,10 +120,11 @@ pub struct VerifyConfig {
     #[arg(long, env = "DECISION_LOG_TOKEN", requires = "url")]
     pub token: Option<String>,
     /// With `--url`: a file remembering the last checkpoint verified. The next run checks that the
-    /// log still extends it, then reads only the entries appended since.
+    /// log still extends it, then reads only the entries appended since (a resumed run does not
+    /// check the lineage rules, which need the whole log: use `--full` now and then).
     #[arg(long, requires = "url")]
     pub state: Option<std::path::PathBuf>,
-    /// With `--state`: re-read every entry instead of resuming.
+    /// With `--state`: re-read every entry instead of resuming, lineage rules included.
     #[arg(long, requires = "state")]
     pub full: bool,
     /// Print one JSON object instead of text, and no progress bar.
