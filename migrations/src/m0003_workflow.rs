@@ -27,7 +27,7 @@ ALTER TABLE decisions ADD COLUMN review_on TEXT;
 ALTER TABLE decisions ADD COLUMN last_outcome TEXT;
 ALTER TABLE decisions ADD COLUMN superseded_by TEXT;
 ALTER TABLE decisions ADD COLUMN supersedes TEXT NOT NULL DEFAULT '[]';
-ALTER TABLE decisions ADD COLUMN published TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE decisions ADD COLUMN published TEXT NOT NULL DEFAULT '{"record":false,"fields":[]}';
 ALTER TABLE decisions ADD COLUMN updated_at TEXT;
 CREATE INDEX decisions_status ON decisions (status, leaf_index);
 CREATE INDEX decisions_review_on ON decisions (review_on, leaf_index);

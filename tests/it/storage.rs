@@ -6,7 +6,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 
 use sea_orm::{ConnectionTrait, DbBackend};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::helpers::{Backend, TestApp, TestDb, decision, run_cli};
 use crate::on_both_backends;
@@ -20,6 +20,7 @@ on_both_backends!(
     a_broken_database_answers_problem_json_not_a_panic,
     recorded_at_never_runs_backwards_when_the_clock_does,
     a_log_from_before_the_tree_gets_its_tree_once_at_start_up,
+    a_log_from_before_the_workflow_upgrades_in_place,
 );
 
 async fn a_restart_keeps_every_entry_and_continues_the_chain(backend: Backend) {
@@ -401,4 +402,76 @@ async fn a_log_from_before_the_tree_gets_its_tree_once_at_start_up(backend: Back
     app.record(&decision(7)).await;
     assert_eq!(app.check_log().await, 8);
     crate::proofs::checkpoint(&app, 8).await;
+}
+
+/// A database written before migration m0003: taken back to that schema, it upgrades at the next
+/// start and every decision reads back as it did, with its state, a one-entry lineage and its
+/// body registered.
+async fn a_log_from_before_the_workflow_upgrades_in_place(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let mut restricted = decision(1);
+    restricted["classification"] = json!("restricted");
+    restricted["exemption"] = json!({"paragraph": 3, "public_interest_reason": "Terms.", "public_summary": "A depot decision."});
+    let mut planning = decision(2);
+    planning["body"] = json!("planning-committee");
+    for record in [decision(0), restricted, planning] {
+        app.record(&record).await;
+    }
+    let before = app.get_json("/api/v1/decisions", Some(&app.auditor)).await;
+    let db = app.stop().await;
+
+    let raw = sea_orm::Database::connect(db.url.as_str())
+        .await
+        .expect("connect");
+    for sql in [
+        "DROP INDEX decisions_status",
+        "DROP INDEX decisions_review_on",
+        "DROP TABLE decision_events",
+        "DROP TABLE body_members",
+        "DROP TABLE bodies",
+        "DROP TABLE idempotency_keys",
+        "ALTER TABLE decisions DROP COLUMN status",
+        "ALTER TABLE decisions DROP COLUMN effective_from",
+        "ALTER TABLE decisions DROP COLUMN review_on",
+        "ALTER TABLE decisions DROP COLUMN last_outcome",
+        "ALTER TABLE decisions DROP COLUMN superseded_by",
+        "ALTER TABLE decisions DROP COLUMN supersedes",
+        "ALTER TABLE decisions DROP COLUMN published",
+        "ALTER TABLE decisions DROP COLUMN updated_at",
+        "ALTER TABLE api_tokens DROP COLUMN powers",
+        "ALTER TABLE api_tokens DROP COLUMN expires_at",
+        "ALTER TABLE api_tokens DROP COLUMN created_by",
+        "DELETE FROM seaql_migrations WHERE version = 'm0003_workflow'",
+    ] {
+        raw.execute_unprepared(sql).await.expect(sql);
+    }
+    raw.close().await.expect("close");
+
+    let app = TestApp::spawn_on(db).await;
+    let after = app.get_json("/api/v1/decisions", Some(&app.auditor)).await;
+    assert_eq!(after, before);
+    for item in after["items"].as_array().expect("items") {
+        let id = item["id"].as_str().expect("id");
+        let one = app
+            .get_json(&format!("/api/v1/decisions/{id}"), Some(&app.auditor))
+            .await;
+        assert_eq!(one["lineage"].as_array().expect("lineage").len(), 1);
+        assert_eq!(one["lineage"][0]["kind"], "decision.recorded");
+        assert_eq!(one["state"]["status"], "in_force");
+    }
+    let bodies = app.get_json("/api/v1/bodies", None).await;
+    assert_eq!(bodies.as_array().expect("bodies").len(), 2);
+    let first = after["items"][2]["id"].as_str().expect("id");
+    let (status, _) = app
+        .post(
+            &format!("/api/v1/decisions/{first}/outcomes"),
+            Some(&app.clerk),
+            &json!({"status": "on_track", "narrative": "After the upgrade."}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    app.store.rebuild_views().await.expect("rebuild");
+    assert_eq!(app.check_log().await, 4);
 }
