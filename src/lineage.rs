@@ -6,7 +6,8 @@
 //!
 //! This module is pure: it validates what a secretariat or redactor submits against the
 //! decision's current state ([`Current`]), produces the hashed payload and its disclosures
-//! ([`Planned`]), and derives state from entries ([`apply_amendment`], [`State::apply`]). The
+//! ([`Planned`]), and gives the pieces of state derivation the read views use
+//! ([`apply_amendment`], [`public_detail`], [`mark_erased`]). The
 //! store calls it under the append lock, so a check and the append it permits see the same
 //! state, and two rescissions racing each other cannot both succeed.
 //!

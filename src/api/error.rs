@@ -84,7 +84,7 @@ pub const PROBLEM_TYPES: &[ProblemType] = &[
         slug: "state-conflict",
         status: 409,
         title: "The decision's state does not allow this",
-        description: "The request is well formed but the decision's current state forbids it: a second rescission, an outcome on a rescinded decision, a call-in transition out of order, erasing a value already erased, publishing what is already public. Nothing was written.",
+        description: "The request is well formed but the current state forbids it: a second rescission, an outcome on a rescinded decision, a call-in transition out of order, erasing a value already erased, publishing what is already public, ending a membership that has ended. Nothing was written.",
     },
     ProblemType {
         slug: "payload-too-large",
@@ -120,7 +120,7 @@ pub const PROBLEM_TYPES: &[ProblemType] = &[
         slug: "unavailable",
         status: 503,
         title: "Service unavailable",
-        description: "The database cannot be reached. Retry after the `Retry-After` seconds. Nothing was written.",
+        description: "The database cannot be reached, or another append took the position this one read. Retry after the `Retry-After` seconds. Nothing was written.",
     },
     ProblemType {
         slug: "internal",

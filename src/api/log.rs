@@ -257,14 +257,19 @@ fn tree_error(error: crate::store::TreeRequestError) -> ApiError {
 /// Ed25519 signature line per key. Verify it with the key from `GET /api/v1/log/key`.
 #[utoipa::path(
     get, path = "/api/v1/log/checkpoint", tag = "log", operation_id = "getCheckpoint",
+    security((), ("bearer" = [])),
     responses(
         (status = 200, description = "The signed checkpoint note", content_type = "text/plain; charset=utf-8", body = String,
             example = "decisions.example.gov.uk/log\n4\nKvBVmlSM2b0nCBYsaYkFP4gY3A6jbK8kwpeYGmqTdMo=\n\n— decisions.example.gov.uk/log Az3grlgtzBfLTDpbNJp1jdBgm/qBX4Ls0tS2lEu8SUYvt5zBuDkM2oEPeNEgYUcFsmASAJw0UKmlaq+q05WqtVxdAGw=\n"),
         (status = 500, description = "An unexpected server error; the cause is logged, not sent", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The database is unavailable; retry after the `Retry-After` seconds", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A bearer token was given but is not valid, or this deployment does not allow anonymous reading", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn get_checkpoint(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn get_checkpoint(
+    state: web::Data<AppState>,
+    _caller: Caller,
+) -> Result<HttpResponse, ApiError> {
     let checkpoint = state
         .store
         .latest_checkpoint()
@@ -282,12 +287,14 @@ pub async fn get_checkpoint(state: web::Data<AppState>) -> Result<HttpResponse, 
 /// Auditors SHOULD obtain it out of band and compare.
 #[utoipa::path(
     get, path = "/api/v1/log/key", tag = "log", operation_id = "getVerifierKey",
+    security((), ("bearer" = [])),
     responses(
         (status = 200, description = "The verifier key, one line", content_type = "text/plain; charset=utf-8", body = String,
             example = "decisions.example.gov.uk/log+8a3f1c2d+AXcR9bE0mbK0b4Qa3Vd4m6mVzZ7dW6V3dcd2jyTqC7U1\n"),
+        (status = 401, description = "A bearer token was given but is not valid, or this deployment does not allow anonymous reading", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn get_key(state: web::Data<AppState>) -> HttpResponse {
+pub async fn get_key(state: web::Data<AppState>, _caller: Caller) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; charset=utf-8")
         .body(format!("{}\n", state.vkey))
@@ -297,15 +304,18 @@ pub async fn get_key(state: web::Data<AppState>) -> HttpResponse {
 #[utoipa::path(
     get, path = "/api/v1/log/proofs/inclusion", tag = "log", operation_id = "getInclusionProof",
     params(InclusionQuery),
+    security((), ("bearer" = [])),
     responses(
         (status = 200, description = "The proof, with the leaf hash and the root it leads to", body = InclusionProofDto),
         (status = 400, description = "The leaf is not in a tree of that size, or the tree is larger than the log", body = Problem, content_type = "application/problem+json"),
         (status = 500, description = "An unexpected server error; the cause is logged, not sent", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The database is unavailable or the log inconsistent; retry after the `Retry-After` seconds", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A bearer token was given but is not valid, or this deployment does not allow anonymous reading", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn get_inclusion_proof(
     state: web::Data<AppState>,
+    _caller: Caller,
     query: web::Query<InclusionQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let tree_size = match query.tree_size {
@@ -330,15 +340,18 @@ pub async fn get_inclusion_proof(
 #[utoipa::path(
     get, path = "/api/v1/log/proofs/consistency", tag = "log", operation_id = "getConsistencyProof",
     params(ConsistencyQuery),
+    security((), ("bearer" = [])),
     responses(
         (status = 200, description = "The proof, with both roots", body = ConsistencyProofDto),
         (status = 400, description = "`from` is larger than `to`, or `to` is larger than the log", body = Problem, content_type = "application/problem+json"),
         (status = 500, description = "An unexpected server error; the cause is logged, not sent", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The database is unavailable or the log inconsistent; retry after the `Retry-After` seconds", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A bearer token was given but is not valid, or this deployment does not allow anonymous reading", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn get_consistency_proof(
     state: web::Data<AppState>,
+    _caller: Caller,
     query: web::Query<ConsistencyQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let to = match query.to {

@@ -63,7 +63,7 @@ async fn build(state: &AppState, caller: &Caller, id: &uuid::Uuid) -> Result<Rec
     responses(
         (status = 200, description = "Every entry of the decision with its inclusion proof, and the signed checkpoint", body = Receipt),
         (status = 401, description = "A bearer token was given but is not valid", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No decision with that id that the caller may read", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No decision with that id", body = Problem, content_type = "application/problem+json"),
         (status = 500, description = "An unexpected server error; the cause is logged, not sent", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The database is unavailable or the log inconsistent; retry after the `Retry-After` seconds", body = Problem, content_type = "application/problem+json"),
     )
@@ -93,7 +93,7 @@ pub async fn get_receipt(
     responses(
         (status = 200, description = "The tlog-proof text", content_type = "text/plain; charset=utf-8", body = String),
         (status = 401, description = "A bearer token was given but is not valid", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No decision with that id that the caller may read", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No decision with that id", body = Problem, content_type = "application/problem+json"),
         (status = 500, description = "An unexpected server error; the cause is logged, not sent", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The database is unavailable or the log inconsistent; retry after the `Retry-After` seconds", body = Problem, content_type = "application/problem+json"),
     )

@@ -289,12 +289,11 @@ pub async fn create_token(
         .registry_write(claim.as_ref(), now, async |txn| {
             let (token, secret) =
                 crate::store::insert_token(txn, &new, Some(&admin.name), now).await?;
-            let location = Some(format!("/api/v1/tokens/{}", token.name));
             let shown = CreatedToken {
                 token: token.clone(),
                 secret: Some(secret),
             };
-            let mut w = written(StatusCode::CREATED, location, &shown);
+            let mut w = written(StatusCode::CREATED, None, &shown);
             w.replay_body = serde_json::to_string(&CreatedToken {
                 token,
                 secret: None,

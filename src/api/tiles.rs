@@ -5,11 +5,14 @@
 //! wider one has another URL), so tiles carry year-long, immutable cache lifetimes and can sit
 //! behind any CDN or static mirror. Only the checkpoint changes.
 //!
+//! A deployment closed to anonymous readers closes the tiles too: they carry the hashed entries.
+//!
 //! Spec: <https://c2sp.org/tlog-tiles>.
 
 use actix_web::{HttpResponse, web};
 use ledger::tile::{TileId, TileKind};
 
+use super::auth::Caller;
 use super::error::Problem;
 use super::{ApiError, AppState};
 
@@ -18,13 +21,18 @@ const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// The latest signed checkpoint (as `GET /api/v1/log/checkpoint`).
 #[utoipa::path(
     get, path = "/tlog/checkpoint", tag = "tlog-tiles", operation_id = "getTlogCheckpoint",
+    security((), ("bearer" = [])),
     responses(
         (status = 200, description = "The signed checkpoint note", content_type = "text/plain; charset=utf-8", body = String),
         (status = 503, description = "No checkpoint yet, or the database is unavailable", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A bearer token was given but is not valid, or this deployment does not allow anonymous reading", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn get_checkpoint(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    super::log::get_checkpoint(state).await
+pub async fn get_checkpoint(
+    state: web::Data<AppState>,
+    caller: Caller,
+) -> Result<HttpResponse, ApiError> {
+    super::log::get_checkpoint(state, caller).await
 }
 
 /// A hash tile or an entry bundle.
@@ -35,15 +43,18 @@ pub async fn get_checkpoint(state: web::Data<AppState>) -> Result<HttpResponse, 
 #[utoipa::path(
     get, path = "/tlog/tile/{tile}", tag = "tlog-tiles", operation_id = "getTile",
     params(("tile" = String, Path, description = "`<L>/<N>[.p/<W>]` or `entries/<N>[.p/<W>]`, e.g. `0/x001/234` or `entries/000.p/17`")),
+    security((), ("bearer" = [])),
     responses(
         (status = 200, description = "The tile's bytes: 32 bytes per hash, or the entry bundle", content_type = "application/octet-stream", body = Vec<u8>),
         (status = 404, description = "No such tile: a malformed path, or a tile the tree does not hold (yet)", body = Problem, content_type = "application/problem+json"),
         (status = 500, description = "An unexpected server error; the cause is logged, not sent", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The database is unavailable or the log inconsistent", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A bearer token was given but is not valid, or this deployment does not allow anonymous reading", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn get_tile(
     state: web::Data<AppState>,
+    _caller: Caller,
     tile: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let not_found = || ApiError::NotFound(format!("no tile {tile}"));

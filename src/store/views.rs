@@ -23,7 +23,7 @@ use serde_json::{Value, json};
 use super::entities::{decision, event, participant, tag};
 use super::{Store, StoreError};
 use crate::lineage::{self, OutcomeStatus, Published, Status};
-use crate::record::{Classification, DecisionRecord};
+use crate::record::{Classification, DecisionRecord, WITHHELD_FIELDS};
 
 /// A decision as the read view holds it.
 #[derive(Debug, Clone)]
@@ -122,10 +122,10 @@ pub(super) async fn apply(
     // log, gives the marker its basis and date.
     lineage::mark_erased(&mut revealed);
 
-    let detail = match entry.kind {
+    let (detail, public_detail) = match entry.kind {
         EntryKind::DecisionRecorded => {
             record_decision(db, entry, entry_hash, &revealed).await?;
-            json!({})
+            (json!({}), json!({}))
         }
         kind => {
             let current = decision::Entity::find_by_id(entry.decision_id.clone())
@@ -139,12 +139,13 @@ pub(super) async fn apply(
                         entry.decision_id
                     ))
                 })?;
-            apply_lineage(db, entry, &current, &revealed).await?
+            let detail = apply_lineage(db, entry, &current, &revealed).await?;
+            let public = match entry.kind {
+                EntryKind::DecisionAmended => public_changes(&current, &detail),
+                _ => lineage::public_detail(&entry.record),
+            };
+            (detail, public)
         }
-    };
-    let public_detail = match entry.kind {
-        EntryKind::DecisionRecorded => json!({}),
-        _ => lineage::public_detail(&entry.record),
     };
     event::Entity::insert(event::ActiveModel {
         leaf_index: Set(super::append::to_i64(entry.leaf_index)?),
@@ -159,6 +160,33 @@ pub(super) async fn apply(
     .exec_without_returning(db)
     .await?;
     Ok(())
+}
+
+/// Whether a reader who may not read `decision` may see its field `field`.
+fn field_is_public(decision: &decision::Model, published: &Published, field: &str) -> bool {
+    decision.classification == Classification::Public.as_str()
+        || !WITHHELD_FIELDS.contains(&field)
+        || published.covers(field)
+}
+
+/// An amendment's detail as a reader who may not read the decision sees it: the same shape, with
+/// the values of withheld fields shown as `"[withheld]"`.
+fn public_changes(decision: &decision::Model, detail: &Value) -> Value {
+    let published: Published = serde_json::from_str(&decision.published).unwrap_or_default();
+    let mut public = detail.clone();
+    if let Some(changes) = public["changes"].as_array_mut() {
+        for change in changes {
+            let field = change["field"].as_str().unwrap_or_default().to_owned();
+            if !field_is_public(decision, &published, &field) {
+                change["old"] = json!("[withheld]");
+                change["new"] = json!("[withheld]");
+            }
+        }
+    }
+    if decision.classification != Classification::Public.as_str() && !published.record {
+        public["reason"] = json!("[withheld]");
+    }
+    public
 }
 
 /// Applies a lineage entry to its decision's row and returns the event's detail.
@@ -307,6 +335,27 @@ async fn apply_lineage(
                 decision::Column::Published,
                 Some(json!(published).to_string()),
             );
+            // Amendments of fields now published show their values to every reader.
+            let mut now_public = current.clone();
+            now_public.published = json!(published).to_string();
+            let amendments = event::Entity::find()
+                .filter(event::Column::DecisionId.eq(current.id.as_str()))
+                .filter(event::Column::Kind.eq(EntryKind::DecisionAmended.as_str()))
+                .all(db)
+                .await?;
+            for amendment in amendments {
+                let detail: Value =
+                    serde_json::from_str(&amendment.detail).map_err(|_| bad("bad event detail"))?;
+                let mut public = public_changes(&now_public, &detail);
+                let before: Value = serde_json::from_str(&amendment.public_detail)
+                    .map_err(|_| bad("bad event detail"))?;
+                public["reason"] = before["reason"].clone();
+                event::Entity::update_many()
+                    .col_expr(event::Column::PublicDetail, Expr::value(public.to_string()))
+                    .filter(event::Column::LeafIndex.eq(amendment.leaf_index))
+                    .exec(db)
+                    .await?;
+            }
         }
     }
     update.exec(db).await?;

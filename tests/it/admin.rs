@@ -306,6 +306,11 @@ async fn a_private_deployment_refuses_anonymous_readers() {
         "/api/v1/bodies",
         "/api/v1/log/head",
         "/api/v1/log/entries?from=0",
+        "/api/v1/log/checkpoint",
+        "/api/v1/log/key",
+        "/api/v1/log/proofs/inclusion?leaf_index=0&tree_size=1",
+        "/tlog/checkpoint",
+        "/tlog/tile/entries/000.p/1",
     ] {
         let response = app.get(path, None).await;
         assert_eq!(response.status(), 401, "{path}");

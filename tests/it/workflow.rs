@@ -464,10 +464,10 @@ async fn withheld_content_is_published_provably_unchanged(backend: Backend) {
     assert_eq!(status, 201);
     let face = read(&app, &id, None).await;
     assert!(face.get("record").is_none());
-    assert_eq!(
-        face["lineage"][1]["detail"]["changes"]["reasons"],
-        "[withheld]"
-    );
+    let change = &face["lineage"][1]["detail"]["changes"][0];
+    assert_eq!(change["field"], "reasons");
+    assert_eq!(change["new"], "[withheld]");
+    assert_eq!(face["lineage"][1]["detail"]["reason"], "[withheld]");
     assert!(!face.to_string().contains("Mill Lane"));
 
     let publisher = app
@@ -502,6 +502,10 @@ async fn withheld_content_is_published_provably_unchanged(backend: Backend) {
         "Revised reasons, still exempt."
     );
     assert!(face["withheld"]["published"].get("decision").is_none());
+    // The amendment of a published field now shows its values to every reader.
+    let change = &face["lineage"][1]["detail"]["changes"][0];
+    assert_eq!(change["new"], "Revised reasons, still exempt.");
+    assert_eq!(face["lineage"][1]["detail"]["reason"], "[withheld]");
     // Anyone now receives the published disclosures and checks them against the commitments
     // recorded at the time: the anonymous verifiers open them.
     let entry = app.get_json("/api/v1/log/entries/0", None).await;
