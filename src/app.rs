@@ -66,12 +66,14 @@ impl App {
             signer,
             vkey: vkey.clone(),
             anonymous_read: config.anonymous_read,
+            site_name: config.site_name.clone(),
         });
         let mut server = HttpServer::new(move || {
             ActixApp::new()
                 .wrap(TracingLogger::default())
                 .app_data(state.clone())
                 .configure(api::configure)
+                .configure(crate::feed::configure)
                 .service(api::resource("/api/docs", "GET").route(web::get().to(docs_redirect)))
                 .service(
                     SwaggerUi::new("/api/docs/{_:.*}")

@@ -190,6 +190,9 @@ pub struct ServeConfig {
         action = clap::ArgAction::Set
     )]
     pub first_run_admin: bool,
+    /// The name at the top of every page, e.g. `Northshire Council decisions`.
+    #[arg(long, env = "DECISION_LOG_SITE_NAME", default_value = "Decision log")]
+    pub site_name: String,
 }
 
 impl ServeConfig {
@@ -208,6 +211,7 @@ impl ServeConfig {
             workers: Some(2),
             anonymous_read: true,
             first_run_admin: false,
+            site_name: "Decision log".into(),
         }
     }
 }

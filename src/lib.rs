@@ -22,6 +22,7 @@ pub mod api;
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod feed;
 pub mod keys;
 pub mod lineage;
 pub mod receipt;

@@ -39,6 +39,8 @@ pub struct AppState {
     pub vkey: String,
     /// Whether requests without a token may read public content.
     pub anonymous_read: bool,
+    /// The name the pages carry.
+    pub site_name: String,
 }
 
 /// The OpenAPI document of this service.

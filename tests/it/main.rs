@@ -10,6 +10,7 @@ mod errors;
 mod keys;
 mod log_format;
 mod openapi;
+mod pages;
 mod permissions;
 mod proofs;
 mod storage;

@@ -1,0 +1,146 @@
+//! The intranet pages over real HTTP: what they show each reader, their filters, their security
+//! headers, and that hostile text renders inert.
+
+use serde_json::json;
+
+use crate::helpers::{Backend, TestApp, decision};
+use crate::on_both_backends;
+
+on_both_backends!(pages_show_each_reader_what_the_api_would);
+
+async fn page(app: &TestApp, path: &str, token: Option<&str>) -> (u16, String) {
+    let response = app.get(path, token).await;
+    let status = response.status().as_u16();
+    if status < 400 || path != "/assets/site.css" {
+        let csp = response
+            .headers()
+            .get("content-security-policy")
+            .map(|v| v.to_str().unwrap_or_default().to_owned())
+            .unwrap_or_default();
+        assert!(csp.contains("script-src 'self'"), "{path}: {csp}");
+        assert!(!csp.contains("unsafe-inline"), "{path}: {csp}");
+    }
+    (status, response.text().await.expect("text"))
+}
+
+async fn pages_show_each_reader_what_the_api_would(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let public = app.record(&decision(0)).await;
+    let public_id = public["id"].as_str().expect("id").to_owned();
+    let mut restricted = decision(1);
+    restricted["classification"] = json!("restricted");
+    restricted["title"] = json!("Purchase of 14 Mill Lane");
+    restricted["exemption"] = json!({"paragraph": 3, "public_interest_reason": "Price under negotiation.", "public_summary": "A property purchase in Southfield."});
+    let restricted = app.record(&restricted).await;
+    let restricted_id = restricted["id"].as_str().expect("id").to_owned();
+    let mut planning = decision(2);
+    planning["body"] = json!("planning-committee");
+    planning["tags"] = json!(["housing"]);
+    app.record(&planning).await;
+
+    let (status, index) = page(&app, "/", None).await;
+    assert_eq!(status, 200);
+    assert!(
+        index.contains("Decision 0: close Northgate depot"),
+        "{index}"
+    );
+    assert!(index.contains("A property purchase in Southfield."));
+    assert!(
+        !index.contains("Mill Lane"),
+        "withheld content is not listed"
+    );
+    assert!(index.contains("/feeds/decisions.atom"));
+    let (_, filtered) = page(
+        &app,
+        "/?body=planning-committee&decision_type=&status=",
+        None,
+    )
+    .await;
+    assert!(filtered.contains("Decision 2"));
+    assert!(!filtered.contains("Decision 0"));
+    assert!(filtered.contains("/feeds/decisions.atom?body=planning-committee"));
+    let (_, tagged) = page(&app, "/?tag=housing", None).await;
+    assert!(tagged.contains("Decision 2") && !tagged.contains("Decision 0"));
+    let (status, _) = page(&app, "/?status=deleted", None).await;
+    assert_eq!(status, 400);
+
+    let (status, one) = page(&app, &format!("/decisions/{public_id}"), None).await;
+    assert_eq!(status, 200);
+    for expected in [
+        "The decision",
+        "Alternatives considered and rejected",
+        "Outsource waste collection",
+        "Conflicts of interest",
+        "Decision makers",
+        "Cllr Tom Reid",
+        "2 for, 1 against",
+        "Depot options appraisal",
+        "Timeline",
+        "Recorded",
+        public["receipt"]["entry_hash"].as_str().expect("hash"),
+        "/assets/verify.js",
+    ] {
+        assert!(one.contains(expected), "{expected} missing");
+    }
+    let (_, face) = page(&app, &format!("/decisions/{restricted_id}"), None).await;
+    assert!(face.contains("A property purchase in Southfield."));
+    assert!(face.contains("Schedule 12A, paragraph 3"));
+    assert!(!face.contains("Mill Lane") && !face.contains("Okafor"));
+    let (_, cleared) = page(
+        &app,
+        &format!("/decisions/{restricted_id}"),
+        Some(&app.auditor),
+    )
+    .await;
+    assert!(cleared.contains("Purchase of 14 Mill Lane"));
+    let (status, _) = page(&app, "/decisions/no-such-decision", None).await;
+    assert_eq!(status, 404);
+
+    let (status, body) = page(&app, "/bodies/cabinet", None).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("Cabinet") && body.contains("Decision 0"));
+    assert!(!body.contains("Decision 2"));
+    assert_eq!(page(&app, "/bodies/nowhere", None).await.0, 404);
+
+    let (status, log) = page(&app, "/log", None).await;
+    assert_eq!(status, 200);
+    assert!(
+        log.contains(&app.vkey()),
+        "the log page shows the verifier key"
+    );
+    assert!(log.contains("decision-log verify"));
+    assert_eq!(app.get("/log/format", None).await.status(), 200);
+    assert_eq!(app.get("/assets/site.css", None).await.status(), 200);
+
+    // Hostile text in every field a secretariat writes renders as text.
+    let probe = "<script>alert(1)</script><img src=x onerror=alert(2)>\"'&";
+    let mut hostile = decision(3);
+    for field in ["title", "decision", "reasons", "success_measures"] {
+        hostile[field] = json!(format!("{field} {probe}"));
+    }
+    hostile["tags"] = json!([probe]);
+    hostile["participants"][0]["name"] = json!(probe);
+    hostile["alternatives"][0]["option"] = json!(probe);
+    let created = app.record(&hostile).await;
+    let id = created["id"].as_str().expect("id");
+    for path in [
+        format!("/decisions/{id}"),
+        "/".to_owned(),
+        "/bodies/cabinet".to_owned(),
+    ] {
+        let (status, text) = page(&app, &path, None).await;
+        assert_eq!(status, 200);
+        assert!(!text.contains("<script>alert"), "{path}");
+        assert!(!text.contains("<img src=x"), "{path}");
+        let shown = text
+            .find("alert(1)")
+            .map(|i| text[i.saturating_sub(30)..i + 40].to_owned());
+        assert!(
+            text.contains("&#60;script&#62;alert(1)&#60;/script&#62;"),
+            "{path}: {shown:?}"
+        );
+    }
+    app.check_log().await;
+}
