@@ -7,6 +7,13 @@ COPY Cargo.toml Cargo.lock ./
 COPY ledger ledger
 COPY migrations migrations
 COPY src src
+# Compiled in: page templates, the stylesheet and script, and the log-format spec served at
+# /log/format. Benches and examples are declared targets, so cargo reads them too.
+COPY templates templates
+COPY assets assets
+COPY docs/log-format.md docs/log-format.md
+COPY benches benches
+COPY examples examples
 # The cache mounts keep downloaded crates and compiled dependencies between builds; the binary is
 # copied out of the cached target directory in the same step.
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
