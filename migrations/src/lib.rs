@@ -8,6 +8,8 @@ pub use sea_orm_migration::prelude::*;
 mod m0001_log;
 mod m0002_merkle;
 mod m0003_workflow;
+mod m0004_search;
+mod m0005_stats;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -19,6 +21,8 @@ impl MigratorTrait for Migrator {
             Box::new(m0001_log::Migration),
             Box::new(m0002_merkle::Migration),
             Box::new(m0003_workflow::Migration),
+            Box::new(m0004_search::Migration),
+            Box::new(m0005_stats::Migration),
         ]
     }
 }

@@ -10,8 +10,11 @@
 //! Readers are identified as on the API: a bearer token (for example one an intranet proxy adds
 //! after single sign-on) or anonymous, if the deployment allows it.
 
+pub mod feeds;
 pub mod filter;
 pub mod pages;
+pub mod search;
+pub mod stats;
 pub mod view;
 
 use actix_web::http::StatusCode;
@@ -195,8 +198,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/", "GET").route(web::get().to(pages::index)))
         .service(resource("/decisions/{id}", "GET").route(web::get().to(pages::decision)))
         .service(resource("/bodies/{slug}", "GET").route(web::get().to(pages::body)))
+        .service(resource("/search", "GET").route(web::get().to(search::search)))
+        .service(resource("/stats", "GET").route(web::get().to(stats::stats)))
         .service(resource("/log", "GET").route(web::get().to(pages::log)))
         .service(resource("/log/format", "GET").route(web::get().to(pages::log_format)))
+        .service(resource("/feeds/decisions.atom", "GET").route(web::get().to(feeds::atom)))
+        .service(resource("/feeds/decisions.json", "GET").route(web::get().to(feeds::json)))
         .service(resource("/assets/site.css", "GET").route(web::get().to(stylesheet)))
         .service(resource("/assets/verify.js", "GET").route(web::get().to(script)));
 }

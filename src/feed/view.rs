@@ -104,7 +104,7 @@ impl Card {
                     .map_or_else(
                         || {
                             format!(
-                                "{} decision (content withheld)",
+                                "{} (content withheld)",
                                 type_label(decision.decision_type.as_str())
                             )
                         },

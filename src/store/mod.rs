@@ -19,6 +19,8 @@ mod entries;
 mod idempotency;
 mod lineage;
 mod registry;
+mod search;
+mod stats;
 mod tokens;
 mod tree;
 mod views;
@@ -42,6 +44,8 @@ pub use registry::{
     Body, BodyKind, EndMembership, Member, NewBody, NewMember, end_member, insert_body,
     insert_member,
 };
+pub use search::{MATCH_END, MATCH_START, SearchHit, SearchPage};
+pub use stats::{Statistics, StatsFilter, Tally};
 pub use tokens::insert_token;
 pub use tokens::{NewToken, Power, Role, Token, TokenInfo};
 pub use tree::{ConsistencyProof, InclusionProof, TILE_WIDTH, TreeRequestError};
@@ -170,6 +174,8 @@ impl Store {
                 "extended the Merkle tree over entries recorded before it existed"
             );
         }
+        search::backfill(&store).await?;
+        store.backfill_stats().await?;
         Ok(store)
     }
 

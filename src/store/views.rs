@@ -159,6 +159,8 @@ pub(super) async fn apply(
     })
     .exec_without_returning(db)
     .await?;
+    super::search::reindex(db, &entry.decision_id).await?;
+    super::stats::refresh(db, &entry.decision_id).await?;
     Ok(())
 }
 
@@ -629,6 +631,8 @@ impl Store {
         // Under the append lock: no entry can land between the replay and the commit.
         let (txn, _) = self.lock_head().await?;
         event::Entity::delete_many().exec(&txn).await?;
+        super::search::clear(&txn).await?;
+        super::stats::clear(&txn).await?;
         tag::Entity::delete_many().exec(&txn).await?;
         participant::Entity::delete_many().exec(&txn).await?;
         decision::Entity::delete_many().exec(&txn).await?;
