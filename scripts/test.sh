@@ -58,10 +58,12 @@ export DECISION_LOG_REQUIRE_POSTGRES=1
 
 # --- Python: the independent verifier written from docs/log-format.md ------------------------
 venv=target/venv
-if [ ! -x "$venv/bin/openapi-spec-validator" ] || ! "$venv/bin/python" -c 'import cryptography' 2>/dev/null; then
-  log "installing openapi-spec-validator and cryptography into $venv"
+if [ ! -x "$venv/bin/openapi-spec-validator" ] ||
+  ! "$venv/bin/python" -c 'import cryptography, feedparser, jsonschema, rfc3339_validator' 2>/dev/null; then
+  log "installing openapi-spec-validator, cryptography and the feed checkers into $venv"
   python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check "openapi-spec-validator==0.7.*" "cryptography>=42"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "openapi-spec-validator==0.7.*" "cryptography>=42" \
+    "feedparser==6.0.*" "jsonschema>=4.18" "rfc3339-validator>=0.1.4"
 fi
 export DECISION_LOG_TEST_PYTHON=$PWD/$venv/bin/python
 log "independent verifier: known-answer tests"
@@ -80,5 +82,26 @@ cargo test --workspace --locked -- "${filter[@]}"
 # --- OpenAPI ----------------------------------------------------------------------------------
 log "openapi-spec-validator"
 "$venv/bin/openapi-spec-validator" openapi/openapi.json
+
+# --- Browser: the pages in headless Chromium (tests/e2e/README.md) ----------------------------
+# Runs with the whole suite, and with a filter only when the filter is `e2e`.
+if [ "${#filter[@]}" = 0 ] || [ "${filter[*]}" = e2e ]; then
+  chromium=${CHROMIUM:-/usr/bin/chromium}
+  if [ ! -x "$chromium" ]; then
+    log "installing Chromium"
+    if [ "$(id -u)" != 0 ]; then echo "Chromium is missing and installing it needs root" >&2; exit 1; fi
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  fi
+  # node_modules is kept between runs and reinstalled only when the lock file changes.
+  if ! cmp -s tests/e2e/package-lock.json tests/e2e/node_modules/.installed-lock.json; then
+    log "npm ci (tests/e2e)"
+    (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error \
+      && cp package-lock.json node_modules/.installed-lock.json)
+  fi
+  cargo build -q --locked
+  log "end-to-end browser tests"
+  (cd tests/e2e && CHROMIUM="$chromium" DECISION_LOG_BIN="$PWD/../../target/debug/decision-log" npm test --silent)
+fi
 
 log "all checks passed"
