@@ -1,17 +1,22 @@
 //! decision-log: a tamper-evident, append-only log of organisational decisions.
 //!
 //! Secretariats record decisions over HTTP; each becomes an entry in a hash-chained log whose
-//! canonical bytes are the source of truth. Staff read views derived from the log; auditors
-//! re-verify it with `decision-log verify`, which runs the same `ledger` code as the server.
+//! canonical bytes are the source of truth. Staff read views derived from the log, on the
+//! intranet pages and feeds or through the API; auditors re-verify it with `decision-log verify`,
+//! which runs the same `ledger` code as the server.
 //!
 //! # Layout
-//! Dependencies point inward: `cli`/`api` → `store` → `record` → `ledger`.
+//! Dependencies point inward: `cli`/`feed`/`api` → `store` → `lineage` → `record` → `ledger`
+//! (`feed` renders decisions with the API's DTOs, so a page shows what the API would).
 //! - `ledger` (the `decision-log-ledger` crate): canonical JSON, hashes, entries, commitments,
 //!   chain verification. No I/O.
 //! - [`record`]: the decision record, its validation, and which values it commits.
+//! - [`lineage`]: what may happen to a decision after it is recorded, checked against its state.
 //! - [`receipt`]: offline receipts (JSON and C2SP tlog-proof) and their verification.
-//! - [`store`]: sea-orm persistence; the one append transaction; read views; tokens.
+//! - [`store`]: sea-orm persistence; the one append transaction; read views, search index and
+//!   statistics; tokens, bodies and idempotency keys.
 //! - [`api`]: actix-web handlers, DTOs, problem+json errors, the OpenAPI document.
+//! - [`feed`]: the intranet pages (askama templates), Atom and JSON feeds, search, statistics.
 //! - [`app`]: builds and binds the HTTP server.
 //! - [`cli`]: the subcommands other than `serve`.
 //! - [`config`]: the typed command line and environment.

@@ -195,11 +195,20 @@ fn asset(content_type: &str, body: &'static str) -> HttpResponse {
 /// Registers the pages and assets.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     use crate::api::resource;
-    cfg.service(resource("/", "GET").route(web::get().to(pages::index)))
-        .service(resource("/decisions/{id}", "GET").route(web::get().to(pages::decision)))
-        .service(resource("/bodies/{slug}", "GET").route(web::get().to(pages::body)))
-        .service(resource("/search", "GET").route(web::get().to(search::search)))
-        .service(resource("/stats", "GET").route(web::get().to(stats::stats)))
+    // A page whose query string cannot be read answers with an HTML page, not problem+json.
+    let page = |path: &str| {
+        resource(path, "GET").app_data(web::QueryConfig::default().error_handler(|error, _| {
+            PageError::BadRequest(format!(
+                "The address has a parameter this page does not take: {error}."
+            ))
+            .into()
+        }))
+    };
+    cfg.service(page("/").route(web::get().to(pages::index)))
+        .service(page("/decisions/{id}").route(web::get().to(pages::decision)))
+        .service(page("/bodies/{slug}").route(web::get().to(pages::body)))
+        .service(page("/search").route(web::get().to(search::search)))
+        .service(page("/stats").route(web::get().to(stats::stats)))
         .service(resource("/log", "GET").route(web::get().to(pages::log)))
         .service(resource("/log/format", "GET").route(web::get().to(pages::log_format)))
         .service(resource("/feeds/decisions.atom", "GET").route(web::get().to(feeds::atom)))

@@ -3,9 +3,11 @@
 //! The log lives in `log_entries` (canonical entry bytes, never updated or deleted) and
 //! `disclosures` (the salted values that open the entries' commitments). `log_head` is a single
 //! row holding the size and head hash; [`Store::append`] is the only writer of all three.
-//! Everything else (`decisions`, `decision_participants`, `decision_tags`) is a read view derived
-//! from the log by [`views`], in the same transaction as the append, and can be rebuilt from the
-//! log alone ([`Store::rebuild_views`]).
+//! Everything derived (`decisions`, `decision_participants`, `decision_tags`, `decision_events`,
+//! the search index `decision_search` and the statistics rollups) is written by [`views`] alone,
+//! in the same transaction as the append, and can be rebuilt from the log alone
+//! ([`Store::rebuild_views`]). Bodies, tokens and idempotency keys are configuration and
+//! bookkeeping, not derived from the log.
 //!
 //! SQLite is the embedded default and PostgreSQL the production backend. Both run the same
 //! migrations and the same code; the differences (how the head is locked, connection pragmas) are

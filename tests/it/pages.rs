@@ -63,8 +63,22 @@ async fn pages_show_each_reader_what_the_api_would(backend: Backend) {
     assert!(filtered.contains("/feeds/decisions.atom?body=planning-committee"));
     let (_, tagged) = page(&app, "/?tag=housing", None).await;
     assert!(tagged.contains("Decision 2") && !tagged.contains("Decision 0"));
-    let (status, _) = page(&app, "/?status=deleted", None).await;
-    assert_eq!(status, 400);
+    for bad in [
+        "/?status=deleted",
+        "/?colour=blue",
+        "/bodies/cabinet?page=2",
+    ] {
+        let response = app.get(bad, None).await;
+        assert_eq!(response.status(), 400, "{bad}");
+        let content_type = response.headers()["content-type"]
+            .to_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(
+            content_type.starts_with("text/html"),
+            "{bad}: {content_type}"
+        );
+    }
 
     let (status, one) = page(&app, &format!("/decisions/{public_id}"), None).await;
     assert_eq!(status, 200);
