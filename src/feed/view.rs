@@ -44,6 +44,17 @@ fn json_text(value: &Value) -> String {
     }
 }
 
+/// `uri` if a page may link to it: only `http:` and `https:` addresses are links, so a recorded
+/// `javascript:` or `data:` address can never run in a reader's browser. Empty otherwise (the
+/// template then shows the address as text).
+pub fn safe_href(uri: &str) -> String {
+    let scheme = uri.split_once(':').map(|(s, _)| s.to_ascii_lowercase());
+    match scheme.as_deref() {
+        Some("http" | "https") => uri.to_owned(),
+        _ => String::new(),
+    }
+}
+
 /// Truncates `text` to about `max` characters at a word boundary.
 pub fn excerpt(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
@@ -187,7 +198,7 @@ pub struct RecordView {
     pub groups: Vec<(String, Vec<Person>)>,
     /// The vote, if one was taken.
     pub vote: Option<VoteView>,
-    /// (title, uri, sha256)
+    /// (title, uri if it may be a link (else empty), sha256)
     pub documents: Vec<(String, String, String)>,
     /// What success looks like.
     pub success_measures: Option<String>,
@@ -320,7 +331,7 @@ impl RecordView {
             documents: r
                 .documents
                 .iter()
-                .map(|d| (d.title.clone(), d.uri.clone(), d.sha256.clone()))
+                .map(|d| (d.title.clone(), safe_href(&d.uri), d.sha256.clone()))
                 .collect(),
             success_measures: r.success_measures.clone(),
             inputs: r
@@ -337,7 +348,8 @@ impl RecordView {
                         "expert" => "Experts".to_owned(),
                         other => other.to_owned(),
                     };
-                    (kind, i.summary.clone(), i.uri.clone().unwrap_or_default())
+                    let uri = i.uri.as_deref().map(safe_href).unwrap_or_default();
+                    (kind, i.summary.clone(), uri)
                 })
                 .collect(),
             tags: r.tags.clone(),
@@ -517,5 +529,16 @@ mod tests {
         assert_eq!(excerpt("one two three four", 9), "one two…");
         assert_eq!(excerpt("short", 9), "short");
         assert_eq!(capitalise("title"), "Title");
+        assert_eq!(safe_href("https://example.org/a"), "https://example.org/a");
+        assert_eq!(safe_href("HTTP://example.org"), "HTTP://example.org");
+        for hostile in [
+            "javascript:alert(1)",
+            "JavaScript:alert(1)",
+            "data:text/html,x",
+            "vbscript:x",
+            "/relative",
+        ] {
+            assert_eq!(safe_href(hostile), "", "{hostile}");
+        }
     }
 }

@@ -331,3 +331,17 @@ pub fn decision(n: usize) -> Value {
     record["title"] = Value::String(format!("Decision {n}: close Northgate depot"));
     record
 }
+
+/// Percent-encodes a query value.
+pub fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}

@@ -128,33 +128,90 @@ async fn pages_show_each_reader_what_the_api_would(backend: Backend) {
     assert_eq!(app.get("/log/format", None).await.status(), 200);
     assert_eq!(app.get("/assets/site.css", None).await.status(), 200);
 
-    // Hostile text in every field a secretariat writes renders as text.
+    // Hostile text in every text field — the record, its lineage, the registry, the search
+    // box — renders as text, and a hostile address is never a link.
     let probe = "<script>alert(1)</script><img src=x onerror=alert(2)>\"'&";
+    let (status, _) = app
+        .post(
+            "/api/v1/bodies",
+            Some(&app.admin),
+            &json!({"slug": "probe-panel", "name": format!("Panel {probe}"), "kind": "panel"}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let (status, _) = app
+        .post(
+            "/api/v1/bodies/cabinet/members",
+            Some(&app.admin),
+            &json!({"name": probe, "role": probe, "organisation": probe, "from": "2026-01-01"}),
+        )
+        .await;
+    assert_eq!(status, 201);
     let mut hostile = decision(3);
     for field in ["title", "decision", "reasons", "success_measures"] {
         hostile[field] = json!(format!("{field} {probe}"));
     }
+    hostile["decision_maker"] = json!({"kind": "member", "name": probe, "title": probe});
     hostile["tags"] = json!([probe]);
+    hostile["areas"] = json!([probe]);
     hostile["participants"][0]["name"] = json!(probe);
-    hostile["alternatives"][0]["option"] = json!(probe);
+    hostile["participants"][0]["organisation"] = json!(probe);
+    hostile["alternatives"] = json!([{"option": probe, "why_rejected": probe}]);
+    hostile["conflicts"] = json!([{"participant": 2, "nature": probe,
+        "dispensation": {"granted_by": probe, "granted_on": "2026-11-10", "note": probe}}]);
+    hostile["documents"] =
+        json!([{"title": probe, "uri": "javascript:alert(3)", "sha256": "ab".repeat(32)}]);
+    hostile["input_from"] =
+        json!([{"kind": "community", "summary": probe, "uri": "javascript:alert(4)"}]);
     let created = app.record(&hostile).await;
     let id = created["id"].as_str().expect("id");
+    for (what, body) in [
+        (
+            "amendments",
+            json!({"changes": {"title": format!("Amended {probe}")}, "reason": probe}),
+        ),
+        (
+            "outcomes",
+            json!({"status": "on_track", "narrative": probe}),
+        ),
+        (
+            "call-in",
+            json!({"status": "called_in", "on": created["decided_on"], "note": probe}),
+        ),
+        ("rescission", json!({"reason": probe})),
+    ] {
+        let (status, answer) = app
+            .post(
+                &format!("/api/v1/decisions/{id}/{what}"),
+                Some(&app.clerk),
+                &body,
+            )
+            .await;
+        assert_eq!(status, 201, "{what}: {answer}");
+    }
     for path in [
         format!("/decisions/{id}"),
         "/".to_owned(),
         "/bodies/cabinet".to_owned(),
+        "/bodies/probe-panel".to_owned(),
+        format!("/search?q={}", crate::helpers::encode(probe)),
+        "/search?q=Amended".to_owned(),
+        "/stats".to_owned(),
     ] {
-        let (status, text) = page(&app, &path, None).await;
-        assert_eq!(status, 200);
+        let (status, text) = page(&app, &path, Some(&app.auditor)).await;
+        assert_eq!(status, 200, "{path}");
         assert!(!text.contains("<script>alert"), "{path}");
         assert!(!text.contains("<img src=x"), "{path}");
-        let shown = text
-            .find("alert(1)")
-            .map(|i| text[i.saturating_sub(30)..i + 40].to_owned());
         assert!(
-            text.contains("&#60;script&#62;alert(1)&#60;/script&#62;"),
-            "{path}: {shown:?}"
+            !text.contains("javascript:"),
+            "{path}: a hostile address became a link"
         );
+        if !path.starts_with("/stats") {
+            assert!(
+                text.contains("&#60;script&#62;alert(1)&#60;/script&#62;"),
+                "{path}: the probe is shown as text"
+            );
+        }
     }
     app.check_log().await;
 }
