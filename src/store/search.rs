@@ -412,34 +412,10 @@ impl Store {
             return Ok(SearchPage::default());
         }
         let scope = Scope::of(reader);
-        let backend = self.backend();
-        let mut params = Params::new(backend);
-        let sql = match backend {
-            DbBackend::Postgres => {
-                let query = params.bind(terms.join(" "));
-                let options = params.bind(format!(
-                    "StartSel=\"{MATCH_START}\", StopSel=\"{MATCH_END}\", MaxWords=30, \
-                     MinWords=12, MaxFragments=2, FragmentDelimiter=\" … \""
-                ));
-                let condition = scope.condition(&mut params);
-                let before = match before {
-                    Some(b) => format!("AND leaf_index < {}", params.bind(to_i64(b)?)),
-                    None => String::new(),
-                };
-                let limit = params.bind(to_i64(limit + 1)?);
-                // The headline is cut only for the page's rows, after the index found them.
-                format!(
-                    "SELECT leaf_index, decision_id, \
-                         ts_headline('english', content, plainto_tsquery('english', {query}), \
-                         {options}) AS snippet \
-                     FROM (SELECT leaf_index, decision_id, content FROM decision_search \
-                           WHERE document @@ plainto_tsquery('english', {query}) \
-                           AND {condition} {before} \
-                           ORDER BY leaf_index DESC LIMIT {limit}) AS page \
-                     ORDER BY leaf_index DESC"
-                )
-            }
-            _ => {
+        let found = match self.backend() {
+            DbBackend::Postgres => self.search_postgres(&scope, &terms, before, limit).await?,
+            backend => {
+                let mut params = Params::new(backend);
                 let start = params.bind(MATCH_START.to_string());
                 let end = params.bind(MATCH_END.to_string());
                 let query = params.bind(fts5_query(&terms));
@@ -449,24 +425,18 @@ impl Store {
                     None => String::new(),
                 };
                 let limit = params.bind(to_i64(limit + 1)?);
-                format!(
+                // FTS5 yields matches in rowid order, so the newest page costs its own size.
+                let sql = format!(
                     "SELECT rowid AS leaf_index, decision_id, \
                          snippet(decision_search, -1, {start}, {end}, '…', 24) AS snippet \
                      FROM decision_search \
                      WHERE decision_search MATCH {query} AND {condition} {before} \
                      ORDER BY rowid DESC LIMIT {limit}"
-                )
+                );
+                read_hits(&self.db.query_all_raw(params.statement(sql)).await?)?
             }
         };
-        let rows = self.db.query_all_raw(params.statement(sql)).await?;
-        let mut found = Vec::with_capacity(rows.len());
-        for row in &rows {
-            found.push((
-                row.try_get::<i64>("", "leaf_index")?,
-                row.try_get::<String>("", "decision_id")?,
-                row.try_get::<String>("", "snippet")?,
-            ));
-        }
+        let mut found = found;
         let mut page = SearchPage::default();
         if found.len() as u64 > limit {
             found.truncate(limit as usize);
@@ -485,6 +455,105 @@ impl Store {
             }
         }
         Ok(page)
+    }
+}
+
+/// How many of the newest rows a PostgreSQL search scans in leaf order before it turns to the
+/// GIN index for the rest.
+const RECENT_WINDOW: i64 = 4096;
+
+type Hit = (i64, String, String);
+
+fn read_hits(rows: &[sea_orm::QueryResult]) -> Result<Vec<Hit>, StoreError> {
+    rows.iter()
+        .map(|row| {
+            Ok((
+                row.try_get::<i64>("", "leaf_index")?,
+                row.try_get::<String>("", "decision_id")?,
+                row.try_get::<String>("", "snippet")?,
+            ))
+        })
+        .collect()
+}
+
+impl Store {
+    /// PostgreSQL's GIN index cannot return matches newest first, so the planner must choose
+    /// between reading every match (cheap for a rare word, costly for a common one) and walking
+    /// the rows newest first until enough match (the reverse). A search here asks both questions
+    /// in turn, each bounded: first the newest [`RECENT_WINDOW`] rows in leaf order — enough for
+    /// any common word — and only if they hold too few matches, every older match through the
+    /// GIN index, which is then a short list. Neither step reads the whole table.
+    async fn search_postgres(
+        &self,
+        scope: &Scope,
+        terms: &[String],
+        before: Option<u64>,
+        limit: u64,
+    ) -> Result<Vec<Hit>, StoreError> {
+        let upper = match before {
+            Some(b) => to_i64(b)?,
+            None => {
+                let row = self
+                    .db
+                    .query_one_raw(Statement::from_string(
+                        DbBackend::Postgres,
+                        "SELECT COALESCE(MAX(leaf_index) + 1, 0) AS upper FROM decision_search",
+                    ))
+                    .await?;
+                row.map(|r| r.try_get::<i64>("", "upper"))
+                    .transpose()?
+                    .unwrap_or(0)
+            }
+        };
+        let window_start = upper.saturating_sub(RECENT_WINDOW);
+        let wanted = limit + 1;
+        let statement = |from: Option<i64>, to: i64, take: u64, gin: bool| {
+            let mut params = Params::new(DbBackend::Postgres);
+            let query = params.bind(terms.join(" "));
+            let options = params.bind(format!(
+                "StartSel=\"{MATCH_START}\", StopSel=\"{MATCH_END}\", MaxWords=30, \
+                 MinWords=12, MaxFragments=2, FragmentDelimiter=\" … \""
+            ));
+            let condition = scope.condition(&mut params);
+            let lower = from
+                .map(|f| format!("AND leaf_index >= {}", params.bind(f)))
+                .unwrap_or_default();
+            let upper = params.bind(to);
+            let take = params.bind(i64::try_from(take).unwrap_or(i64::MAX));
+            // OFFSET 0 keeps the matching step on its own, so the planner reads the matches
+            // through the GIN index instead of walking the table in leaf order.
+            let fence = if gin { "OFFSET 0" } else { "" };
+            let matches = format!(
+                "SELECT leaf_index, decision_id, content FROM decision_search \
+                 WHERE document @@ plainto_tsquery('english', {query}) \
+                 AND {condition} {lower} AND leaf_index < {upper} {fence}"
+            );
+            // The headline is cut only for the page's rows, after the index found them.
+            params.statement(format!(
+                "SELECT leaf_index, decision_id, \
+                     ts_headline('english', content, plainto_tsquery('english', {query}), \
+                     {options}) AS snippet \
+                 FROM (SELECT * FROM ({matches}) AS matching \
+                       ORDER BY leaf_index DESC LIMIT {take}) AS page \
+                 ORDER BY leaf_index DESC"
+            ))
+        };
+        let mut hits = read_hits(
+            &self
+                .db
+                .query_all_raw(statement(Some(window_start), upper, wanted, false))
+                .await?,
+        )?;
+        if (hits.len() as u64) < wanted && window_start > 0 {
+            let rest = wanted - hits.len() as u64;
+            hits.extend(read_hits(
+                &self
+                    .db
+                    .query_all_raw(statement(None, window_start, rest, true))
+                    .await?,
+            )?);
+        }
+        Ok(hits)
     }
 }
 

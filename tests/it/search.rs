@@ -9,6 +9,7 @@ use crate::helpers::{Backend, TestApp, decision};
 use crate::on_both_backends;
 
 on_both_backends!(
+    old_matches_beyond_the_newest_rows_are_found,
     search_finds_every_indexed_field_and_marks_the_match,
     search_keeps_to_what_each_reader_may_read,
     search_follows_amendments_erasures_and_rebuilds,
@@ -444,4 +445,50 @@ async fn a_log_from_before_search_is_indexed_at_start_up(backend: Backend) {
     let (_, page) = search(&app, "upgrade", None).await;
     assert_eq!(titles(&page), ["Recorded after the upgrade"]);
     assert_eq!(app.check_log().await, 4);
+}
+
+/// On PostgreSQL a search first walks the newest rows and then turns to the GIN index: matches
+/// older than that window are found, in order, after newer ones. (On SQLite the index itself is
+/// ordered; the scenario holds there too.)
+async fn old_matches_beyond_the_newest_rows_are_found(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        let mut old = decision(n);
+        old["title"] = json!(format!("Zebra crossing on Mill Lane {n}"));
+        ids.push(record(&app, &old).await);
+    }
+    // Thousands of newer rows that do not match, written straight into the index so that the
+    // test stays fast; they stand for a long log recorded since.
+    let db = app.store.connection();
+    let sql = match db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => {
+            "INSERT INTO decision_search (leaf_index, decision_id, classification, body, content) \
+             SELECT 1000 + g, 'filler-' || g, 'public', 'cabinet', 'Parking permits review' \
+             FROM generate_series(1, 5000) AS g"
+        }
+        _ => {
+            "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 5000) \
+             INSERT INTO decision_search (rowid, decision_id, classification, body, title) \
+             SELECT 1000 + n, 'filler-' || n, 'public', 'cabinet', 'Parking permits review' FROM g"
+        }
+    };
+    sea_orm::ConnectionTrait::execute_unprepared(db, sql)
+        .await
+        .expect("filler rows");
+    let (status, page) = search(&app, "zebra crossing", None).await;
+    assert_eq!(status, 200);
+    let positions: Vec<usize> = ids
+        .iter()
+        .map(|id| {
+            page.find(id.as_str())
+                .unwrap_or_else(|| panic!("{id} not found"))
+        })
+        .collect();
+    assert!(
+        positions[2] < positions[1] && positions[1] < positions[0],
+        "newest first: {positions:?}"
+    );
 }
