@@ -8,8 +8,10 @@
 //! may see what is decided by the API, from the row's `classification` (the record's, or `public`
 //! once it is published as a whole) and body.
 //!
-//! Listing is keyset-paginated on `leaf_index` (newest first) and every filter has an index that
-//! ends in `leaf_index`, so a page costs O(limit) whatever the size of the log.
+//! Listing is keyset-paginated on `leaf_index` (newest first). Every filter has an index that
+//! ends in `leaf_index`, and a filtered list is read in two bounded steps (the newest rows in leaf
+//! order, then older matches through the filter's index), so a page reads its own rows plus at
+//! most a fixed window, however long the log.
 
 use chrono::NaiveDate;
 use ledger::{Disclosure, Entry, EntryKind, Hash};
@@ -24,6 +26,10 @@ use super::entities::{decision, event, participant, tag};
 use super::{Store, StoreError};
 use crate::lineage::{self, OutcomeStatus, Published, Status};
 use crate::record::{Classification, DecisionRecord, WITHHELD_FIELDS};
+
+/// How many of the newest decisions a filtered list walks in leaf order before it turns to the
+/// filter's own index for older ones.
+const RECENT_WINDOW: i64 = 4096;
 
 /// A decision as the read view holds it.
 #[derive(Debug, Clone)]
@@ -614,14 +620,41 @@ impl Store {
                 ),
             );
         }
-        query
+        // Two bounded steps, newest first. A filter that most recent decisions match (or none)
+        // is answered from the newest RECENT_WINDOW rows, walked in leaf order; one they rarely
+        // match falls through to the rows before that window, where the planner reads the few
+        // matches through the filter's own index. Neither step reads the whole table, which a
+        // single query cannot promise for a date range, the overdue filter or a combination.
+        let upper = match filter.before {
+            Some(before) => super::append::to_i64(before)?,
+            None => decision::Entity::find()
+                .select_only()
+                .column_as(decision::Column::LeafIndex.max(), "upper")
+                .into_tuple::<Option<i64>>()
+                .one(&self.db)
+                .await?
+                .flatten()
+                .map_or(0, |max| max + 1),
+        };
+        let window_start = upper.saturating_sub(RECENT_WINDOW);
+        let mut rows = query
+            .clone()
+            .filter(decision::Column::LeafIndex.gte(window_start))
             .order_by_desc(decision::Column::LeafIndex)
             .limit(limit)
             .all(&self.db)
-            .await?
-            .into_iter()
-            .map(row_of)
-            .collect()
+            .await?;
+        if (rows.len() as u64) < limit && window_start > 0 {
+            rows.extend(
+                query
+                    .filter(decision::Column::LeafIndex.lt(window_start))
+                    .order_by_desc(decision::Column::LeafIndex)
+                    .limit(limit - rows.len() as u64)
+                    .all(&self.db)
+                    .await?,
+            );
+        }
+        rows.into_iter().map(row_of).collect()
     }
 
     /// Drops the read views and derives them again from the log alone, in one transaction that
