@@ -61,6 +61,7 @@ pub struct AppState {
         registry::list_bodies,
         registry::create_body,
         registry::get_body,
+        registry::update_body,
         registry::add_member,
         registry::end_member,
         registry::list_tokens,
@@ -169,7 +170,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(registry::list_bodies))
             .route(web::post().to(registry::create_body)),
     )
-    .service(resource("/api/v1/bodies/{slug}", "GET").route(web::get().to(registry::get_body)))
+    .service(
+        resource("/api/v1/bodies/{slug}", "GET, PUT")
+            .route(web::get().to(registry::get_body))
+            .route(web::put().to(registry::update_body)),
+    )
     .service(
         resource("/api/v1/bodies/{slug}/members", "POST")
             .route(web::post().to(registry::add_member)),

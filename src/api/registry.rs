@@ -14,8 +14,8 @@ use super::idempotency::{IdempotencyKey, REPLAYED_HEADER};
 use super::{ApiError, AppState};
 use crate::lineage::Refusal;
 use crate::store::{
-    Body, EndMembership, Member, NewBody, NewMember, NewToken, RegistryOutcome, Replay, TokenInfo,
-    Written,
+    Body, BodyChange, EndMembership, Member, NewBody, NewMember, NewToken, RegistryOutcome, Replay,
+    TokenInfo, Written,
 };
 
 /// A new token and its secret, shown once.
@@ -154,6 +154,39 @@ pub async fn create_body(
         })
         .await?;
     Ok(respond(outcome))
+}
+
+/// Rename a body or change its kind.
+///
+/// Needs an admin token. The slug never changes: decisions name the body by it.
+#[utoipa::path(
+    put, path = "/api/v1/bodies/{slug}", tag = "bodies", operation_id = "updateBody",
+    params(("slug" = String, Path, description = "The body's slug")),
+    request_body(content = BodyChange, content_type = "application/json"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Updated", body = Body),
+        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such body", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "An invalid name or kind", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn update_body(
+    state: web::Data<AppState>,
+    caller: Caller,
+    slug: web::Path<String>,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_admin()?;
+    let change: BodyChange = body_of(&body)?;
+    let updated = state
+        .store
+        .update_body(&slug, &change)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no body {slug:?}")))?;
+    Ok(HttpResponse::Ok().json(updated))
 }
 
 /// Add a member to a body.

@@ -43,7 +43,7 @@ pub use entries::StoredEntry;
 pub use idempotency::{Claim, KEY_RETENTION, RegistryOutcome, Replay, Written};
 pub use lineage::LineageRequest;
 pub use registry::{
-    Body, BodyKind, EndMembership, Member, NewBody, NewMember, end_member, insert_body,
+    Body, BodyChange, BodyKind, EndMembership, Member, NewBody, NewMember, end_member, insert_body,
     insert_member,
 };
 pub use search::{MATCH_END, MATCH_START, SearchHit, SearchPage};

@@ -67,6 +67,17 @@ pub struct NewBody {
     pub kind: BodyKind,
 }
 
+/// A body's new name and kind (its slug never changes: decisions name it).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Cabinet", "kind": "cabinet"}))]
+pub struct BodyChange {
+    /// Its name.
+    pub name: String,
+    /// What kind of body it is.
+    pub kind: BodyKind,
+}
+
 /// A membership to add.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -305,6 +316,28 @@ pub async fn end_member(
 }
 
 impl Store {
+    /// Renames body `slug` or changes its kind; `None` when there is no such body.
+    pub async fn update_body(
+        &self,
+        slug: &str,
+        change: &BodyChange,
+    ) -> Result<Option<Body>, StoreError> {
+        let errors = text_errors(&[("name", &change.name)]);
+        if !errors.is_empty() {
+            return Err(StoreError::Invalid(errors));
+        }
+        let updated = body::Entity::update_many()
+            .col_expr(body::Column::Name, change.name.trim().into())
+            .col_expr(body::Column::Kind, change.kind.as_str().into())
+            .filter(body::Column::Slug.eq(slug))
+            .exec(&self.db)
+            .await?;
+        if updated.rows_affected == 0 {
+            return Ok(None);
+        }
+        find_body(&self.db, slug).await
+    }
+
     /// Every registered body, by slug.
     pub async fn list_bodies(&self) -> Result<Vec<Body>, StoreError> {
         body::Entity::find()

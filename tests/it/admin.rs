@@ -266,6 +266,52 @@ async fn bodies_keep_their_members_over_time_and_decisions_need_one() {
     assert!(members[1].get("until").is_none());
     assert_eq!(app.get("/api/v1/bodies/nowhere", None).await.status(), 404);
 
+    // Renamed, it keeps its slug, members and decisions.
+    let renamed = app
+        .client
+        .put(app.url("/api/v1/bodies/licensing"))
+        .bearer_auth(&app.admin)
+        .json(&json!({"name": "Licensing and Regulatory Committee", "kind": "committee"}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(renamed.status(), 200);
+    let licensing = app.get_json("/api/v1/bodies/licensing", None).await;
+    assert_eq!(licensing["name"], "Licensing and Regulatory Committee");
+    assert_eq!(licensing["members"].as_array().expect("members").len(), 2);
+    for (path, body, status) in [
+        (
+            "/api/v1/bodies/nowhere",
+            json!({"name": "x", "kind": "panel"}),
+            404,
+        ),
+        (
+            "/api/v1/bodies/licensing",
+            json!({"name": " ", "kind": "panel"}),
+            422,
+        ),
+        (
+            "/api/v1/bodies/licensing",
+            json!({"name": "x", "kind": "club"}),
+            422,
+        ),
+        (
+            "/api/v1/bodies/licensing",
+            json!({"slug": "other", "name": "x", "kind": "panel"}),
+            422,
+        ),
+    ] {
+        let response = app
+            .client
+            .put(app.url(path))
+            .bearer_auth(&app.admin)
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), status, "{path} {body}");
+    }
+
     // A decision names a registered body: a secretariat token is scoped to registered bodies
     // only, so a record for any other body is refused before it is read.
     let cabinet_clerk = app

@@ -46,6 +46,7 @@ enum Op {
     Redact,
     Publish,
     CreateBody,
+    UpdateBody,
     AddMember,
     EndMembership,
     CreateToken,
@@ -53,7 +54,7 @@ enum Op {
     ListTokens,
 }
 
-const OPS: [Op; 14] = [
+const OPS: [Op; 15] = [
     Op::CreateDecision,
     Op::Amend,
     Op::Outcome,
@@ -63,6 +64,7 @@ const OPS: [Op; 14] = [
     Op::Redact,
     Op::Publish,
     Op::CreateBody,
+    Op::UpdateBody,
     Op::AddMember,
     Op::EndMembership,
     Op::CreateToken,
@@ -79,7 +81,7 @@ fn allowed(op: Op) -> (Who, u16) {
         Op::Redact => (Who::Eraser, 201),
         Op::Publish => (Who::Publisher, 201),
         Op::CreateBody | Op::AddMember | Op::CreateToken => (Who::Admin, 201),
-        Op::EndMembership | Op::RevokeToken | Op::ListTokens => (Who::Admin, 200),
+        Op::UpdateBody | Op::EndMembership | Op::RevokeToken | Op::ListTokens => (Who::Admin, 200),
     }
 }
 
@@ -104,6 +106,7 @@ async fn written(app: &TestApp, target: Option<&str>) -> Value {
         "head": app.get_json("/api/v1/log/head", None).await["tree_size"],
         "bodies": app.get_json("/api/v1/bodies", None).await,
         "cabinet": app.get_json("/api/v1/bodies/cabinet", None).await,
+        "planning": app.get_json("/api/v1/bodies/planning-committee", None).await,
         "tokens": tokens,
         "target": target,
     })
@@ -200,6 +203,11 @@ async fn every_role_against_every_operation(backend: Backend) {
                     Method::POST,
                     "/api/v1/bodies".to_owned(),
                     json!({"slug": format!("panel-{n}"), "name": "A panel", "kind": "panel"}),
+                ),
+                Op::UpdateBody => (
+                    Method::PUT,
+                    "/api/v1/bodies/planning-committee".to_owned(),
+                    json!({"name": format!("Planning Committee ({n})"), "kind": "committee"}),
                 ),
                 Op::AddMember => (
                     Method::POST,
