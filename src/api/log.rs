@@ -64,7 +64,11 @@ pub struct EntriesQuery {
     pub limit: Option<u64>,
 }
 
-pub(crate) fn to_dto(stored: StoredEntry, caller: &Caller) -> Result<LogEntry, ApiError> {
+/// The served form of `stored`, with the disclosures whose visibility `may_see` admits.
+pub(crate) fn to_dto(
+    stored: StoredEntry,
+    may_see: impl Fn(&str) -> bool,
+) -> Result<LogEntry, ApiError> {
     let entry = serde_json::from_slice(&stored.canonical).map_err(|e| {
         ApiError::LogInconsistent(format!(
             "leaf {}: stored entry is not JSON: {e}",
@@ -78,7 +82,7 @@ pub(crate) fn to_dto(stored: StoredEntry, caller: &Caller) -> Result<LogEntry, A
         disclosures: stored
             .disclosures
             .into_iter()
-            .filter(|(_, visibility)| caller.may_see(visibility))
+            .filter(|(_, visibility)| may_see(visibility))
             .map(|(d, _)| DisclosureDto {
                 path: d.path,
                 salt: d.salt,
@@ -142,7 +146,7 @@ pub async fn list_entries(
         .await?;
     let entries = stored
         .into_iter()
-        .map(|s| to_dto(s, &caller))
+        .map(|s| to_dto(s, |v| caller.may_see(v)))
         .collect::<Result<Vec<_>, _>>()?;
     let next = from.saturating_add(entries.len() as u64);
     let next_from = (next < head.tree_size && !entries.is_empty()).then_some(next);
@@ -172,7 +176,7 @@ pub async fn get_entry(
         .entry(*leaf_index)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no entry at leaf index {leaf_index}")))?;
-    Ok(HttpResponse::Ok().json(to_dto(stored, &caller)?))
+    Ok(HttpResponse::Ok().json(to_dto(stored, |v| caller.may_see(v))?))
 }
 
 /// Which inclusion proof.

@@ -18,12 +18,14 @@ use crate::receipt::{RECEIPT_FORMAT, Receipt, ReceiptEntry, ReceiptProof};
 
 async fn build(state: &AppState, caller: &Caller, id: &uuid::Uuid) -> Result<Receipt, ApiError> {
     // A decision's existence and hashed entries are public whatever its classification; the
-    // disclosures served with them are those the caller may see.
-    state
+    // disclosures served with them are those the caller may see. A receipt is about one decision,
+    // so a reader cleared for it (the secretariat of its body, say) gets all of them.
+    let row = state
         .store
         .decision(&id.to_string())
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no decision {id}")))?;
+    let cleared = caller.may_read(row.classification, &row.record.body);
     let stored = state.store.entries_of_decision(&id.to_string()).await?;
     let checkpoint = current_checkpoint(state).await?;
     let mut entries = Vec::with_capacity(stored.len());
@@ -33,7 +35,7 @@ async fn build(state: &AppState, caller: &Caller, id: &uuid::Uuid) -> Result<Rec
             .inclusion_proof(s.leaf_index, checkpoint.tree_size)
             .await?
             .map_err(|e| ApiError::LogInconsistent(e.to_string()))?;
-        let entry = super::log::to_dto(s, caller)?;
+        let entry = super::log::to_dto(s, |v| cleared || caller.may_see(v))?;
         entries.push(ReceiptEntry {
             leaf_index: entry.leaf_index,
             entry_hash: proof.leaf_hash,

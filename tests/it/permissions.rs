@@ -316,6 +316,15 @@ async fn every_role_against_every_operation(backend: Backend) {
         // restricted disclosures there.
         let log_cleared = matches!(who, Who::Auditor | Who::Eraser | Who::Publisher);
         assert_eq!(disclosed > 0, log_cleared, "{who:?}: {disclosed}");
+        // A receipt is about one decision: whoever may read it gets its disclosures.
+        let receipt = app
+            .get_json(&format!("/api/v1/decisions/{id}/receipt"), token)
+            .await;
+        let in_receipt = receipt["entries"][0]["disclosures"]
+            .as_array()
+            .expect("disclosures")
+            .len();
+        assert_eq!(in_receipt > 0, cleared, "{who:?}: receipt {in_receipt}");
         for path in ["/api/v1/bodies", "/api/v1/bodies/cabinet"] {
             assert_eq!(
                 app.get(path, token).await.status(),
