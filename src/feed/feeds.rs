@@ -235,7 +235,7 @@ async fn feed(
         description: xml_text(&format!(
             "{}, newest first, {PAGE_SIZE} at a time; each entry links to its page and its log \
              receipt.",
-            capitalised(&description)
+            super::view::capitalise(&description)
         )),
         updated,
         atom_url: format!("{base}{}", address(ATOM_PATH, filter)),
@@ -275,13 +275,6 @@ fn label(options: &[(&str, &str)], key: &str) -> String {
         .iter()
         .find(|(k, _)| *k == key)
         .map_or_else(|| key.replace('_', " "), |(_, l)| (*l).to_owned())
-}
-
-fn capitalised(text: &str) -> String {
-    let mut chars = text.chars();
-    chars.next().map_or_else(String::new, |c| {
-        c.to_uppercase().collect::<String>() + chars.as_str()
-    })
 }
 
 /// The filter in words: `latest decisions`, or `decisions of Cabinet, tagged “housing”`.

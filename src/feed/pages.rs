@@ -173,7 +173,7 @@ pub async fn decision(
                     serde_json::Value::String(s) => s.clone(),
                     other => serde_json::to_string_pretty(other).unwrap_or_default(),
                 };
-                (capitalised(&words(field)), text)
+                (super::view::capitalise(&words(field)), text)
             })
             .collect(),
     });
@@ -216,13 +216,6 @@ pub async fn decision(
         },
     };
     html(page.render()?)
-}
-
-fn capitalised(text: &str) -> String {
-    let mut chars = text.chars();
-    chars.next().map_or_else(String::new, |c| {
-        c.to_uppercase().collect::<String>() + chars.as_str()
-    })
 }
 
 #[derive(Template)]
@@ -282,7 +275,7 @@ pub async fn body(
         .collect();
     let kind = serde_json::to_value(body.kind)
         .ok()
-        .and_then(|v| v.as_str().map(capitalised))
+        .and_then(|v| v.as_str().map(super::view::capitalise))
         .unwrap_or_default();
     let query = filter.query();
     let page = BodyPage {

@@ -506,7 +506,8 @@ impl EventView {
     }
 }
 
-fn capitalise(text: &str) -> String {
+/// `text` with its first letter in upper case.
+pub fn capitalise(text: &str) -> String {
     let mut chars = text.chars();
     chars.next().map_or_else(String::new, |c| {
         c.to_uppercase().collect::<String>() + chars.as_str()

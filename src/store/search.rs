@@ -190,13 +190,9 @@ struct Scope {
     bodies: Vec<(Classification, String)>,
 }
 
-/// A body slug no token is ever scoped to (slugs are never empty).
-const NO_BODY: &str = "";
-
 impl Scope {
-    /// The scope of `reader` (`None`: anonymous, who reads public records only). It asks
-    /// [`Token::may_read`], which depends on the body only through the token's own bodies: its
-    /// answer for a body the token is not scoped to holds for every such body.
+    /// The scope of `reader` (`None`: anonymous, who reads public records only), from
+    /// [`Token::may_read_any_body`] and, for the token's own bodies, [`Token::may_read`].
     fn of(reader: Option<&Token>) -> Scope {
         let mut scope = Scope {
             everywhere: Vec::new(),
@@ -211,7 +207,7 @@ impl Scope {
             Classification::Internal,
             Classification::Restricted,
         ] {
-            if token.may_read(classification, NO_BODY) {
+            if token.may_read_any_body(classification) {
                 scope.everywhere.push(classification);
                 continue;
             }

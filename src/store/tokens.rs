@@ -105,23 +105,26 @@ impl Token {
 
     /// Whether this token may read the content of a record of `classification` of `body`.
     pub fn may_read(&self, classification: Classification, body: &str) -> bool {
+        self.may_read_any_body(classification)
+            || (classification == Classification::Restricted
+                && self.role == Role::Secretariat
+                && self.bodies.iter().any(|b| b == body))
+    }
+
+    /// Whether this token may read records of `classification` whatever their body: what the
+    /// log's entry endpoints, search and statistics, which do not look at one body, may show it.
+    pub fn may_read_any_body(&self, classification: Classification) -> bool {
         match classification {
             Classification::Public | Classification::Internal => true,
-            Classification::Restricted => match self.role {
-                Role::Auditor | Role::Redactor => true,
-                Role::Secretariat => self.bodies.iter().any(|b| b == body),
-                Role::Admin | Role::Staff => false,
-            },
+            Classification::Restricted => matches!(self.role, Role::Auditor | Role::Redactor),
         }
     }
 
-    /// Whether this token may read disclosures stored with `visibility` whatever their body (the
-    /// log's entry and proof endpoints, which do not look up bodies).
+    /// Whether this token may read disclosures stored with `visibility` (`public` or a
+    /// classification) whatever their body.
     pub fn may_see_everywhere(&self, visibility: &str) -> bool {
-        match visibility {
-            "public" | "internal" => true,
-            _ => matches!(self.role, Role::Auditor | Role::Redactor),
-        }
+        serde_json::from_value(serde_json::Value::String(visibility.to_owned()))
+            .is_ok_and(|c| self.may_read_any_body(c))
     }
 }
 
