@@ -436,6 +436,17 @@ async fn an_erased_value_is_gone_from_everything_the_service_holds(backend: Back
         "the check reads real content"
     );
     assert!(!seen.contains(name), "the erased name survives somewhere");
+    if backend == Backend::Sqlite {
+        // SQLite overwrites deleted content instead of leaving it in free pages.
+        let row = sea_orm::ConnectionTrait::query_one_raw(
+            app.store.connection(),
+            sea_orm::Statement::from_string(sea_orm::DbBackend::Sqlite, "PRAGMA secure_delete"),
+        )
+        .await
+        .expect("pragma")
+        .expect("a row");
+        assert_eq!(row.try_get_by_index::<i32>(0).expect("value"), 1);
+    }
     assert!(
         !seen.contains("Priya"),
         "part of the erased name survives somewhere"
@@ -641,6 +652,32 @@ async fn retried_writes_append_once(backend: Backend) {
     let replayed: Value = replayed.json().await.expect("JSON");
     assert!(replayed.get("secret").is_none(), "{replayed:#}");
     assert_eq!(replayed["name"], "licensing-clerk");
+
+    // Keys are kept for 24 hours at least, and forgotten after 48: a key then appends anew.
+    let size = app.head().await.0;
+    let now = chrono::Utc::now();
+    let kept = app
+        .store
+        .purge_idempotency_keys(now + chrono::Duration::hours(24))
+        .await
+        .expect("purge");
+    assert_eq!(kept, 0, "no key is forgotten within a day");
+    let again = post("/api/v1/decisions", &app.clerk, "k-1", &decision(0))
+        .await
+        .expect("request");
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    let forgotten = app
+        .store
+        .purge_idempotency_keys(now + chrono::Duration::hours(49))
+        .await
+        .expect("purge");
+    assert!(forgotten >= 5, "{forgotten}");
+    let fresh = post("/api/v1/decisions", &app.clerk, "k-1", &decision(0))
+        .await
+        .expect("request");
+    assert_eq!(fresh.status(), 201);
+    assert!(fresh.headers().get("idempotent-replayed").is_none());
+    assert_eq!(app.head().await.0, size + 1);
     app.check_log().await;
 }
 
