@@ -449,7 +449,7 @@ pub async fn list_decisions(
     // One row more than asked tells whether there is a next page without a count query.
     let mut rows = state
         .store
-        .list_decisions(&filter, u64::from(limit) + 1)
+        .list_decisions(&filter, caller.0.as_ref(), u64::from(limit) + 1)
         .await?;
     let next_cursor = if rows.len() > limit as usize {
         rows.truncate(limit as usize);

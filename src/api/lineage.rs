@@ -2,7 +2,8 @@
 //! rescission, supersession, erasure and publication — each appended as a new entry.
 //!
 //! Every handler checks, in this order: a token (401), the decision exists (404), the token may
-//! write this kind for the decision's body (403), the body is a valid request (422), and then,
+//! write this kind for the decision's body (403), the body is a valid request (422), for a
+//! supersession that the token may also write for the successor's body (403), and then,
 //! under the append lock, that the decision's state allows it (409). Nothing is written unless
 //! all pass.
 
@@ -46,10 +47,19 @@ async fn append(
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no decision {id}")))?;
     let token = match writer {
-        Writer::Secretariat => caller.require_recorder(&row.record.body)?,
-        Writer::Redactor(power) => caller.require_power(power)?,
+        Writer::Secretariat => caller.clone().require_recorder(&row.record.body)?,
+        Writer::Redactor(power) => caller.clone().require_power(power)?,
     };
     let request = request(&body).map_err(StoreError::from)?;
+    if let LineageRequest::Supersede(supersession) = &request {
+        // A supersession changes the successor's state too (it lists what it supersedes), so
+        // the caller must be one who may write for the successor's body as well. An unknown
+        // successor is refused under the append lock with the state's other checks.
+        let successor = supersession.superseded_by.to_string();
+        if let Some(successor) = state.store.decision(&successor).await? {
+            caller.clone().require_recorder(&successor.record.body)?;
+        }
+    }
     let claim = key.claim(&token, &body);
     let now = (state.clock)();
     let appended = state
@@ -274,7 +284,7 @@ pub async fn rescind(
         (status = 201, description = "Appended (or a retry replayed, with `Idempotent-Replayed: true`)", body = LineageEvent),
         (status = 400, description = "The body is not JSON, or the Idempotency-Key is malformed", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not a secretariat token scoped to the decision's body", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a secretariat token scoped to the bodies of both the decision and its successor", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such decision", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "This decision has ended, or the successor is rescinded or itself superseded by this one", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "An unknown successor, the decision itself, or a reused Idempotency-Key", body = Problem, content_type = "application/problem+json"),

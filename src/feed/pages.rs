@@ -39,7 +39,10 @@ pub(super) async fn decisions_page(
 ) -> Result<(Vec<Decision>, Option<u64>), PageError> {
     let today = (state.clock)().date_naive();
     let store_filter = filter.to_store(today).map_err(PageError::BadRequest)?;
-    let mut rows = state.store.list_decisions(&store_filter, limit + 1).await?;
+    let mut rows = state
+        .store
+        .list_decisions(&store_filter, caller.0.as_ref(), limit + 1)
+        .await?;
     let next = if rows.len() as u64 > limit {
         rows.truncate(limit as usize);
         rows.last().map(|r| r.leaf_index)

@@ -181,9 +181,10 @@ impl Params {
     }
 }
 
-/// What a reader may read, as conditions on a search row's classification and body.
+/// What a reader may read, as conditions on a row's classification and body: a search row's
+/// or a `decisions` row's, which hold both as readers see them.
 #[derive(Debug, Clone, PartialEq)]
-struct Scope {
+pub(super) struct Scope {
     /// Classifications readable whatever the body.
     everywhere: Vec<Classification>,
     /// Classifications readable only for the paired body.
@@ -193,7 +194,7 @@ struct Scope {
 impl Scope {
     /// The scope of `reader` (`None`: anonymous, who reads public records only), from
     /// [`Token::may_read_any_body`] and, for the token's own bodies, [`Token::may_read`].
-    fn of(reader: Option<&Token>) -> Scope {
+    pub(super) fn of(reader: Option<&Token>) -> Scope {
         let mut scope = Scope {
             everywhere: Vec::new(),
             bodies: Vec::new(),
@@ -227,6 +228,25 @@ impl Scope {
                 .bodies
                 .iter()
                 .any(|(c, b)| *c == classification && b == body)
+    }
+
+    /// The scope as a condition on a `decisions` row.
+    pub(super) fn on_decisions(&self) -> sea_orm::Condition {
+        let mut any = sea_orm::Condition::any();
+        if !self.everywhere.is_empty() {
+            any = any.add(
+                decision::Column::Classification.is_in(self.everywhere.iter().map(|c| c.as_str())),
+            );
+        }
+        for (classification, body) in &self.bodies {
+            any = any.add(
+                sea_orm::Condition::all()
+                    .add(decision::Column::Classification.eq(classification.as_str()))
+                    .add(decision::Column::Body.eq(body.as_str())),
+            );
+        }
+        // An empty `any` matches nothing, which is right for a reader who may read nothing.
+        any
     }
 
     /// The scope as an SQL condition on the columns `classification` and `body`.

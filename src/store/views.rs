@@ -23,7 +23,7 @@ use sea_orm::{
 use serde_json::{Value, json};
 
 use super::entities::{decision, event, participant, tag};
-use super::{Store, StoreError};
+use super::{Store, StoreError, Token};
 use crate::lineage::{self, OutcomeStatus, Published, Status};
 use crate::record::{Classification, DecisionRecord, WITHHELD_FIELDS};
 
@@ -562,13 +562,24 @@ impl Store {
             .transpose()
     }
 
-    /// Up to `limit` decisions matching `filter`, newest first.
+    /// Up to `limit` decisions matching `filter` as `reader` (`None`: anonymous) may see them,
+    /// newest first.
+    ///
+    /// Every reader is listed every decision's public face, but a filter on a field that a
+    /// record withholds (its tags, its participants' roles) matches only decisions the reader
+    /// may read in full: otherwise the filter would confirm a guessed tag of a restricted
+    /// decision. As in search, a field published from a record that is still withheld is not
+    /// matched for readers who may not read the whole record.
     pub async fn list_decisions(
         &self,
         filter: &DecisionFilter,
+        reader: Option<&Token>,
         limit: u64,
     ) -> Result<Vec<DecisionRow>, StoreError> {
         let mut query = decision::Entity::find();
+        if filter.tag.is_some() || filter.participant_role.is_some() {
+            query = query.filter(super::search::Scope::of(reader).on_decisions());
+        }
         if let Some(status) = filter.status {
             query = query.filter(decision::Column::Status.eq(status.as_str()));
         }
