@@ -10,6 +10,7 @@ mod m0002_merkle;
 mod m0003_workflow;
 mod m0004_search;
 mod m0005_stats;
+mod m0006_erasure;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0003_workflow::Migration),
             Box::new(m0004_search::Migration),
             Box::new(m0005_stats::Migration),
+            Box::new(m0006_erasure::Migration),
         ]
     }
 }

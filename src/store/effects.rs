@@ -8,10 +8,27 @@
 //!
 //! Effects are not replayed when the read views are rebuilt: the disclosures already reflect
 //! them.
+//!
+//! Deleting a row is not enough for an erasure: the database keeps deleted content in its own
+//! files. [`scrub`] runs after an erasure commits and removes those copies, so that an erasure
+//! is answered only once the value is gone from the database files:
+//!
+//! - SQLite runs with `secure_delete` (deleted cells and freed pages are overwritten with
+//!   zeros), and FTS5's `secure-delete` for the search index; the old page images that remain in
+//!   the write-ahead log are removed by a `TRUNCATE` checkpoint, which copies the current pages
+//!   into the database file and empties the log.
+//! - PostgreSQL never overwrites a dead row in place, and a plain `VACUUM` leaves its bytes in
+//!   the free space of the page. `VACUUM FULL` of the tables that hold personal values writes
+//!   them anew and deletes the old files. It takes those tables' exclusive lock, so reads and
+//!   appends wait for it: its cost grows with the size of those tables (docs/API.md,
+//!   "Erasure"). The write-ahead log, replicas and backups keep what they hold until they are
+//!   recycled.
+
+use std::time::Duration;
 
 use ledger::{Entry, EntryKind};
 use sea_orm::sea_query::{Expr, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement};
 use serde_json::Value;
 
 use super::StoreError;
@@ -67,4 +84,46 @@ pub(super) async fn apply(db: &impl ConnectionTrait, entry: &Entry) -> Result<()
         _ => {}
     }
     Ok(())
+}
+
+/// The tables that hold personal values in clear, which PostgreSQL rewrites after an erasure.
+const PERSONAL_TABLES: &str = "disclosures, decisions, decision_participants, decision_events";
+
+/// How often a SQLite checkpoint that found readers in the way is tried again, and how long
+/// apart: readers finish within milliseconds, so this waits a few seconds at most.
+const CHECKPOINT_TRIES: u32 = 50;
+const CHECKPOINT_PAUSE: Duration = Duration::from_millis(100);
+
+/// Removes the copies of deleted content that the database keeps in its files, after an erasure
+/// has committed. Runs outside any transaction (neither statement may run inside one).
+pub(super) async fn scrub(db: &impl ConnectionTrait) -> Result<(), StoreError> {
+    match db.get_database_backend() {
+        DbBackend::Postgres => {
+            db.execute_unprepared(&format!("VACUUM (FULL) {PERSONAL_TABLES}"))
+                .await?;
+            Ok(())
+        }
+        backend => {
+            for _ in 0..CHECKPOINT_TRIES {
+                let row = db
+                    .query_one_raw(Statement::from_string(
+                        backend,
+                        "PRAGMA wal_checkpoint(TRUNCATE)",
+                    ))
+                    .await?
+                    .ok_or_else(|| StoreError::Inconsistent("no checkpoint result".into()))?;
+                // (busy, frames in the log, frames checkpointed): busy means a reader still
+                // needed the old pages and the log could not be emptied.
+                let busy: i32 = row.try_get_by_index(0)?;
+                if busy == 0 {
+                    return Ok(());
+                }
+                tokio::time::sleep(CHECKPOINT_PAUSE).await;
+            }
+            Err(StoreError::Database(sea_orm::DbErr::Custom(
+                "the write-ahead log could not be emptied after an erasure: readers kept it busy"
+                    .into(),
+            )))
+        }
+    }
 }

@@ -155,6 +155,10 @@ impl Store {
             idempotency::record(&txn, claim, Some(to_i64(entry.leaf_index)?), None, now).await?;
         }
         txn.commit().await?;
+        if matches!(request, LineageRequest::Redact(_)) {
+            // The erasure is committed; it is answered once the value has left the files too.
+            super::effects::scrub(&self.db).await?;
+        }
         Ok(Appended::Fresh(entry, entry_hash))
     }
 }

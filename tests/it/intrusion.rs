@@ -2,7 +2,7 @@
 //! outside the caller's bodies, no filter that confirms withheld content, no erased value left in
 //! the database files, no grant of power the log does not show.
 
-use decision_log::store::Role;
+use decision_log::store::{Power, Role};
 use serde_json::{Value, json};
 
 use crate::helpers::{Backend, TestApp, decision, encode};
@@ -11,6 +11,7 @@ use crate::on_both_backends;
 on_both_backends!(
     a_supersession_needs_authority_over_the_successor_too,
     filters_match_only_what_the_reader_may_read,
+    an_erased_value_is_gone_from_the_database_files,
 );
 
 async fn lineage(app: &TestApp, id: &str, what: &str, token: &str, body: Value) -> (u16, Value) {
@@ -164,4 +165,165 @@ async fn filters_match_only_what_the_reader_may_read(backend: Backend) {
         text.contains(public.as_str()),
         "the feed filter still matches"
     );
+}
+
+/// Every file of the test's database: the SQLite file with its `-wal` and `-shm`, or the
+/// PostgreSQL database's own folder under the server's data directory (`base/<oid>`), after a
+/// checkpoint has written every dirty page to it. PostgreSQL's write-ahead log is not read:
+/// it keeps what was written until its segments are recycled (docs/API.md, "Erasure").
+async fn database_files(app: &TestApp, backend: Backend) -> Vec<(String, Vec<u8>)> {
+    use sea_orm::ConnectionTrait;
+    let folder = match backend {
+        Backend::Sqlite => {
+            let path = app
+                .db
+                .url
+                .trim_start_matches("sqlite://")
+                .split('?')
+                .next()
+                .expect("path")
+                .to_owned();
+            std::path::Path::new(&path)
+                .parent()
+                .expect("folder")
+                .to_owned()
+        }
+        Backend::Postgres => {
+            let db = app.store.connection();
+            db.execute_unprepared("CHECKPOINT")
+                .await
+                .expect("checkpoint");
+            let row = db
+                .query_one_raw(sea_orm::Statement::from_string(
+                    sea_orm::DbBackend::Postgres,
+                    "SELECT current_setting('data_directory') || '/base/' || oid::text AS folder \
+                     FROM pg_database WHERE datname = current_database()",
+                ))
+                .await
+                .expect("query")
+                .expect("row");
+            std::path::PathBuf::from(row.try_get::<String>("", "folder").expect("folder"))
+        }
+    };
+    let mut files = Vec::new();
+    for file in std::fs::read_dir(&folder).expect("database folder") {
+        let path = file.expect("entry").path();
+        if path.is_file() && path.extension().is_none_or(|e| e != "key") {
+            let bytes = std::fs::read(&path).expect("readable");
+            files.push((path.display().to_string(), bytes));
+        }
+    }
+    assert!(
+        !files.is_empty(),
+        "no database files in {}",
+        folder.display()
+    );
+    files
+}
+
+fn holding(files: &[(String, Vec<u8>)], needle: &str) -> Vec<String> {
+    files
+        .iter()
+        .filter(|(_, bytes)| {
+            bytes
+                .windows(needle.len())
+                .any(|window| window == needle.as_bytes())
+        })
+        .map(|(name, _)| name.clone())
+        .collect()
+}
+
+async fn an_erased_value_is_gone_from_the_database_files(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let eraser = app
+        .token_with("dpo-office", Role::Redactor, &[], &[Power::Erase])
+        .await;
+    // A busy log: public, internal and restricted decisions, amended, outcomes reported, their
+    // rows rewritten many times before and after each erasure.
+    let names: Vec<String> = (0..15)
+        .map(|n| format!("Erasable Resident {n:02}x"))
+        .collect();
+    let mut ids = Vec::new();
+    for (n, name) in names.iter().enumerate() {
+        let mut record = decision(n);
+        record["participants"][4]["name"] = json!(name);
+        match n % 3 {
+            1 => record["classification"] = json!("internal"),
+            2 => {
+                record["classification"] = json!("restricted");
+                record["exemption"] = json!({"paragraph": 1, "public_interest_reason": "Personal information.", "public_summary": "A staffing decision."});
+            }
+            _ => {}
+        }
+        let id = id_of(&app.record(&record).await);
+        for round in 0..3 {
+            let (status, event) = lineage(
+                &app,
+                &id,
+                "amendments",
+                &app.clerk,
+                json!({"changes": {"title": format!("Decision {n}, revision {round}")}, "reason": "Wording"}),
+            )
+            .await;
+            assert_eq!(status, 201, "{event:#}");
+        }
+        ids.push(id);
+    }
+    let before = database_files(&app, backend).await;
+    for name in &names {
+        assert!(
+            !holding(&before, name).is_empty(),
+            "{name} is on disk before its erasure, so the check below can fail"
+        );
+    }
+
+    for id in &ids {
+        let (status, event) = lineage(
+            &app,
+            id,
+            "redactions",
+            &eraser,
+            json!({"path": "/participants/4/name", "basis": "UK GDPR Art. 17",
+                   "authorised_by": "data-protection-officer", "reason": "Erasure request"}),
+        )
+        .await;
+        assert_eq!(status, 201, "{event:#}");
+        // The log goes on; later writes touch the same rows.
+        let (status, _) = lineage(
+            &app,
+            id,
+            "amendments",
+            &app.clerk,
+            json!({"changes": {"title": format!("Decision {id}, after erasure")}, "reason": "Wording"}),
+        )
+        .await;
+        assert_eq!(status, 201);
+    }
+
+    let after = database_files(&app, backend).await;
+    for name in &names {
+        assert_eq!(
+            holding(&after, name),
+            Vec::<String>::new(),
+            "{name} was erased but is still in the database files"
+        );
+    }
+    assert!(
+        !holding(&after, "Cllr Tom Reid").is_empty(),
+        "the files searched hold the log's other content"
+    );
+    // And after a graceful shutdown, which on SQLite leaves the files as they are.
+    let db = app.stop().await;
+    let restarted = TestApp::spawn_on(db).await;
+    let files = database_files(&restarted, backend).await;
+    for name in &names {
+        assert_eq!(
+            holding(&files, name),
+            Vec::<String>::new(),
+            "{name} after a restart"
+        );
+    }
+    restarted.check_log().await;
 }
