@@ -681,11 +681,20 @@ impl RedactionRequest {
     }
 
     /// The entry that records the erasure of the value committed as `commitment` at `path` of
-    /// entry `leaf_index`.
-    pub fn plan(&self, leaf_index: u64, commitment: &str) -> Planned {
-        Planned {
-            kind: EntryKind::DecisionRedacted,
-            record: json!({
+    /// entry `leaf_index`. On a decision that is not public, the path (which tells how many
+    /// participants a withheld record has), the authority and the reason are committed like the
+    /// decision's other withheld text; the entry, its basis and the commitment stay in clear, so
+    /// that everyone can see that an erasure happened, in which entry and on what basis.
+    pub fn plan(
+        &self,
+        current: &Current<'_>,
+        leaf_index: u64,
+        commitment: &str,
+        mut salt: impl FnMut() -> [u8; 16],
+    ) -> Planned {
+        finish(
+            EntryKind::DecisionRedacted,
+            json!({
                 "leaf_index": leaf_index,
                 "path": self.path,
                 "commitment": commitment,
@@ -693,8 +702,10 @@ impl RedactionRequest {
                 "authorised_by": self.authorised_by,
                 "reason": self.reason,
             }),
-            disclosures: Vec::new(),
-        }
+            &["/path".into(), "/authorised_by".into(), "/reason".into()],
+            current,
+            &mut salt,
+        )
     }
 }
 

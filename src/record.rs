@@ -724,10 +724,9 @@ impl DecisionRecord {
         } else {
             Visibility::Classified(self.classification)
         };
-        let mut paths = Vec::new();
-        if self.decision_maker.kind != DecisionMakerKind::Body {
-            paths.push("/decision_maker/name".to_owned());
-        }
+        // Every name is committed, a body's too: the writer cannot tell a body's name from a
+        // person's typed under kind `body`, and only a committed value can be erased.
+        let mut paths = vec!["/decision_maker/name".to_owned()];
         for i in 0..self.participants.len() {
             paths.push(format!("/participants/{i}/name"));
         }
@@ -1265,6 +1264,7 @@ mod tests {
         assert_eq!(
             paths,
             [
+                "/decision_maker/name",
                 "/participants/0/name",
                 "/participants/1/name",
                 "/participants/2/name",

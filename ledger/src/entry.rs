@@ -1,13 +1,14 @@
 //! The log entry: what is appended, in what form it is hashed, and how it links to its parent.
 //!
-//! An entry is a JSON object with exactly these members (format version 1):
+//! An entry is a JSON object with exactly these members (format version 2; format 1 has the
+//! same members, and is read but no longer written):
 //!
 //! | member        | JSON type | meaning                                                         |
 //! |---------------|-----------|-----------------------------------------------------------------|
-//! | `format`      | number    | the entry format version, `1`                                   |
+//! | `format`      | number    | the entry format version, `1` or `2`                            |
 //! | `leaf_index`  | number    | 0-based position in the log, dense                              |
 //! | `kind`        | string    | what happened, e.g. `decision.recorded`                         |
-//! | `decision_id` | string    | the decision the entry is about (a UUID)                        |
+//! | `decision_id` | string    | the decision (or, for `access.*`, the grant) it is about (a UUID) |
 //! | `recorded_at` | string    | server time, RFC 3339 UTC with milliseconds and `Z`             |
 //! | `recorded_by` | string    | the name of the API token that wrote it                         |
 //! | `prev_hash`   | string    | entry hash of entry `leaf_index − 1`, or 64 zeros for entry 0   |
@@ -23,8 +24,16 @@ use serde_json::Value;
 use crate::canonical::{self, CanonicalError};
 use crate::hash::Hash;
 
-/// The entry format this code writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The entry format this code writes.
+///
+/// Format 2 (`docs/log-format.md` §3) commits every name in a decision record, commits the
+/// text of a redaction that a non-public decision's classification withholds, and adds the
+/// `access.*` kinds. A log written by an earlier release starts with format 1 entries; the
+/// format never decreases along a log.
+pub const FORMAT_VERSION: u32 = 2;
+
+/// The entry formats this code reads.
+pub const SUPPORTED_FORMATS: std::ops::RangeInclusive<u32> = 1..=FORMAT_VERSION;
 
 /// The `prev_hash` of entry 0.
 pub const GENESIS_PREV_HASH: Hash = Hash::ZERO;
@@ -32,8 +41,9 @@ pub const GENESIS_PREV_HASH: Hash = Hash::ZERO;
 /// What an entry records. The kind names the shape of `record`; a change to a kind's shape is a
 /// new kind name, never a silent change (see `docs/log-format.md` §5).
 ///
-/// Every kind but `decision.recorded` refers to a decision recorded by an earlier entry, through
-/// `decision_id`.
+/// Every `decision.*` kind but `decision.recorded` refers to a decision recorded by an earlier
+/// entry, through `decision_id`. The `access.*` kinds record who was granted which power: their
+/// `decision_id` is the id of the grant, minted by `access.granted`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum EntryKind {
     /// A decision was recorded; `record` is the decision record.
@@ -62,11 +72,17 @@ pub enum EntryKind {
     /// Withheld values of a decision were made public: `{fields, reason}`.
     #[serde(rename = "decision.published")]
     DecisionPublished,
+    /// An API token was created: `{token, role, bodies?, powers?, expires_at?, created_at?}`.
+    #[serde(rename = "access.granted")]
+    AccessGranted,
+    /// An API token was revoked: `{token}`.
+    #[serde(rename = "access.revoked")]
+    AccessRevoked,
 }
 
 impl EntryKind {
     /// Every kind, in the order they are documented.
-    pub const ALL: [EntryKind; 8] = [
+    pub const ALL: [EntryKind; 10] = [
         EntryKind::DecisionRecorded,
         EntryKind::DecisionAmended,
         EntryKind::OutcomeReported,
@@ -75,6 +91,8 @@ impl EntryKind {
         EntryKind::DecisionSuperseded,
         EntryKind::DecisionRedacted,
         EntryKind::DecisionPublished,
+        EntryKind::AccessGranted,
+        EntryKind::AccessRevoked,
     ];
 
     /// The spelling used in entries and in the database.
@@ -88,7 +106,14 @@ impl EntryKind {
             EntryKind::DecisionSuperseded => "decision.superseded",
             EntryKind::DecisionRedacted => "decision.redacted",
             EntryKind::DecisionPublished => "decision.published",
+            EntryKind::AccessGranted => "access.granted",
+            EntryKind::AccessRevoked => "access.revoked",
         }
+    }
+
+    /// Whether the entry is about a decision (`decision.*`), rather than a grant of access.
+    pub fn is_decision(self) -> bool {
+        !matches!(self, EntryKind::AccessGranted | EntryKind::AccessRevoked)
     }
 
     /// The kind spelt `text`.
@@ -101,13 +126,13 @@ impl EntryKind {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Entry {
-    /// Always [`FORMAT_VERSION`] for entries this code writes.
+    /// [`FORMAT_VERSION`] for entries this code writes; one of [`SUPPORTED_FORMATS`] when read.
     pub format: u32,
     /// 0-based position in the log.
     pub leaf_index: u64,
     /// What the entry records.
     pub kind: EntryKind,
-    /// The decision the entry is about.
+    /// The decision the entry is about, or for an `access.*` entry the grant.
     pub decision_id: String,
     /// Server time of the append, RFC 3339 UTC, e.g. `2026-11-29T10:15:30.123Z`.
     pub recorded_at: String,
@@ -129,7 +154,9 @@ pub enum EntryError {
     #[error("the entry bytes are not in RFC 8785 canonical form")]
     NotCanonical,
     /// The entry declares a format this code does not read.
-    #[error("entry format {0} is not supported (this verifier reads format {FORMAT_VERSION})")]
+    #[error(
+        "entry format {0} is not supported (this verifier reads formats 1 to {FORMAT_VERSION})"
+    )]
     UnsupportedFormat(u32),
     /// The entry has no canonical form.
     #[error(transparent)]
@@ -151,10 +178,9 @@ impl Entry {
             return Err(EntryError::NotCanonical);
         }
         let format = value.get("format").and_then(Value::as_u64).unwrap_or(0);
-        if format != u64::from(FORMAT_VERSION) {
-            return Err(EntryError::UnsupportedFormat(
-                u32::try_from(format).unwrap_or(u32::MAX),
-            ));
+        let format = u32::try_from(format).unwrap_or(u32::MAX);
+        if !SUPPORTED_FORMATS.contains(&format) {
+            return Err(EntryError::UnsupportedFormat(format));
         }
         serde_json::from_value(value).map_err(|e| EntryError::Malformed(e.to_string()))
     }
@@ -206,7 +232,7 @@ mod tests {
     fn canonical_bytes_sort_members() {
         let bytes = sample().canonical_bytes().expect("canonical");
         let text = String::from_utf8(bytes).expect("utf-8");
-        assert!(text.starts_with(r#"{"decision_id":"0193a1b2-0000-7000-8000-000000000000","format":1,"kind":"decision.recorded","leaf_index":0,"prev_hash":"0000"#));
+        assert!(text.starts_with(r#"{"decision_id":"0193a1b2-0000-7000-8000-000000000000","format":2,"kind":"decision.recorded","leaf_index":0,"prev_hash":"0000"#));
         assert!(text.contains(r#""record":{"b":1,"title":"T"}"#));
     }
 
@@ -231,12 +257,16 @@ mod tests {
             Err(EntryError::Malformed(_))
         ));
 
-        let mut value = serde_json::to_value(sample()).expect("value");
-        value["format"] = json!(2);
-        let bytes = canonical::to_canonical_bytes(&value).expect("canonical");
-        assert_eq!(
-            Entry::from_canonical_bytes(&bytes),
-            Err(EntryError::UnsupportedFormat(2))
-        );
+        for (format, read) in [(0, false), (1, true), (2, true), (3, false)] {
+            let mut value = serde_json::to_value(sample()).expect("value");
+            value["format"] = json!(format);
+            let bytes = canonical::to_canonical_bytes(&value).expect("canonical");
+            let parsed = Entry::from_canonical_bytes(&bytes);
+            if read {
+                assert_eq!(parsed.map(|e| e.format), Ok(format));
+            } else {
+                assert_eq!(parsed, Err(EntryError::UnsupportedFormat(format)));
+            }
+        }
     }
 }

@@ -173,6 +173,39 @@ pub enum LineageError {
         /// The placeholder's path.
         path: String,
     },
+    /// An entry mints an id — a decision's or a grant's — that an earlier entry minted.
+    #[error("leaf {leaf_index}: {} reuses the id {id}, minted by leaf {first}", .kind.as_str())]
+    IdReused {
+        /// The entry.
+        leaf_index: u64,
+        /// Its kind.
+        kind: EntryKind,
+        /// The reused id.
+        id: String,
+        /// The entry that minted it.
+        first: u64,
+    },
+    /// An `access.revoked` entry names no grant of an earlier `access.granted` entry.
+    #[error(
+        "leaf {leaf_index}: access.revoked names grant {grant_id}, which no earlier access.granted entry made"
+    )]
+    UnknownGrant {
+        /// The `access.revoked` entry.
+        leaf_index: u64,
+        /// The grant id it names.
+        grant_id: String,
+    },
+    /// An `access.revoked` entry names another token than the grant it revokes, or revokes a
+    /// grant revoked before.
+    #[error("leaf {leaf_index}: access.revoked of grant {grant_id}: {why}")]
+    BadRevocation {
+        /// The `access.revoked` entry.
+        leaf_index: u64,
+        /// The grant id it names.
+        grant_id: String,
+        /// What is wrong.
+        why: String,
+    },
     /// A disclosure does not open a placeholder of its entry.
     #[error("leaf {leaf_index}: {source}")]
     BadDisclosure {
@@ -223,6 +256,19 @@ struct Decision {
     leaves: Vec<Leaf>,
     /// `(leaf index, path)` of every value a redaction erased.
     erased: Vec<(u64, Box<str>)>,
+    /// Leaves in which a redaction whose `path` this reader was not shown erased a value.
+    erased_unseen: Vec<u64>,
+}
+
+/// What the checker remembers about one grant of access.
+#[derive(Debug)]
+struct Grant {
+    /// The `access.granted` entry.
+    leaf: u64,
+    /// The token it granted.
+    token: String,
+    /// The `access.revoked` entry, once there is one.
+    revoked_by: Option<u64>,
 }
 
 impl Decision {
@@ -237,6 +283,8 @@ impl Decision {
         self.erased
             .iter()
             .any(|(l, p)| *l == leaf && is_under(path, p))
+            // A redaction this reader may not read may have erased any value of its leaf.
+            || self.erased_unseen.contains(&leaf)
     }
 }
 
@@ -245,6 +293,7 @@ impl Decision {
 #[derive(Debug, Default)]
 pub struct LineageChecker {
     decisions: HashMap<String, Decision>,
+    grants: HashMap<String, Grant>,
 }
 
 impl LineageChecker {
@@ -266,7 +315,26 @@ impl LineageChecker {
     /// After an error the checker's state is unspecified: a verifier stops at the first failure.
     pub fn check(&mut self, entry: &Entry, disclosures: &[Disclosure]) -> Result<(), LineageError> {
         let leaf_index = entry.leaf_index;
-        check_members(entry)?;
+        check_members(entry, disclosures)?;
+        if !entry.kind.is_decision() {
+            return self.check_access(entry);
+        }
+        if let Some(grant) = self.grants.get(&entry.decision_id) {
+            return Err(if entry.kind == EntryKind::DecisionRecorded {
+                LineageError::IdReused {
+                    leaf_index,
+                    kind: entry.kind,
+                    id: entry.decision_id.clone(),
+                    first: grant.leaf,
+                }
+            } else {
+                LineageError::UnknownDecision {
+                    leaf_index,
+                    kind: entry.kind,
+                    decision_id: entry.decision_id.clone(),
+                }
+            });
+        }
 
         if entry.kind == EntryKind::DecisionRecorded {
             if let Some(first) = self.decisions.get(&entry.decision_id) {
@@ -286,7 +354,7 @@ impl LineageChecker {
 
         match entry.kind {
             EntryKind::DecisionSuperseded => self.check_supersession(entry)?,
-            EntryKind::DecisionRedacted => self.check_redaction(entry)?,
+            EntryKind::DecisionRedacted => self.check_redaction(entry, disclosures)?,
             EntryKind::DecisionPublished => self.note_publication(entry),
             _ => {}
         }
@@ -297,6 +365,7 @@ impl LineageChecker {
             .or_insert_with(|| Decision {
                 leaves: Vec::new(),
                 erased: Vec::new(),
+                erased_unseen: Vec::new(),
             })
             .leaves
             .push(Leaf {
@@ -354,11 +423,74 @@ impl LineageChecker {
         Ok(())
     }
 
-    fn check_redaction(&mut self, entry: &Entry) -> Result<(), LineageError> {
+    /// `access.granted` mints a grant id no entry minted before; `access.revoked` names one,
+    /// for the same token, at most once.
+    fn check_access(&mut self, entry: &Entry) -> Result<(), LineageError> {
+        let leaf_index = entry.leaf_index;
+        let id = &entry.decision_id;
+        // The member checks have established this.
+        let token = entry.record["token"].as_str().unwrap_or_default();
+        match entry.kind {
+            EntryKind::AccessGranted => {
+                let first = self.grants.get(id).map(|g| g.leaf).or_else(|| {
+                    self.decisions
+                        .get(id)
+                        .and_then(|d| d.leaves.first())
+                        .map(|l| l.index)
+                });
+                if let Some(first) = first {
+                    return Err(LineageError::IdReused {
+                        leaf_index,
+                        kind: entry.kind,
+                        id: id.clone(),
+                        first,
+                    });
+                }
+                self.grants.insert(
+                    id.clone(),
+                    Grant {
+                        leaf: leaf_index,
+                        token: token.to_owned(),
+                        revoked_by: None,
+                    },
+                );
+            }
+            _ => {
+                let Some(grant) = self.grants.get_mut(id) else {
+                    return Err(LineageError::UnknownGrant {
+                        leaf_index,
+                        grant_id: id.clone(),
+                    });
+                };
+                let bad = |why: String| LineageError::BadRevocation {
+                    leaf_index,
+                    grant_id: id.clone(),
+                    why,
+                };
+                if grant.token != token {
+                    return Err(bad(format!(
+                        "it names token {token:?}, the grant was of {:?}",
+                        grant.token
+                    )));
+                }
+                if let Some(first) = grant.revoked_by {
+                    return Err(bad(format!("leaf {first} revoked it already")));
+                }
+                grant.revoked_by = Some(leaf_index);
+            }
+        }
+        Ok(())
+    }
+
+    fn check_redaction(
+        &mut self,
+        entry: &Entry,
+        disclosures: &[Disclosure],
+    ) -> Result<(), LineageError> {
         let leaf_index = entry.leaf_index;
         // The member checks have established these.
         let target = entry.record["leaf_index"].as_u64().unwrap_or(u64::MAX);
-        let path = entry.record["path"].as_str().unwrap_or_default();
+        let opened = opened_record(entry, disclosures)?;
         let claimed = entry.record["commitment"]
             .as_str()
             .and_then(|c| Hash::parse(c).ok())
@@ -375,6 +507,12 @@ impl LineageChecker {
                 target,
                 decision_id: entry.decision_id.clone(),
             });
+        };
+        // In format 2 a non-public decision's redaction commits its path: a reader not shown it
+        // cannot tell which value was erased, only in which entry (§11).
+        let Some(path) = opened["path"].as_str() else {
+            decision.erased_unseen.push(target);
+            return Ok(());
         };
         match leaf.placeholder(path) {
             Some(p) if p.digest != claimed => {
@@ -448,9 +586,30 @@ impl LineageChecker {
     }
 }
 
-/// The member types the lineage rules rely on (§11); nothing else about a record's shape.
-fn check_members(entry: &Entry) -> Result<(), LineageError> {
-    let record = &entry.record;
+/// `entry`'s record with the served `disclosures` put in place of their placeholders. The chain
+/// verifier has already checked that each opens its placeholder.
+fn opened_record(entry: &Entry, disclosures: &[Disclosure]) -> Result<Value, LineageError> {
+    let mut record = entry.record.clone();
+    disclosure::reveal_all(&mut record, disclosures).map_err(|source| {
+        LineageError::BadDisclosure {
+            leaf_index: entry.leaf_index,
+            source,
+        }
+    })?;
+    Ok(record)
+}
+
+/// The member types the lineage rules rely on (§11); nothing else about a record's shape. A
+/// member that may be committed is checked as the reader sees it: opened by a served
+/// disclosure, or a placeholder withheld from this reader.
+fn check_members(entry: &Entry, disclosures: &[Disclosure]) -> Result<(), LineageError> {
+    let opened;
+    let record = if entry.kind == EntryKind::DecisionRedacted && !disclosures.is_empty() {
+        opened = opened_record(entry, disclosures)?;
+        &opened
+    } else {
+        &entry.record
+    };
     let bad = |member: &'static str, expected: &'static str| LineageError::BadMember {
         leaf_index: entry.leaf_index,
         kind: entry.kind,
@@ -467,8 +626,11 @@ fn check_members(entry: &Entry) -> Result<(), LineageError> {
                 return Err(bad("leaf_index", "a leaf index"));
             }
             for member in ["path", "basis", "authorised_by", "reason"] {
-                if !is_string(member) {
-                    return Err(bad(member, "a string"));
+                let placeholder = record
+                    .get(member)
+                    .is_some_and(|v| disclosure::commitment_of(v).is_some());
+                if !is_string(member) && !placeholder {
+                    return Err(bad(member, "a string or a placeholder"));
                 }
             }
             let commitment = record.get("commitment").and_then(Value::as_str);
@@ -486,6 +648,12 @@ fn check_members(entry: &Entry) -> Result<(), LineageError> {
             }
             _ => return Err(bad("scope", "\"record\" or \"fields\"")),
         },
+        EntryKind::AccessGranted | EntryKind::AccessRevoked if !is_string("token") => {
+            return Err(bad("token", "a token name"));
+        }
+        EntryKind::AccessGranted if !is_string("role") => {
+            return Err(bad("role", "a role"));
+        }
         _ => {}
     }
     Ok(())
@@ -1209,5 +1377,149 @@ mod tests {
             &[],
         );
         log.run().expect("the escaped path is found");
+    }
+
+    fn grant(token: &str) -> Value {
+        json!({"token": token, "role": "secretariat", "bodies": ["cabinet"]})
+    }
+
+    const G: &str = "0193a1b2-0000-7000-8000-0000000000aa";
+
+    #[test]
+    fn grants_are_minted_once_and_revoked_once_for_their_own_token() {
+        let mut log = Log::default();
+        log.record_public(A);
+        log.push(EntryKind::AccessGranted, G, grant("clerk"), &[]);
+        log.push(EntryKind::AccessRevoked, G, json!({"token": "clerk"}), &[]);
+        log.run().expect("a grant and its revocation verify");
+
+        let mut twice = Log::default();
+        twice.push(EntryKind::AccessGranted, G, grant("clerk"), &[]);
+        twice.push(EntryKind::AccessRevoked, G, json!({"token": "clerk"}), &[]);
+        twice.push(EntryKind::AccessRevoked, G, json!({"token": "clerk"}), &[]);
+        assert!(matches!(
+            twice.run().err(),
+            Some(LineageError::BadRevocation { leaf_index: 2, .. })
+        ));
+
+        let mut other = Log::default();
+        other.push(EntryKind::AccessGranted, G, grant("clerk"), &[]);
+        other.push(
+            EntryKind::AccessRevoked,
+            G,
+            json!({"token": "auditor"}),
+            &[],
+        );
+        assert!(matches!(
+            other.run().err(),
+            Some(LineageError::BadRevocation { leaf_index: 1, .. })
+        ));
+
+        let mut unknown = Log::default();
+        unknown.push(EntryKind::AccessRevoked, G, json!({"token": "clerk"}), &[]);
+        assert_eq!(
+            unknown.run().err(),
+            Some(LineageError::UnknownGrant {
+                leaf_index: 0,
+                grant_id: G.into()
+            })
+        );
+    }
+
+    #[test]
+    fn grant_ids_and_decision_ids_never_collide() {
+        let mut log = Log::default();
+        log.record_public(A);
+        log.push(EntryKind::AccessGranted, A, grant("clerk"), &[]);
+        assert!(matches!(
+            log.run().err(),
+            Some(LineageError::IdReused {
+                leaf_index: 1,
+                first: 0,
+                ..
+            })
+        ));
+
+        let mut log = Log::default();
+        log.push(EntryKind::AccessGranted, G, grant("clerk"), &[]);
+        log.record_public(G);
+        assert!(matches!(
+            log.run().err(),
+            Some(LineageError::IdReused {
+                leaf_index: 1,
+                first: 0,
+                ..
+            })
+        ));
+
+        // Lineage of a grant is not lineage of a decision.
+        let mut log = Log::default();
+        log.push(EntryKind::AccessGranted, G, grant("clerk"), &[]);
+        log.push(
+            EntryKind::DecisionRescinded,
+            G,
+            json!({"rescinded_on": "2027-01-01", "reason": "r"}),
+            &[],
+        );
+        assert!(matches!(
+            log.run().err(),
+            Some(LineageError::UnknownDecision { leaf_index: 1, .. })
+        ));
+
+        let mut log = Log::default();
+        log.push(EntryKind::AccessGranted, G, json!({"role": "staff"}), &[]);
+        assert!(matches!(
+            log.run().err(),
+            Some(LineageError::BadMember {
+                member: "token",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn a_committed_redaction_is_checked_when_opened_and_excuses_its_entry_when_not() {
+        // A restricted decision, its fields published, then a name in it erased by a redaction
+        // that commits its path, authority and reason (format 2).
+        let mut log = Log::default();
+        log.record_restricted(A);
+        log.push(
+            EntryKind::DecisionPublished,
+            A,
+            json!({"scope": "fields", "fields": ["participants"], "reason": "spent"}),
+            &[],
+        );
+        let path = "/participants/1/name";
+        let commitment = log.digest(0, path);
+        log.entries[0].1.retain(|d| d.path != path);
+        log.push(
+            EntryKind::DecisionRedacted,
+            A,
+            redaction(0, path, &commitment),
+            &["/path", "/authorised_by", "/reason"],
+        );
+        log.run()
+            .expect("opened: the erasure is checked and excuses the value");
+
+        // Opened, a wrong commitment is still caught.
+        let mut wrong = log.entries.clone();
+        wrong[2].0.record["commitment"] = json!(log.digest(0, "/participants/0/name"));
+        let wrong = Log { entries: wrong };
+        assert!(matches!(
+            wrong.run().err(),
+            Some(LineageError::RedactionCommitmentMismatch { leaf_index: 2, .. })
+        ));
+
+        // A reader shown the published participants but not the redaction's path cannot tell
+        // which name was erased: the publication check excuses that entry's values.
+        log.entries[2].1.clear();
+        log.run().expect("unseen: excused");
+
+        // A path that is neither a string nor a placeholder is malformed.
+        log.entries[2].0.record["path"] = json!(7);
+        assert!(matches!(
+            log.run().err(),
+            Some(LineageError::BadMember { member: "path", .. })
+        ));
     }
 }

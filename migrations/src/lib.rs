@@ -11,6 +11,7 @@ mod m0003_workflow;
 mod m0004_search;
 mod m0005_stats;
 mod m0006_erasure;
+mod m0007_access_log;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_search::Migration),
             Box::new(m0005_stats::Migration),
             Box::new(m0006_erasure::Migration),
+            Box::new(m0007_access_log::Migration),
         ]
     }
 }

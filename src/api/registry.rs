@@ -357,10 +357,10 @@ pub async fn revoke_token(
     caller: Caller,
     name: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_admin()?;
+    let admin = caller.require_admin()?;
     let revoked = state
         .store
-        .revoke_token(&name, (state.clock)())
+        .revoke_token(&name, Some(&admin.name), (state.clock)())
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no token {name:?}")))?;
     Ok(HttpResponse::Ok().json(revoked))

@@ -81,7 +81,7 @@ pub async fn token(command: TokenCommand) -> anyhow::Result<()> {
         }
         TokenCommand::Revoke { database, name } => {
             let store = Store::connect(&database.database_url, 1).await?;
-            match store.revoke_token(&name, Utc::now()).await? {
+            match store.revoke_token(&name, None, Utc::now()).await? {
                 Some(_) => {
                     eprintln!("Revoked token {name:?}.");
                     Ok(())

@@ -22,8 +22,9 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use ledger::entry::{self, Entry, FORMAT_VERSION};
 use ledger::{Disclosure, EntryKind, Hash};
 use sea_orm::{
-    AccessMode, ActiveValue::Set, ColumnTrait, DatabaseTransaction, DbBackend, EntityTrait,
-    QueryFilter, QuerySelect, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    AccessMode, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend,
+    EntityTrait, QueryFilter, QuerySelect, SqliteTransactionMode, TransactionOptions,
+    TransactionTrait,
 };
 use serde_json::Value;
 
@@ -95,6 +96,25 @@ impl Store {
         txn.commit().await?;
         Ok(Appended::Fresh(entry, entry_hash))
     }
+}
+
+/// Appends `new` inside `txn`, a write transaction that may already hold the append lock: takes
+/// it (a no-op when held) and reads the head under it. For writes that append as part of a
+/// larger change, such as a token and the grant that records it.
+pub(super) async fn append_within(
+    txn: &DatabaseTransaction,
+    new: NewEntry,
+    now: DateTime<Utc>,
+) -> Result<(Entry, Hash), StoreError> {
+    let mut head_query = log_head::Entity::find_by_id(1);
+    if txn.get_database_backend() == DbBackend::Postgres {
+        head_query = head_query.lock_exclusive();
+    }
+    let head_row = head_query
+        .one(txn)
+        .await?
+        .ok_or_else(|| StoreError::Inconsistent("the log_head row is missing".into()))?;
+    append_locked(txn, &head_row, new, now).await
 }
 
 /// What an append did.
@@ -241,8 +261,8 @@ pub(super) async fn append_locked(
             ));
         }
 
-        effects::apply(txn, &entry).await?;
         let disclosures: Vec<Disclosure> = new.disclosures.into_iter().map(|(d, _)| d).collect();
+        effects::apply(txn, &entry, &disclosures).await?;
         views::apply(txn, &entry, entry_hash, &disclosures).await?;
         Ok((entry, entry_hash))
     }

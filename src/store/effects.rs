@@ -10,7 +10,7 @@
 //! them.
 //!
 //! Deleting a row is not enough for an erasure: the database keeps deleted content in its own
-//! files. [`scrub`] runs after an erasure commits and removes those copies, so that an erasure
+//! files. [`Erasure::scrub`] runs after an erasure commits and removes those copies, so that an erasure
 //! is answered only once the value is gone from the database files:
 //!
 //! - SQLite runs with `secure_delete` (deleted cells and freed pages are overwritten with
@@ -19,14 +19,16 @@
 //!   into the database file and empties the log.
 //! - PostgreSQL never overwrites a dead row in place, and a plain `VACUUM` leaves its bytes in
 //!   the free space of the page. `VACUUM FULL` of the tables that hold personal values writes
-//!   them anew and deletes the old files. It takes those tables' exclusive lock, so reads and
+//!   them anew and deletes the old files, once no snapshot older than the erasure remains (a
+//!   rewrite keeps the rows such a snapshot may still read). It takes those tables' exclusive
+//!   lock, so reads and
 //!   appends wait for it: its cost grows with the size of those tables (docs/API.md,
 //!   "Erasure"). The write-ahead log, replicas and backups keep what they hold until they are
 //!   recycled.
 
 use std::time::Duration;
 
-use ledger::{Entry, EntryKind};
+use ledger::{Disclosure, Entry, EntryKind};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement};
 use serde_json::Value;
@@ -38,14 +40,22 @@ fn bad(entry: &Entry, what: &str) -> StoreError {
     StoreError::Inconsistent(format!("leaf {}: {what}", entry.leaf_index))
 }
 
-/// Carries out `entry`'s effect on stored disclosures, if it has one.
-pub(super) async fn apply(db: &impl ConnectionTrait, entry: &Entry) -> Result<(), StoreError> {
+/// Carries out `entry`'s effect on stored disclosures, if it has one. `disclosures` are the
+/// entry's own: a redaction of a non-public decision commits its path.
+pub(super) async fn apply(
+    db: &impl ConnectionTrait,
+    entry: &Entry,
+    disclosures: &[Disclosure],
+) -> Result<(), StoreError> {
     match entry.kind {
         EntryKind::DecisionRedacted => {
-            let leaf = entry.record["leaf_index"]
+            let mut record = entry.record.clone();
+            ledger::disclosure::reveal_all(&mut record, disclosures)
+                .map_err(|e| bad(entry, &e.to_string()))?;
+            let leaf = record["leaf_index"]
                 .as_i64()
                 .ok_or_else(|| bad(entry, "redaction without leaf_index"))?;
-            let path = entry.record["path"]
+            let path = record["path"]
                 .as_str()
                 .ok_or_else(|| bad(entry, "redaction without path"))?;
             disclosure::Entity::delete_many()
@@ -89,41 +99,91 @@ pub(super) async fn apply(db: &impl ConnectionTrait, entry: &Entry) -> Result<()
 /// The tables that hold personal values in clear, which PostgreSQL rewrites after an erasure.
 const PERSONAL_TABLES: &str = "disclosures, decisions, decision_participants, decision_events";
 
-/// How often a SQLite checkpoint that found readers in the way is tried again, and how long
-/// apart: readers finish within milliseconds, so this waits a few seconds at most.
+/// How often a scrub that found readers in the way (a SQLite checkpoint, or PostgreSQL snapshots
+/// older than the erasure) looks again, and how long apart: readers finish within milliseconds,
+/// so this waits a few seconds at most.
 const CHECKPOINT_TRIES: u32 = 50;
 const CHECKPOINT_PAUSE: Duration = Duration::from_millis(100);
 
-/// Removes the copies of deleted content that the database keeps in its files, after an erasure
-/// has committed. Runs outside any transaction (neither statement may run inside one).
-pub(super) async fn scrub(db: &impl ConnectionTrait) -> Result<(), StoreError> {
-    match db.get_database_backend() {
-        DbBackend::Postgres => {
-            db.execute_unprepared(&format!("VACUUM (FULL) {PERSONAL_TABLES}"))
-                .await?;
-            Ok(())
-        }
-        backend => {
-            for _ in 0..CHECKPOINT_TRIES {
-                let row = db
+/// An erasure in progress: begun inside the append's transaction, scrubbed after its commit.
+pub(super) struct Erasure {
+    /// PostgreSQL: the erasing transaction's id, as a 32-bit `xid` in text.
+    xid: Option<String>,
+}
+
+impl Erasure {
+    /// Notes what [`Erasure::scrub`] needs from the erasing transaction, inside it.
+    pub(super) async fn begin(txn: &impl ConnectionTrait) -> Result<Erasure, StoreError> {
+        let xid = match txn.get_database_backend() {
+            DbBackend::Postgres => {
+                let row = txn
                     .query_one_raw(Statement::from_string(
-                        backend,
-                        "PRAGMA wal_checkpoint(TRUNCATE)",
+                        DbBackend::Postgres,
+                        "SELECT (txid_current() % 4294967296)::text AS xid",
                     ))
                     .await?
-                    .ok_or_else(|| StoreError::Inconsistent("no checkpoint result".into()))?;
-                // (busy, frames in the log, frames checkpointed): busy means a reader still
-                // needed the old pages and the log could not be emptied.
-                let busy: i32 = row.try_get_by_index(0)?;
-                if busy == 0 {
-                    return Ok(());
-                }
-                tokio::time::sleep(CHECKPOINT_PAUSE).await;
+                    .ok_or_else(|| StoreError::Inconsistent("no transaction id".into()))?;
+                Some(row.try_get::<String>("", "xid")?)
             }
-            Err(StoreError::Database(sea_orm::DbErr::Custom(
-                "the write-ahead log could not be emptied after an erasure: readers kept it busy"
-                    .into(),
-            )))
+            _ => None,
+        };
+        Ok(Erasure { xid })
+    }
+
+    /// Removes the copies of deleted content that the database keeps in its files, once the
+    /// erasure has committed. Runs outside any transaction (neither statement may run inside
+    /// one).
+    pub(super) async fn scrub(self, db: &impl ConnectionTrait) -> Result<(), StoreError> {
+        match (db.get_database_backend(), self.xid) {
+            (DbBackend::Postgres, Some(xid)) => {
+                // `VACUUM FULL` keeps a dead row that a snapshot older than the erasure may still
+                // read, or that a transaction begun before it holds back. Both belong to requests
+                // in flight: wait for them to end, on every database of the server, since some
+                // horizons are computed across databases.
+                for _ in 0..CHECKPOINT_TRIES {
+                    let row = db
+                        .query_one_raw(Statement::from_sql_and_values(
+                            DbBackend::Postgres,
+                            "SELECT count(*) AS older FROM pg_stat_activity \
+                             WHERE pid <> pg_backend_pid() \
+                             AND ((backend_xmin IS NOT NULL AND age(backend_xmin) >= age($1::xid)) \
+                             OR (backend_xid IS NOT NULL AND age(backend_xid) > age($1::xid)))",
+                            [xid.clone().into()],
+                        ))
+                        .await?
+                        .ok_or_else(|| StoreError::Inconsistent("no activity count".into()))?;
+                    if row.try_get::<i64>("", "older")? == 0 {
+                        break;
+                    }
+                    tokio::time::sleep(CHECKPOINT_PAUSE).await;
+                }
+                db.execute_unprepared(&format!("VACUUM (FULL) {PERSONAL_TABLES}"))
+                    .await?;
+                Ok(())
+            }
+            (backend, _) => {
+                for _ in 0..CHECKPOINT_TRIES {
+                    let row = db
+                        .query_one_raw(Statement::from_string(
+                            backend,
+                            "PRAGMA wal_checkpoint(TRUNCATE)",
+                        ))
+                        .await?
+                        .ok_or_else(|| StoreError::Inconsistent("no checkpoint result".into()))?;
+                    // (busy, frames in the log, frames checkpointed): busy means a reader still
+                    // needed the old pages and the log could not be emptied.
+                    let busy: i32 = row.try_get_by_index(0)?;
+                    if busy == 0 {
+                        return Ok(());
+                    }
+                    tokio::time::sleep(CHECKPOINT_PAUSE).await;
+                }
+                Err(StoreError::Database(sea_orm::DbErr::Custom(
+                    "the write-ahead log could not be emptied after an erasure: readers kept it \
+                     busy"
+                        .into(),
+                )))
+            }
         }
     }
 }

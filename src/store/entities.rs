@@ -158,6 +158,7 @@ pub mod api_token {
         pub powers: String,
         pub expires_at: Option<String>,
         pub created_by: Option<String>,
+        pub grant_id: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -65,6 +65,43 @@ async fn disclosure_at(
     }))
 }
 
+/// Why there is nothing to erase at `path` of the decision's recorded entry, read from the entry
+/// itself: its placeholder is still there but its disclosure is gone (erased already: 409); the
+/// value is in the hashed entry in clear (never committed, so it cannot be erased: 422); or
+/// there is no such value (422).
+async fn no_disclosure(
+    db: &impl ConnectionTrait,
+    row: &DecisionRow,
+    path: &str,
+) -> Result<StoreError, StoreError> {
+    let id = &row.id;
+    let stored = super::entries::read_entries(db, row.leaf_index, 1)
+        .await?
+        .pop()
+        .ok_or_else(|| StoreError::Inconsistent(format!("decision {id}: no recorded entry")))?;
+    let entry = ledger::Entry::from_canonical_bytes(&stored.canonical)
+        .map_err(|e| StoreError::Inconsistent(format!("leaf {}: {e}", row.leaf_index)))?;
+    let mut record = entry.record;
+    ledger::disclosure::reveal_all(&mut record, stored.disclosures.iter().map(|(d, _)| d))
+        .map_err(|e| StoreError::Inconsistent(format!("leaf {}: {e}", row.leaf_index)))?;
+    Ok(match record.pointer(path) {
+        Some(value) if ledger::disclosure::commitment_of(value).is_some() => StoreError::Conflict(
+            format!("the value at {path} of decision {id} has already been erased"),
+        ),
+        Some(_) => StoreError::Invalid(vec![FieldError::new(
+            "path",
+            format!(
+                "the value at {path} of decision {id} is in the hashed entry in clear: it was                  recorded before every name was committed (entry format {}) and cannot be                  erased; record a superseding decision without it",
+                entry.format
+            ),
+        )]),
+        None => StoreError::Invalid(vec![FieldError::new(
+            "path",
+            format!("decision {id} has no value at {path}"),
+        )]),
+    })
+}
+
 async fn plan(
     db: &impl ConnectionTrait,
     row: &DecisionRow,
@@ -98,25 +135,12 @@ async fn plan(
         LineageRequest::Redact(r) => {
             r.check()?;
             let Some(d) = disclosure_at(db, row.leaf_index, &r.path).await? else {
-                let erased = serde_json::to_value(&row.record)
-                    .ok()
-                    .is_some_and(|v| v.pointer(&r.path).is_some());
-                return Err(if erased {
-                    StoreError::Conflict(format!(
-                        "the value at {} of decision {id} has already been erased",
-                        r.path
-                    ))
-                } else {
-                    StoreError::Invalid(vec![FieldError::new(
-                        "path",
-                        format!("decision {id} has no value at {}", r.path),
-                    )])
-                });
+                return Err(no_disclosure(db, row, &r.path).await?);
             };
             let commitment = d
                 .digest()
                 .map_err(|e| StoreError::Inconsistent(format!("disclosure {}: {e}", r.path)))?;
-            r.plan(row.leaf_index, &commitment.to_hex())
+            r.plan(&current, row.leaf_index, &commitment.to_hex(), salt)
         }
         LineageRequest::Publish(r) => r.plan(&current)?,
     })
@@ -154,10 +178,14 @@ impl Store {
         if let Some(claim) = claim {
             idempotency::record(&txn, claim, Some(to_i64(entry.leaf_index)?), None, now).await?;
         }
+        let erasure = match request {
+            LineageRequest::Redact(_) => Some(super::effects::Erasure::begin(&txn).await?),
+            _ => None,
+        };
         txn.commit().await?;
-        if matches!(request, LineageRequest::Redact(_)) {
+        if let Some(erasure) = erasure {
             // The erasure is committed; it is answered once the value has left the files too.
-            super::effects::scrub(&self.db).await?;
+            erasure.scrub(&self.db).await?;
         }
         Ok(Appended::Fresh(entry, entry_hash))
     }

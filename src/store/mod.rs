@@ -48,8 +48,8 @@ pub use registry::{
 };
 pub use search::{MATCH_END, MATCH_START, SearchHit, SearchPage};
 pub use stats::{Statistics, StatsFilter, Tally};
-pub use tokens::insert_token;
 pub use tokens::{NewToken, Power, Role, Token, TokenInfo};
+pub use tokens::{OPERATOR, insert_token};
 pub use tree::{ConsistencyProof, InclusionProof, TILE_WIDTH, TreeRequestError};
 pub use views::{DecisionFilter, DecisionRow, Event};
 
@@ -178,6 +178,13 @@ impl Store {
         }
         search::backfill(&store).await?;
         store.backfill_stats().await?;
+        let grants = store.backfill_grants(Utc::now()).await?;
+        if grants > 0 {
+            tracing::info!(
+                tokens = grants,
+                "recorded the grants of tokens created before grants were logged"
+            );
+        }
         Ok(store)
     }
 

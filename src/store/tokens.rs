@@ -7,17 +7,27 @@
 //! A token has one [`Role`]. Secretariat tokens are scoped to bodies; redactor tokens carry the
 //! [`Power`]s they were granted (erasure and publication are granted separately). What each role
 //! may read and write is decided here, in [`Token`]'s methods, and nowhere else.
+//!
+//! Every grant of power is on the record: creating a token appends an `access.granted` entry
+//! (its name, role, bodies, powers and expiry, and in `recorded_by` who granted it — never the
+//! secret) in the same transaction as the token, and revoking it appends `access.revoked`. An
+//! auditor reading the log therefore sees who held which power when, including every token an
+//! admin minted for itself. Tokens made by the command line or at the first start are recorded
+//! by [`OPERATOR`], the person with access to the database.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, SecondsFormat, Utc};
+use ledger::EntryKind;
 use ledger::Hash;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
 };
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
 
+use super::append::{NewEntry, append_within};
 use super::entities::api_token;
 use super::{Store, StoreError};
 use crate::record::{Classification, FieldError};
@@ -188,6 +198,11 @@ impl NewToken {
                 "name",
                 "must be 1 to 64 characters of a-z, 0-9, '-', '_' and '.'",
             ));
+        } else if self.name == OPERATOR {
+            errors.push(FieldError::new(
+                "name",
+                format!("{OPERATOR:?} is reserved: it records grants made from the command line"),
+            ));
         }
         match self.role {
             Role::Secretariat if self.bodies.is_empty() => errors.push(FieldError::new(
@@ -227,6 +242,50 @@ impl NewToken {
 
 const PREFIX: &str = "dlt_";
 
+/// The `recorded_by` of grants made without a token: by the command line, at the first start, or
+/// when a log written before grants were recorded is upgraded.
+pub const OPERATOR: &str = "operator";
+
+/// The record of an `access.granted` entry (docs/log-format.md §5.10). `created_at` is given
+/// only for a token created before its grant was recorded.
+fn grant_record(row: &api_token::Model, created_at: Option<&str>) -> Value {
+    let mut record = Map::new();
+    record.insert("token".into(), json!(row.name));
+    record.insert("role".into(), json!(row.role));
+    for (member, list) in [("bodies", &row.bodies), ("powers", &row.powers)] {
+        let list: Vec<String> = serde_json::from_str(list).unwrap_or_default();
+        if !list.is_empty() {
+            record.insert(member.into(), json!(list));
+        }
+    }
+    if let Some(expires_at) = &row.expires_at {
+        record.insert("expires_at".into(), json!(expires_at));
+    }
+    if let Some(created_at) = created_at {
+        record.insert("created_at".into(), json!(created_at));
+    }
+    Value::Object(record)
+}
+
+/// Appends the `access.*` entry of `kind` about grant `grant_id` inside `txn`.
+async fn record_access(
+    txn: &DatabaseTransaction,
+    kind: EntryKind,
+    grant_id: &str,
+    recorded_by: &str,
+    record: Value,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let new = NewEntry {
+        kind,
+        decision_id: grant_id.to_owned(),
+        recorded_by: recorded_by.to_owned(),
+        record,
+        disclosures: Vec::new(),
+    };
+    append_within(txn, new, now).await.map(|_| ())
+}
+
 fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
@@ -245,10 +304,11 @@ fn info_of(row: api_token::Model) -> Result<TokenInfo, StoreError> {
     })
 }
 
-/// Creates a token in `db` (a transaction or the pool) and returns its secret, which is not
-/// stored and cannot be shown again. `created_by` is the admin token's name, if any.
+/// Creates a token inside `txn`, with the `access.granted` entry that records it, and returns its
+/// secret, which is not stored and cannot be shown again. `created_by` is the admin token's
+/// name; `None` records the grant as made by [`OPERATOR`].
 pub async fn insert_token(
-    db: &impl ConnectionTrait,
+    txn: &DatabaseTransaction,
     new: &NewToken,
     created_by: Option<&str>,
     now: DateTime<Utc>,
@@ -259,7 +319,7 @@ pub async fn insert_token(
     }
     let mut errors = Vec::new();
     for (i, body) in new.bodies.iter().enumerate() {
-        if super::registry::find_body(db, body).await?.is_none() {
+        if super::registry::find_body(txn, body).await?.is_none() {
             errors.push(FieldError::new(
                 format!("bodies[{i}]"),
                 format!("no body {body:?} is registered"),
@@ -270,7 +330,7 @@ pub async fn insert_token(
         return Err(StoreError::Invalid(errors));
     }
     if api_token::Entity::find_by_id(new.name.clone())
-        .one(db)
+        .one(txn)
         .await?
         .is_some()
     {
@@ -293,6 +353,7 @@ pub async fn insert_token(
         revoked_at: None,
         expires_at: new.expires_at.map(rfc3339),
         created_by: created_by.map(str::to_owned),
+        grant_id: Some(uuid::Uuid::now_v7().to_string()),
     };
     api_token::Entity::insert(api_token::ActiveModel {
         name: Set(row.name.clone()),
@@ -304,8 +365,9 @@ pub async fn insert_token(
         revoked_at: Set(None),
         expires_at: Set(row.expires_at.clone()),
         created_by: Set(row.created_by.clone()),
+        grant_id: Set(row.grant_id.clone()),
     })
-    .exec_without_returning(db)
+    .exec_without_returning(txn)
     .await
     .map_err(|e| match e.sql_err() {
         Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
@@ -313,6 +375,15 @@ pub async fn insert_token(
         }
         _ => StoreError::Database(e),
     })?;
+    record_access(
+        txn,
+        EntryKind::AccessGranted,
+        row.grant_id.as_deref().unwrap_or_default(),
+        created_by.unwrap_or(OPERATOR),
+        grant_record(&row, None),
+        now,
+    )
+    .await?;
     Ok((info_of(row)?, secret))
 }
 
@@ -324,7 +395,10 @@ impl Store {
         created_by: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<(TokenInfo, String), StoreError> {
-        insert_token(&self.db, new, created_by, now).await
+        let (txn, _) = self.lock_head().await?;
+        let created = insert_token(&txn, new, created_by, now).await?;
+        txn.commit().await?;
+        Ok(created)
     }
 
     /// Every token, by name.
@@ -343,24 +417,91 @@ impl Store {
         Ok(api_token::Entity::find().one(&self.db).await?.is_some())
     }
 
-    /// Revokes the token `name`; revoking a revoked token changes nothing. `None` when there is
-    /// no such token.
+    /// Revokes the token `name` and appends the `access.revoked` entry that records it;
+    /// revoking a revoked token changes nothing. `revoked_by` is the admin token's name; `None`
+    /// records it as done by [`OPERATOR`]. `None` when there is no such token.
     pub async fn revoke_token(
         &self,
         name: &str,
+        revoked_by: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<Option<TokenInfo>, StoreError> {
-        api_token::Entity::update_many()
+        let (txn, _) = self.lock_head().await?;
+        let revoked = api_token::Entity::update_many()
             .col_expr(api_token::Column::RevokedAt, rfc3339(now).into())
             .filter(api_token::Column::Name.eq(name))
             .filter(api_token::Column::RevokedAt.is_null())
-            .exec(&self.db)
+            .exec(&txn)
             .await?;
-        api_token::Entity::find_by_id(name.to_owned())
-            .one(&self.db)
+        let Some(row) = api_token::Entity::find_by_id(name.to_owned())
+            .one(&txn)
             .await?
-            .map(info_of)
-            .transpose()
+        else {
+            return Ok(None);
+        };
+        if revoked.rows_affected == 1 {
+            let grant = row.grant_id.as_deref().ok_or_else(|| {
+                StoreError::Inconsistent(format!("token {name:?} has no recorded grant"))
+            })?;
+            record_access(
+                &txn,
+                EntryKind::AccessRevoked,
+                grant,
+                revoked_by.unwrap_or(OPERATOR),
+                json!({"token": name}),
+                now,
+            )
+            .await?;
+        }
+        txn.commit().await?;
+        info_of(row).map(Some)
+    }
+
+    /// Records on the log the grant (and revocation) of every token created before grants were
+    /// recorded, oldest first, as made by [`OPERATOR`] with the token's own creation and
+    /// revocation times in the record. Runs at start-up under the append lock; returns how many
+    /// tokens it recorded, none once every token has its grant.
+    pub(super) async fn backfill_grants(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        let unrecorded = || api_token::Entity::find().filter(api_token::Column::GrantId.is_null());
+        if unrecorded().one(&self.db).await?.is_none() {
+            return Ok(0);
+        }
+        let (txn, _) = self.lock_head().await?;
+        let rows = unrecorded()
+            .order_by_asc(api_token::Column::CreatedAt)
+            .order_by_asc(api_token::Column::Name)
+            .all(&txn)
+            .await?;
+        for row in &rows {
+            let grant = uuid::Uuid::now_v7().to_string();
+            api_token::Entity::update_many()
+                .col_expr(api_token::Column::GrantId, grant.clone().into())
+                .filter(api_token::Column::Name.eq(row.name.as_str()))
+                .exec(&txn)
+                .await?;
+            record_access(
+                &txn,
+                EntryKind::AccessGranted,
+                &grant,
+                OPERATOR,
+                grant_record(row, Some(&row.created_at)),
+                now,
+            )
+            .await?;
+            if let Some(revoked_at) = &row.revoked_at {
+                record_access(
+                    &txn,
+                    EntryKind::AccessRevoked,
+                    &grant,
+                    OPERATOR,
+                    json!({"token": row.name, "revoked_at": revoked_at}),
+                    now,
+                )
+                .await?;
+            }
+        }
+        txn.commit().await?;
+        Ok(rows.len() as u64)
     }
 
     /// The live (not revoked, not expired) token whose secret is `secret`, if any.

@@ -121,6 +121,10 @@ pub(super) async fn apply(
     entry_hash: Hash,
     disclosures: &[Disclosure],
 ) -> Result<(), StoreError> {
+    if !entry.kind.is_decision() {
+        // Grants of access are read from the log itself; no decision view changes.
+        return Ok(());
+    }
     let mut revealed = entry.record.clone();
     ledger::disclosure::reveal_all(&mut revealed, disclosures)
         .map_err(|e| StoreError::Inconsistent(format!("leaf {}: {e}", entry.leaf_index)))?;
@@ -218,7 +222,9 @@ async fn apply_lineage(
     };
     let mut detail = revealed.clone();
     match entry.kind {
-        EntryKind::DecisionRecorded => unreachable!("handled by the caller"),
+        EntryKind::DecisionRecorded | EntryKind::AccessGranted | EntryKind::AccessRevoked => {
+            return Err(bad("not a lineage entry of a decision"));
+        }
         EntryKind::DecisionAmended => {
             let changes = revealed
                 .get("changes")

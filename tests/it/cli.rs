@@ -1,6 +1,6 @@
 //! The command line as an operator uses it.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::helpers::{Backend, TestApp, TestDb, decision, run_cli};
 
@@ -87,8 +87,22 @@ async fn a_token_created_on_the_command_line_records_for_its_bodies_only() {
     assert_eq!(app.post_decision(&secret, &other).await.status(), 403);
 
     // The token's name is written into the hashed entry.
-    let entry = app.get_json("/api/v1/log/entries/0", None).await;
+    let leaf = body["receipt"]["leaf_index"].as_u64().expect("leaf");
+    let entry = app
+        .get_json(&format!("/api/v1/log/entries/{leaf}"), None)
+        .await;
     assert_eq!(entry["entry"]["recorded_by"], "cabinet-clerk");
+    // And its grant, made on the command line, is on the log before it, without the secret.
+    let grant = app
+        .get_json(&format!("/api/v1/log/entries/{}", leaf - 1), None)
+        .await;
+    assert_eq!(grant["entry"]["kind"], "access.granted");
+    assert_eq!(grant["entry"]["recorded_by"], "operator");
+    assert_eq!(
+        grant["entry"]["record"],
+        json!({"token": "cabinet-clerk", "role": "secretariat", "bodies": ["cabinet"]})
+    );
+    assert!(!grant.to_string().contains(secret.trim()));
 
     // Revoked on the command line, the token stops working at once.
     let (code, _, _) = run_cli(&[

@@ -64,7 +64,11 @@ async fn a_recorded_decision_reads_back_with_its_receipt(backend: Backend) {
     assert!(!String::from_utf8_lossy(&canonical).contains("Okafor"));
     let disclosures: Vec<Disclosure> =
         serde_json::from_value(entry["disclosures"].clone()).expect("disclosures");
-    assert_eq!(disclosures.len(), 6);
+    assert_eq!(
+        disclosures.len(),
+        7,
+        "every name, the decision maker's included"
+    );
     let mut record = entry["entry"]["record"].clone();
     ledger::disclosure::reveal_all(&mut record, &disclosures).expect("disclosures open");
     assert_eq!(record, example());

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use decision_log::app::App;
 use decision_log::config::ServeConfig;
-use decision_log::store::{BodyKind, NewBody, NewToken, Power, Role, Store};
+use decision_log::store::{BodyKind, NewBody, Power, Role, Store};
 use ledger::canonical::to_canonical_bytes;
 use ledger::{ChainVerifier, Disclosure, Hash};
 use sea_orm::{ConnectionTrait, Database};
@@ -176,7 +176,13 @@ impl TestApp {
         self.db
     }
 
-    /// Creates a token directly in the store and returns its secret.
+    /// A fixture token, written straight into the token table, and its secret.
+    ///
+    /// Every token the service creates is recorded on the log by an `access.granted` entry
+    /// (tested through the API and the command line in `admin.rs`, `cli.rs` and
+    /// `intrusion.rs`). Fixture tokens are not, so that a scenario's log holds exactly the
+    /// entries the scenario appends. They carry a grant id, so the upgrade that records the
+    /// grants of older tokens leaves them alone; a scenario never revokes one.
     pub async fn token(&self, name: &str, role: Role, bodies: &[&str]) -> String {
         self.token_with(name, role, bodies, &[]).await
     }
@@ -189,18 +195,38 @@ impl TestApp {
         bodies: &[&str],
         powers: &[Power],
     ) -> String {
-        let new = NewToken {
-            name: name.into(),
-            role,
-            bodies: bodies.iter().map(|b| b.to_string()).collect(),
-            powers: powers.to_vec(),
-            expires_at: None,
+        let secret = format!("dlt_fixture{}", uuid::Uuid::new_v4().simple());
+        let db = self.store.connection();
+        let backend = db.get_database_backend();
+        let sql = match backend {
+            sea_orm::DbBackend::Postgres => {
+                "INSERT INTO api_tokens (name, token_hash, role, bodies, powers, created_at, grant_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)"
+            }
+            _ => {
+                "INSERT INTO api_tokens (name, token_hash, role, bodies, powers, created_at, grant_id) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?)"
+            }
         };
-        self.store
-            .create_token(&new, None, chrono::Utc::now())
-            .await
-            .expect("token")
-            .1
+        let bodies: Vec<&str> = bodies.to_vec();
+        db.execute_raw(sea_orm::Statement::from_sql_and_values(
+            backend,
+            sql,
+            [
+                name.into(),
+                Hash::digest(secret.as_bytes()).as_bytes().to_vec().into(),
+                role.as_str().into(),
+                serde_json::to_string(&bodies).expect("json").into(),
+                serde_json::to_string(powers).expect("json").into(),
+                chrono::Utc::now()
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                    .into(),
+                format!("fixture-{}", uuid::Uuid::new_v4()).into(),
+            ],
+        ))
+        .await
+        .expect("fixture token");
+        secret
     }
 
     /// POSTs `body` to `path` with `token` and returns (status, JSON body).

@@ -12,6 +12,9 @@ on_both_backends!(
     a_supersession_needs_authority_over_the_successor_too,
     filters_match_only_what_the_reader_may_read,
     an_erased_value_is_gone_from_the_database_files,
+    a_redaction_follows_its_decisions_classification,
+    every_name_is_committed_and_no_erasure_is_claimed_that_did_not_happen,
+    every_grant_of_power_is_on_the_log,
 );
 
 async fn lineage(app: &TestApp, id: &str, what: &str, token: &str, body: Value) -> (u16, Value) {
@@ -326,4 +329,205 @@ async fn an_erased_value_is_gone_from_the_database_files(backend: Backend) {
         );
     }
     restarted.check_log().await;
+}
+
+async fn a_redaction_follows_its_decisions_classification(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let eraser = app
+        .token_with("dpo-office", Role::Redactor, &[], &[Power::Erase])
+        .await;
+    let mut restricted = decision(0);
+    restricted["classification"] = json!("restricted");
+    restricted["exemption"] = json!({"paragraph": 1, "public_interest_reason": "Personal information.", "public_summary": "A staffing decision."});
+    let hidden = id_of(&app.record(&restricted).await);
+    let public = id_of(&app.record(&decision(1)).await);
+    let request = |reason: &str| {
+        json!({"path": "/participants/3/name", "basis": "UK GDPR Art. 17",
+               "authorised_by": "data-protection-officer", "reason": reason})
+    };
+    let (status, hidden_event) = lineage(
+        &app,
+        &hidden,
+        "redactions",
+        &eraser,
+        request("Cllr Owen Hughes asked for erasure"),
+    )
+    .await;
+    assert_eq!(status, 201, "{hidden_event:#}");
+    let (status, public_event) = lineage(
+        &app,
+        &public,
+        "redactions",
+        &eraser,
+        request("Erasure request"),
+    )
+    .await;
+    assert_eq!(status, 201, "{public_event:#}");
+
+    let size = app.head().await.0;
+    let log = app
+        .get_json(&format!("/api/v1/log/entries?from=0&limit={size}"), None)
+        .await;
+    let entries = log["entries"].as_array().expect("entries");
+    let redaction = &entries[2]["entry"]["record"];
+    // Withheld from anonymous readers: path, authority and reason; in clear: that a value of
+    // that entry was erased, its basis and its commitment.
+    for member in ["path", "authorised_by", "reason"] {
+        assert!(
+            redaction[member]["commitment"].is_string(),
+            "{member}: {redaction:#}"
+        );
+    }
+    assert_eq!(redaction["basis"], "UK GDPR Art. 17");
+    assert_eq!(redaction["leaf_index"], 0);
+    assert!(!log.to_string().contains("Owen Hughes"));
+    // The public decision's redaction is in clear.
+    assert_eq!(
+        entries[3]["entry"]["record"]["path"],
+        "/participants/3/name"
+    );
+    let timeline = app
+        .get_json(&format!("/api/v1/decisions/{hidden}"), None)
+        .await;
+    assert!(
+        !timeline.to_string().contains("Owen Hughes"),
+        "{timeline:#}"
+    );
+    // A reader who may read the decision reads the whole redaction.
+    let served = app
+        .get_json("/api/v1/log/entries/2", Some(&app.auditor))
+        .await;
+    let mut paths: Vec<&str> = served["disclosures"]
+        .as_array()
+        .expect("disclosures")
+        .iter()
+        .map(|d| d["path"].as_str().expect("path"))
+        .collect();
+    paths.sort_unstable();
+    assert_eq!(paths, ["/authorised_by", "/path", "/reason"]);
+    app.check_log().await;
+    let (code, out, err) = crate::helpers::run_cli(&[
+        "verify",
+        "--url",
+        &app.base,
+        "--vkey",
+        &app.vkey(),
+        "--token",
+        &app.auditor,
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) =
+        crate::helpers::run_cli(&["verify", "--url", &app.base, "--vkey", &app.vkey()]);
+    assert_eq!(code, 0, "anonymously: {out}{err}");
+}
+
+async fn every_name_is_committed_and_no_erasure_is_claimed_that_did_not_happen(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let eraser = app
+        .token_with("dpo-office", Role::Redactor, &[], &[Power::Erase])
+        .await;
+    let mut record = decision(0);
+    record["decision_maker"] = json!({"kind": "body", "name": "Cllr Jane Doe's panel"});
+    let id = id_of(&app.record(&record).await);
+    let entry = app.get_json("/api/v1/log/entries/0", None).await;
+    assert!(
+        entry["entry"]["record"]["decision_maker"]["name"]["commitment"].is_string(),
+        "a body's name is committed too: {entry:#}"
+    );
+    let request = json!({"path": "/decision_maker/name", "basis": "UK GDPR Art. 17",
+                         "authorised_by": "data-protection-officer", "reason": "Erasure request"});
+    let (status, event) = lineage(&app, &id, "redactions", &eraser, request.clone()).await;
+    assert_eq!(status, 201, "{event:#}");
+    let read = app.get_json(&format!("/api/v1/decisions/{id}"), None).await;
+    assert!(!read.to_string().contains("Jane Doe"), "{read:#}");
+    let (status, problem) = lineage(&app, &id, "redactions", &eraser, request).await;
+    assert_eq!(status, 409, "erased once, then already erased: {problem:#}");
+    app.check_log().await;
+}
+
+async fn every_grant_of_power_is_on_the_log(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let before = app.head().await.0;
+    // An admin mints itself an auditor token: the log shows who did it.
+    let (status, created) = app
+        .post(
+            "/api/v1/tokens",
+            Some(&app.admin),
+            &json!({"name": "shadow-auditor", "role": "auditor"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{created:#}");
+    let secret = created["secret"].as_str().expect("secret").to_owned();
+    let (status, created) = app
+        .post(
+            "/api/v1/tokens",
+            Some(&app.admin),
+            &json!({"name": "clerk-2027", "role": "secretariat", "bodies": ["cabinet"],
+                    "expires_at": "2027-12-31T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{created:#}");
+    let revoked = app
+        .client
+        .delete(app.url("/api/v1/tokens/shadow-auditor"))
+        .bearer_auth(&app.admin)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(revoked.status(), 200);
+    // Revoking again changes nothing and records nothing.
+    let again = app
+        .client
+        .delete(app.url("/api/v1/tokens/shadow-auditor"))
+        .bearer_auth(&app.admin)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(again.status(), 200);
+
+    let size = app.head().await.0;
+    assert_eq!(size, before + 3);
+    let log = app
+        .get_json(&format!("/api/v1/log/entries?from={before}&limit=3"), None)
+        .await;
+    let entries: Vec<&Value> = log["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| &e["entry"])
+        .collect();
+    assert_eq!(entries[0]["kind"], "access.granted");
+    assert_eq!(
+        entries[0]["record"],
+        json!({"token": "shadow-auditor", "role": "auditor"})
+    );
+    assert!(
+        entries[0]["recorded_by"]
+            .as_str()
+            .is_some_and(|by| by.starts_with("admin-")),
+        "the granting admin is named: {}",
+        entries[0]
+    );
+    assert_eq!(
+        entries[1]["record"],
+        json!({"token": "clerk-2027", "role": "secretariat", "bodies": ["cabinet"],
+               "expires_at": "2027-12-31T00:00:00Z"})
+    );
+    assert_eq!(entries[2]["kind"], "access.revoked");
+    assert_eq!(entries[2]["decision_id"], entries[0]["decision_id"]);
+    assert_eq!(entries[2]["record"], json!({"token": "shadow-auditor"}));
+    assert!(!log.to_string().contains(&secret), "never the secret");
+    // Grants are not decisions.
+    let listed = app.get_json("/api/v1/decisions", None).await;
+    assert_eq!(listed["items"], json!([]));
+    app.check_log().await;
+    let (code, out, err) =
+        crate::helpers::run_cli(&["verify", "--url", &app.base, "--vkey", &app.vkey()]);
+    assert_eq!(code, 0, "{out}{err}");
 }

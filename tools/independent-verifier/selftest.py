@@ -150,7 +150,7 @@ def test_worked_example(spec_path: str) -> None:
         check(container[key] == d["value"], f"§12 disclosure {d['path']} is the record's value")
         container[key] = {"commitment": v.commitment_of(d["salt"], d["path"], d["value"])}
     entry = {
-        "format": 1,
+        "format": 2,
         "leaf_index": 0,
         "kind": "decision.recorded",
         "decision_id": "019a7c5e-3f00-7000-8000-00000000d0c5",
@@ -216,7 +216,7 @@ class FakeLog:
             disclosures.append({"path": path, "salt": salt, "value": container[key]})
             container[key] = {"commitment": v.commitment_of(salt, path, container[key])}
         entry = {
-            "format": 1,
+            "format": 2,
             "leaf_index": leaf,
             "kind": kind,
             "decision_id": decision,
@@ -236,10 +236,8 @@ class FakeLog:
         )
 
     def record(self, decision: str, record: dict) -> int:
-        """decision.recorded, committing what §6 commits."""
-        commit = []
-        if record["decision_maker"]["kind"] in ("member", "officer"):
-            commit.append("/decision_maker/name")
+        """decision.recorded, committing what §6 commits (format 2: every name)."""
+        commit = ["/decision_maker/name"]
         commit += [f"/participants/{i}/name" for i in range(len(record["participants"]))]
         if isinstance(record["conflicts"], list):
             commit += [
@@ -278,7 +276,15 @@ class FakeLog:
             "authorised_by": "data-protection-officer",
             "reason": "Erasure request.",
         }
-        return self.append("decision.redacted", decision, record)
+        # Format 2 commits the path, authority and reason of a decision that is not public (§5.7).
+        commit = [] if self.is_public(decision) else ["/path", "/authorised_by", "/reason"]
+        return self.append("decision.redacted", decision, record, commit)
+
+    def grant(self, grant_id: str, token: str, role: str = "auditor") -> int:
+        return self.append("access.granted", grant_id, {"token": token, "role": role})
+
+    def revoke(self, grant_id: str, token: str) -> int:
+        return self.append("access.revoked", grant_id, {"token": token})
 
     def publish(self, decision: str, fields: list[str] | None = None) -> int:
         record = {"scope": "record", "reason": "The exemption has lapsed."}
@@ -394,6 +400,7 @@ def a_record(n: int, classification: str = "public") -> dict:
 
 
 A, B, C, D, X = (decision_id(n) for n in range(1, 6))
+G, H = decision_id(6), decision_id(7)  # grant ids (§5.10)
 
 
 def full_log() -> FakeLog:
@@ -423,6 +430,8 @@ def full_log() -> FakeLog:
     log.record(D, a_record(4))  # 15
     log.lineage("decision.superseded", A, {"superseded_by": D, "reason": "Replaced."})  # 16
     log.lineage("decision.amended", B, {"changes": {"reasons": "Clearer reasons."}, "reason": "Clarity."})  # 17
+    log.grant(G, "internal-audit")  # 18
+    log.revoke(G, "internal-audit")  # 19
     return log
 
 
@@ -451,11 +460,34 @@ def test_lineage() -> None:
     check(v.is_placeholder(amended["changes"]["title"]) and v.is_placeholder(amended["reason"]), "§6 amended commits")
     check(amended["changes"]["decided_on"] == "2026-11-03", "§6 an amended date stays in clear")
     check(not any(v.is_placeholder(x) for x in log.entries[14]["record"].values()), "§6 public after publication")
+    # §5.7 (format 2): a redaction commits path, authority and reason while its decision is withheld.
+    check(all(v.is_placeholder(log.entries[10]["record"][m]) for m in ("path", "authorised_by", "reason")),
+          "§5.7 a withheld decision's redaction commits its text")
+    check(log.entries[10]["record"]["basis"] == "UK GDPR Art. 17", "§5.7 the basis stays in clear")
+    check(isinstance(log.entries[7]["record"]["path"], str), "§5.7 a public decision's redaction is in clear")
+
+    # Grants (§5.10): minted once, revoked once, for the token granted, never a decision.
+    for build, want, what in (
+        (lambda l: l.revoke(G, "internal-audit"), f"leaf 1: access.revoked names grant {G}", "a revocation of no grant"),
+        (lambda l: (l.grant(G, "internal-audit"), l.revoke(G, "clerk")), "leaf 2: access.revoked names token 'clerk'",
+         "a revocation of another token"),
+        (lambda l: (l.grant(G, "internal-audit"), l.revoke(G, "internal-audit"), l.revoke(G, "internal-audit")),
+         "leaf 3: access.revoked of grant", "a grant revoked twice"),
+        (lambda l: l.grant(A, "internal-audit"), f"leaf 1: access.granted reuses the id {A}", "a grant id that is a decision's"),
+        (lambda l: (l.grant(H, "internal-audit"), l.lineage("decision.rescinded", H, {"rescinded_on": "2027-01-01", "reason": "x"})),
+         f"leaf 2: decision.rescinded names {H}, which is the id of a grant", "lineage of a grant"),
+        (lambda l: l.append("access.granted", H, {"role": "auditor"}), "leaf 1: access.granted: record.token must be a token name",
+         "a grant without a token"),
+    ):
+        log = FakeLog()
+        log.record(A, a_record(1))
+        build(log)
+        expect(log, "anonymous token tiles", want, what)
 
     log = FakeLog()
     log.record(A, a_record(1))
     log.append("decision.deleted", A, {"reason": "No such kind."})
-    expect(log, "anonymous tiles", "leaf 1: kind 'decision.deleted' is not defined by format 1", "an unknown kind")
+    expect(log, "anonymous tiles", "leaf 1: kind 'decision.deleted' is not one of the kinds of §5", "an unknown kind")
 
     log = FakeLog()
     log.record(A, a_record(1))
@@ -515,6 +547,7 @@ def test_lineage() -> None:
         ("decision.redacted", dict(redaction, leaf_index="0"), "record.leaf_index must be a leaf index"),
         ("decision.redacted", dict(redaction, basis=None), "record.basis must be a string"),
         ("decision.redacted", {k: x for k, x in redaction.items() if k != "authorised_by"}, "record.authorised_by must be"),
+        ("decision.redacted", dict(redaction, path=7), "record.path must be a string or a placeholder"),
         ("decision.redacted", dict(redaction, commitment="AB" * 32), "record.commitment must be 64 lowercase hex"),
         ("decision.superseded", {"superseded_by": 5, "reason": "Replaced."}, "record.superseded_by must be a decision id"),
         ("decision.published", {"scope": "fields", "reason": "Open."}, "record.fields must be a non-empty list"),
@@ -550,6 +583,15 @@ def test_lineage() -> None:
         log.withheld = {(leaf, path)}
         expect(log, "anonymous", f"leaf 2: publication not honoured: decision {B} published leaf {leaf} {path}",
                "a published field not served")
+    # A name in published participants erased by a redaction whose path is withheld: an
+    # anonymous reader cannot tell which value went, so that entry's values are excused.
+    log = FakeLog()
+    log.record(B, a_record(2, "restricted"))
+    log.publish(B, ["participants"])
+    log.redact(B, 0, "/participants/1/name")
+    expect(log, "anonymous token tiles", "OK", "an erasure whose path is withheld excuses its entry")
+    log.withheld = {(0, "/participants/0/name")}
+    expect(log, "token", "leaf 1: publication not honoured", "a reader shown the path still checks the rest")
     print(f"lineage: every kind verified anonymously, with a token and through tiles; {caught} failure cases")
 
 

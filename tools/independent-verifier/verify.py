@@ -11,7 +11,7 @@ Usage:
     verify.py --receipt FILE --vkey VKEY              check a JSON receipt or a .tlog-proof (§9)
 
 Besides hashes, links, the root and commitments, a whole-log run checks the lineage
-of every decision (§11): each entry's kind is one of the eight of §5; lineage entries
+of every decision (§11): each entry's kind is one of the ten of §5; lineage entries
 refer to decisions recorded earlier; a redaction names a placeholder of an earlier
 entry of its decision, whose disclosure is no longer served; a publication's values
 are served to this reader unless erased. A receipt is checked entry by entry (kinds
@@ -442,7 +442,11 @@ AMENDED = "decision.amended"
 SUPERSEDED = "decision.superseded"
 REDACTED = "decision.redacted"
 PUBLISHED = "decision.published"
-# §5: the eight kinds of format 1. Every kind but decision.recorded is a lineage kind.
+GRANTED = "access.granted"
+REVOKED = "access.revoked"
+# §3: the formats; §5: the ten kinds. Every decision.* kind but decision.recorded is a lineage
+# kind; the access.* kinds record grants of power (§5.10).
+FORMATS = (1, 2)
 KINDS = {
     RECORDED,
     AMENDED,
@@ -452,6 +456,8 @@ KINDS = {
     SUPERSEDED,
     REDACTED,
     PUBLISHED,
+    GRANTED,
+    REVOKED,
 }
 UUID_V7 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
@@ -470,12 +476,12 @@ def check_entry_shape(entry, leaf: int) -> None:
     if set(entry) != ENTRY_MEMBERS:
         missing, extra = sorted(ENTRY_MEMBERS - set(entry)), sorted(set(entry) - ENTRY_MEMBERS)
         raise VerificationFailure(where, f"entry members differ from §3 (missing {missing}, extra {extra})")
-    if entry["format"] != 1 or isinstance(entry["format"], bool):
-        raise VerificationFailure(where, f"format is {entry['format']!r}, expected 1")
+    if entry["format"] not in FORMATS or isinstance(entry["format"], bool):
+        raise VerificationFailure(where, f"format is {entry['format']!r}, expected 1 or 2")
     if not is_index(entry["leaf_index"]):
         raise VerificationFailure(where, f"leaf_index {entry['leaf_index']!r} is not a non-negative integer")
     if not isinstance(entry["kind"], str) or entry["kind"] not in KINDS:
-        raise VerificationFailure(where, f"kind {entry['kind']!r} is not defined by format 1")
+        raise VerificationFailure(where, f"kind {entry['kind']!r} is not one of the kinds of §5")
     if not isinstance(entry["decision_id"], str) or not UUID_V7.match(entry["decision_id"]):
         raise VerificationFailure(where, f"decision_id {entry['decision_id']!r} is not a lowercase UUIDv7")
     if not isinstance(entry["recorded_at"], str) or not TIMESTAMP.match(entry["recorded_at"]):
@@ -506,13 +512,19 @@ def check_record_members(kind: str, record: dict, where: str) -> None:
         need("superseded_by", lambda x: is_str(x) and bool(UUID_V7.match(x)), "a decision id")
     elif kind == REDACTED:
         need("leaf_index", is_index, "a leaf index")
-        for member in ("path", "basis", "authorised_by", "reason"):
-            need(member, is_str, "a string")
+        need("basis", is_str, "a string")
+        # Format 2 commits these on a decision that is not public (§5.7).
+        for member in ("path", "authorised_by", "reason"):
+            need(member, lambda x: is_str(x) or is_placeholder(x), "a string or a placeholder")
         need("commitment", lambda x: is_str(x) and bool(HEX64.match(x)), "64 lowercase hex digits")
     elif kind == PUBLISHED:
         need("scope", lambda x: x in ("record", "fields"), '"record" or "fields"')
         if record["scope"] == "fields":
             need("fields", lambda x: isinstance(x, list) and x and all(map(is_str, x)), "a non-empty list of names")
+    elif kind in (GRANTED, REVOKED):
+        need("token", is_str, "a token name")
+        if kind == GRANTED:
+            need("role", is_str, "a role")
 
 
 def is_placeholder(value) -> bool:
@@ -669,6 +681,8 @@ class Decision:
     # revealed inside an opened parent.
     placeholders: dict[tuple[int, str], Placeholder] = field(default_factory=dict)
     erased: set[tuple[int, str]] = field(default_factory=set)
+    # Leaves in which a redaction whose path this reader was not shown erased some value.
+    erased_unseen: set[int] = field(default_factory=set)
     # (leaf index, path) of a placeholder a publication covers but no disclosure opened ->
     # the publication's leaf index. Checked at the end, when every erasure is known.
     unserved: dict[tuple[int, str], int] = field(default_factory=dict)
@@ -684,10 +698,17 @@ class Lineage:
     def __init__(self, disclosures_served: bool):
         self.disclosures_served = disclosures_served
         self.decisions: dict[str, Decision] = {}
+        # grant id -> [leaf of access.granted, token, leaf of access.revoked or None] (§5.10)
+        self.grants: dict[str, list] = {}
 
     def add(self, entry: dict, opened_record: dict, opened_digests: dict[str, str]) -> None:
         leaf, kind, decision_id, record = entry["leaf_index"], entry["kind"], entry["decision_id"], entry["record"]
         where = f"leaf {leaf}"
+        if kind in (GRANTED, REVOKED):
+            self._check_access(entry)
+            return
+        if decision_id in self.grants:
+            raise VerificationFailure(where, f"{kind} names {decision_id}, which is the id of a grant, not a decision")
         if kind == RECORDED:
             if decision_id in self.decisions:
                 raise VerificationFailure(where, f"decision {decision_id} was already recorded by an earlier entry")
@@ -707,7 +728,7 @@ class Lineage:
                     where, f"superseded_by {successor}: no earlier decision.recorded entry records that decision"
                 )
         elif kind == REDACTED:
-            self._check_redaction(decision, decision_id, record, leaf)
+            self._check_redaction(decision, decision_id, opened_record, leaf)
         elif kind == PUBLISHED and self.disclosures_served:
             self._note_publication(decision, record, leaf)
 
@@ -717,13 +738,35 @@ class Lineage:
         for path, digest in placeholders_in(opened_record):
             decision.placeholders[(leaf, path)] = Placeholder(digest, opened=False)
 
+    def _check_access(self, entry: dict) -> None:
+        leaf, kind, grant_id, token = entry["leaf_index"], entry["kind"], entry["decision_id"], entry["record"]["token"]
+        where = f"leaf {leaf}"
+        if kind == GRANTED:
+            if grant_id in self.grants or grant_id in self.decisions:
+                raise VerificationFailure(where, f"access.granted reuses the id {grant_id}")
+            self.grants[grant_id] = [leaf, token, None]
+            return
+        grant = self.grants.get(grant_id)
+        if grant is None:
+            raise VerificationFailure(where, f"access.revoked names grant {grant_id}, which no earlier access.granted made")
+        if grant[1] != token:
+            raise VerificationFailure(where, f"access.revoked names token {token!r}, the grant was of {grant[1]!r}")
+        if grant[2] is not None:
+            raise VerificationFailure(where, f"access.revoked of grant {grant_id}: leaf {grant[2]} revoked it already")
+        grant[2] = leaf
+
     def _check_redaction(self, decision: Decision, decision_id: str, record: dict, leaf: int) -> None:
+        """`record` is the redaction opened with its own served disclosures."""
         where = f"leaf {leaf}"
         target, path = record["leaf_index"], record["path"]
         if target >= leaf:
             raise VerificationFailure(where, f"redaction of leaf {target}, which is not an earlier entry")
         if target not in decision.kinds:
             raise VerificationFailure(where, f"redaction of leaf {target}, which is not an entry of decision {decision_id}")
+        if not isinstance(path, str):
+            # The path is withheld from this reader (§5.7): which value was erased is unknown.
+            decision.erased_unseen.add(target)
+            return
         placeholder = decision.placeholders.get((target, path))
         if placeholder is None:
             hidden = any(
@@ -764,6 +807,8 @@ class Lineage:
         failures = []
         for decision_id, decision in self.decisions.items():
             for (target, path), publication in decision.unserved.items():
+                if target in decision.erased_unseen:
+                    continue
                 if not any(t == target and _is_under(path, p) for t, p in decision.erased):
                     failures.append((publication, target, path, decision_id))
         if failures:
