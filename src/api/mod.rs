@@ -11,6 +11,7 @@ pub mod health;
 pub mod idempotency;
 pub mod lineage;
 pub mod log;
+pub mod position;
 pub mod receipts;
 pub mod registry;
 pub mod tiles;

@@ -8,6 +8,7 @@ mod cli;
 mod decisions;
 mod errors;
 mod feeds;
+mod hardening;
 mod keys;
 mod log_format;
 mod openapi;
