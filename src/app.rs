@@ -18,6 +18,7 @@ use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 use crate::api::{self, AppState};
 use crate::config::ServeConfig;
 use crate::store::{Clock, Store, system_clock};
+use crate::telemetry::RequestSpan;
 
 /// A bound, ready-to-run server.
 pub struct App {
@@ -70,7 +71,7 @@ impl App {
         });
         let mut server = HttpServer::new(move || {
             ActixApp::new()
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<RequestSpan>::new())
                 .app_data(state.clone())
                 .configure(api::configure)
                 .configure(crate::feed::configure)

@@ -18,6 +18,8 @@
 //! - [`api`]: actix-web handlers, DTOs, problem+json errors, the OpenAPI document.
 //! - [`feed`]: the intranet pages (askama templates), Atom and JSON feeds, search, statistics.
 //! - [`app`]: builds and binds the HTTP server.
+//! - [`telemetry`]: the server log: every field escaped, each request's span without its query
+//!   or headers.
 //! - [`cli`]: the subcommands other than `serve`.
 //! - [`config`]: the typed command line and environment.
 //! - [`keys`]: the log's signing key: loading, creating, and where the embedded default keeps it.
@@ -33,3 +35,4 @@ pub mod lineage;
 pub mod receipt;
 pub mod record;
 pub mod store;
+pub mod telemetry;
