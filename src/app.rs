@@ -16,6 +16,7 @@ use tracing_actix_web::TracingLogger;
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
 use crate::api::{self, AppState};
+use crate::base_url::BaseUrl;
 use crate::config::ServeConfig;
 use crate::store::{Clock, Store, system_clock};
 use crate::telemetry::RequestSpan;
@@ -60,7 +61,8 @@ impl App {
             None
         };
         let listener = TcpListener::bind(&config.bind)?;
-        let port = listener.local_addr()?.port();
+        let listen = listener.local_addr()?;
+        let port = listen.port();
         let state = web::Data::new(AppState {
             store,
             clock,
@@ -68,6 +70,11 @@ impl App {
             vkey: vkey.clone(),
             anonymous_read: config.anonymous_read,
             site_name: config.site_name.clone(),
+            base_url: BaseUrl::new(
+                config.public_url.clone(),
+                config.trusted_proxies.clone(),
+                listen,
+            ),
         });
         let mut server = HttpServer::new(move || {
             ActixApp::new()

@@ -5,6 +5,7 @@
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::base_url::{IpRange, PublicUrl};
 use crate::store::{Power, Role};
 
 /// The embedded default: a SQLite file in the working directory, created on first start.
@@ -193,6 +194,19 @@ pub struct ServeConfig {
     /// The name at the top of every page, e.g. `Northshire Council decisions`.
     #[arg(long, env = "DECISION_LOG_SITE_NAME", default_value = "Decision log")]
     pub site_name: String,
+    /// The base URL readers reach the service at, e.g. `https://decisions.example.gov.uk`
+    /// (`http` or `https`, a host and optional port, no path). Every absolute link — in feeds and
+    /// in the `/log` page's instructions to auditors — uses it, whatever the request's headers
+    /// say. Without it, links use the `Host` header when it is a plain `host[:port]`, else the
+    /// listen address; set it on every deployment readers reach by name.
+    #[arg(long, env = "DECISION_LOG_PUBLIC_URL")]
+    pub public_url: Option<PublicUrl>,
+    /// Comma-separated IP addresses or CIDR blocks of the reverse proxies in front of the
+    /// service, e.g. `10.0.0.7,fd00::/8`. Only a request from one of them may set the scheme and
+    /// host of links through `Forwarded` or `X-Forwarded-Proto` / `X-Forwarded-Host` (ignored
+    /// when `--public-url` is set); from anyone else these headers are ignored. Default: none.
+    #[arg(long, env = "DECISION_LOG_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<IpRange>,
 }
 
 impl ServeConfig {
@@ -212,6 +226,8 @@ impl ServeConfig {
             anonymous_read: true,
             first_run_admin: false,
             site_name: "Decision log".into(),
+            public_url: None,
+            trusted_proxies: Vec::new(),
         }
     }
 }

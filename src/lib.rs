@@ -18,6 +18,8 @@
 //! - [`api`]: actix-web handlers, DTOs, problem+json errors, the OpenAPI document.
 //! - [`feed`]: the intranet pages (askama templates), Atom and JSON feeds, search, statistics.
 //! - [`app`]: builds and binds the HTTP server.
+//! - [`base_url`]: the base URL of absolute links: the configured public URL, or a checked
+//!   `Host`, with forwarded headers from trusted proxies only.
 //! - [`telemetry`]: the server log: every field escaped, each request's span without its query
 //!   or headers.
 //! - [`cli`]: the subcommands other than `serve`.
@@ -27,6 +29,7 @@
 
 pub mod api;
 pub mod app;
+pub mod base_url;
 pub mod cli;
 pub mod config;
 pub mod feed;

@@ -16,7 +16,8 @@
 //!   the log, the filter, the reader, the date and the host it is asked at alone, which makes
 //!   the strong `ETag` (SHA-256 of the bytes) meaningful: `If-None-Match` with it answers 304
 //!   until one of those changes.
-//! - Every link is absolute, built from the request's scheme and host.
+//! - Every link is absolute, built from [`BaseUrl`](crate::base_url::BaseUrl): the configured
+//!   public URL, or the request's checked host, never an unchecked header.
 //!
 //! Atom is rendered by an askama template, which escapes every value; JSON Feed by serde, with
 //! `<`, `>` and `&` written as `\u` escapes so that no markup appears in the bytes at all.
@@ -217,10 +218,7 @@ async fn feed(
 ) -> Result<Feed, PageError> {
     let (decisions, next) = decisions_page(state, caller, filter, PAGE_SIZE).await?;
     let names = body_names(state).await?;
-    let base = {
-        let info = request.connection_info();
-        format!("{}://{}", info.scheme(), info.host())
-    };
+    let base = state.base_url.of(request);
     let entries: Vec<Entry> = decisions.iter().map(|d| entry(d, &names, &base)).collect();
     let updated = match newest(&entries) {
         Some(updated) => updated,

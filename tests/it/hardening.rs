@@ -276,3 +276,143 @@ async fn request_values_cannot_forge_log_lines_and_secrets_stay_out_of_the_log()
         "the path is logged: {log}"
     );
 }
+
+/// The JSON Feed, the Atom feed and the `/log` page as fetched with `headers`, concatenated.
+async fn linked_pages(app: &TestApp, headers: &[(&str, &str)]) -> String {
+    let mut all = String::new();
+    for path in ["/feeds/decisions.json", "/feeds/decisions.atom", "/log"] {
+        let mut request = app.client.get(app.url(path));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await.expect("request");
+        assert_eq!(response.status(), 200, "GET {path} with {headers:?}");
+        all.push_str(&response.text().await.expect("text"));
+    }
+    all
+}
+
+/// Every absolute link in `text` (`http://…` or `https://…` up to a quote, `<` or space), except
+/// the XML and feed namespaces.
+fn links(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for start in ["http://", "https://"] {
+        for part in text.split(start).skip(1) {
+            let end = part
+                .find(|c: char| c == '"' || c == '<' || c == '\'' || c.is_whitespace())
+                .unwrap_or(part.len());
+            let link = format!("{start}{}", &part[..end]);
+            if !link.contains("www.w3.org") && !link.contains("jsonfeed.org") {
+                out.push(link);
+            }
+        }
+    }
+    out
+}
+
+/// Asserts that `text` has absolute links and that every one is `base` or under it.
+fn assert_links_at(text: &str, base: &str) {
+    let found = links(text);
+    assert!(!found.is_empty(), "the feeds and /log carry absolute links");
+    for link in found {
+        let rest = link.strip_prefix(base).unwrap_or("-");
+        assert!(
+            rest.is_empty() || rest.starts_with('/'),
+            "{link} is not at {base}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn links_never_follow_forged_host_or_forwarded_headers() {
+    let hostile: &[(&str, &str)] = &[
+        ("X-Forwarded-Proto", "javascript"),
+        ("X-Forwarded-Host", "evil.example"),
+        ("Forwarded", "proto=javascript;host=evil.example"),
+    ];
+
+    // No public URL, no trusted proxy: forwarded headers are ignored, a bad Host too.
+    let db = TestDb::new(Backend::Sqlite).await.expect("SQLite");
+    let app = TestApp::spawn_on(db).await;
+    app.record(&decision(0)).await;
+    for host in [
+        "javascript://x",
+        "evil.example/@x",
+        "user@evil.example",
+        "evil.example:99999",
+    ] {
+        let mut headers = hostile.to_vec();
+        headers.push(("Host", host));
+        let text = linked_pages(&app, &headers).await;
+        assert_links_at(&text, &app.base);
+        assert!(
+            text.contains(&format!("verify --url {} ", app.base)),
+            "{text}"
+        );
+        assert!(
+            !text.contains("javascript") && !text.contains("evil"),
+            "{text}"
+        );
+    }
+    // A plain Host is what the reader asked for, and is used.
+    let text = linked_pages(&app, &[("Host", "decisions.example:8080")]).await;
+    assert_links_at(&text, "http://decisions.example:8080");
+    app.stop().await;
+
+    // Behind a trusted proxy: its forwarded headers count, checked.
+    let db = TestDb::new(Backend::Sqlite).await.expect("SQLite");
+    let app = TestApp::spawn_configured(db, decision_log::store::system_clock(), |config| {
+        config.trusted_proxies = vec!["127.0.0.0/8".parse().expect("range")];
+    })
+    .await;
+    let forwarded = [
+        ("X-Forwarded-Proto", "https"),
+        ("X-Forwarded-Host", "decisions.example"),
+    ];
+    let text = linked_pages(&app, &forwarded).await;
+    assert!(
+        text.contains("verify --url https://decisions.example "),
+        "{text}"
+    );
+    assert_links_at(&text, "https://decisions.example");
+    let text = linked_pages(
+        &app,
+        &[(
+            "Forwarded",
+            "proto=https;host=evil.example, proto=https;host=\"decisions.example\"",
+        )],
+    )
+    .await;
+    assert!(
+        text.contains("verify --url https://decisions.example "),
+        "{text}"
+    );
+    let text = linked_pages(
+        &app,
+        &[
+            ("X-Forwarded-Proto", "javascript"),
+            ("X-Forwarded-Host", "evil.example/x"),
+            ("Host", "decisions.example"),
+        ],
+    )
+    .await;
+    assert_links_at(&text, "http://decisions.example");
+    app.stop().await;
+
+    // With a public URL, no header matters.
+    let db = TestDb::new(Backend::Sqlite).await.expect("SQLite");
+    let app = TestApp::spawn_configured(db, decision_log::store::system_clock(), |config| {
+        config.public_url = Some("https://decisions.example.gov.uk".parse().expect("URL"));
+        config.trusted_proxies = vec!["127.0.0.1".parse().expect("range")];
+    })
+    .await;
+    let mut headers = hostile.to_vec();
+    headers.push(("Host", "evil.example"));
+    let text = linked_pages(&app, &headers).await;
+    assert!(
+        text.contains("verify --url https://decisions.example.gov.uk "),
+        "{text}"
+    );
+    assert_links_at(&text, "https://decisions.example.gov.uk");
+    assert!(!text.contains("evil"), "{text}");
+}
