@@ -79,14 +79,16 @@ impl App {
         let mut server = HttpServer::new(move || {
             ActixApp::new()
                 .wrap(TracingLogger::<RequestSpan>::new())
+                .wrap(actix_web::middleware::from_fn(crate::response_headers::set))
                 .app_data(state.clone())
                 .configure(api::configure)
                 .configure(crate::feed::configure)
                 .service(api::resource("/api/docs", "GET").route(web::get().to(docs_redirect)))
-                .service(
-                    SwaggerUi::new("/api/docs/{_:.*}")
-                        .config(SwaggerConfig::from("/api/v1/openapi.json")),
-                )
+                .service(SwaggerUi::new("/api/docs/{_:.*}").config(
+                    // No validator badge: it would load an image from validator.swagger.io,
+                    // telling it where this API lives.
+                    SwaggerConfig::from("/api/v1/openapi.json").validator_url("none"),
+                ))
                 .default_service(web::to(api::error::not_found))
         })
         .listen(listener)?;

@@ -20,6 +20,8 @@
 //! - [`app`]: builds and binds the HTTP server.
 //! - [`base_url`]: the base URL of absolute links: the configured public URL, or a checked
 //!   `Host`, with forwarded headers from trusted proxies only.
+//! - [`response_headers`]: caching by who is asking, `nosniff`, no framing and a default CSP, on
+//!   every response.
 //! - [`telemetry`]: the server log: every field escaped, each request's span without its query
 //!   or headers.
 //! - [`cli`]: the subcommands other than `serve`.
@@ -37,5 +39,6 @@ pub mod keys;
 pub mod lineage;
 pub mod receipt;
 pub mod record;
+pub mod response_headers;
 pub mod store;
 pub mod telemetry;

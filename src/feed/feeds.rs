@@ -191,9 +191,9 @@ fn respond(request: &HttpRequest, content_type: &'static str, body: Vec<u8>) -> 
     secure(&mut response);
     response
         .insert_header(header::ETag(tag))
-        .insert_header((header::CACHE_CONTROL, "no-cache"))
-        // What a feed lists depends on who reads it.
-        .insert_header((header::VARY, "Authorization"));
+        // What a feed lists depends on who reads it: `response_headers` adds
+        // `Vary: Authorization`, and makes the answer to a token private.
+        .insert_header((header::CACHE_CONTROL, "no-cache"));
     if fresh {
         response.finish()
     } else {

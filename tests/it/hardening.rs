@@ -416,3 +416,199 @@ async fn links_never_follow_forged_host_or_forwarded_headers() {
     assert_links_at(&text, "https://decisions.example.gov.uk");
     assert!(!text.contains("evil"), "{text}");
 }
+
+/// (Cache-Control, Vary) of `response`.
+fn caching(response: &reqwest::Response) -> (String, String) {
+    let all = |name: &str| {
+        response
+            .headers()
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    (all("cache-control"), all("vary"))
+}
+
+/// Asserts that `response` to `what` may not be kept by a shared cache nor served to another
+/// reader.
+fn assert_private(what: &str, response: &reqwest::Response) {
+    let (cache, vary) = caching(response);
+    assert!(
+        cache.starts_with("private"),
+        "{what}: Cache-Control {cache:?}"
+    );
+    assert!(!cache.contains("public"), "{what}: Cache-Control {cache:?}");
+    assert!(vary.contains("Authorization"), "{what}: Vary {vary:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_depends_on_the_reader_is_never_cached_for_another() {
+    let db = TestDb::new(Backend::Sqlite).await.expect("SQLite");
+    let app = TestApp::spawn_on(db).await;
+    let recorded = app.record(&decision(0)).await;
+    let id = recorded["id"].as_str().expect("id");
+    let tile = "/tlog/tile/entries/000.p/1";
+
+    // Anonymous reading of what is the same for every anonymous reader stays public.
+    let anonymous = app.get(tile, None).await;
+    assert_eq!(anonymous.status(), 200);
+    let (cache, vary) = caching(&anonymous);
+    assert_eq!(cache, "public, max-age=31536000, immutable");
+    assert!(vary.contains("Authorization"), "{vary}");
+
+    // Anything asked with a token is private, whatever the handler said.
+    for path in [
+        tile.to_owned(),
+        "/tlog/checkpoint".into(),
+        "/api/v1/decisions".into(),
+        format!("/api/v1/decisions/{id}"),
+        format!("/api/v1/decisions/{id}/receipt"),
+        "/api/v1/log/entries".into(),
+        "/".into(),
+        format!("/decisions/{id}"),
+        "/search?q=depot".into(),
+        "/feeds/decisions.atom".into(),
+        "/feeds/decisions.json".into(),
+        "/api/v1/decisions/00000000-0000-0000-0000-000000000000".into(),
+    ] {
+        let response = app.get(&path, Some(&app.auditor)).await;
+        assert!(response.status().as_u16() < 500, "{path}");
+        assert_private(&format!("GET {path} with a token"), &response);
+    }
+    let immutable = app.get(tile, Some(&app.auditor)).await;
+    assert_eq!(
+        caching(&immutable).0,
+        "private, max-age=31536000, immutable",
+        "the reader's own cache keeps the tile"
+    );
+    // A token's refusal is private too.
+    let refused = app.get("/api/v1/decisions", Some("dlt_nonsense")).await;
+    assert_eq!(refused.status(), 401);
+    assert_private("a refused token", &refused);
+
+    // Token management is never stored at all.
+    let listed = app.get("/api/v1/tokens", Some(&app.admin)).await;
+    assert_eq!(listed.status(), 200);
+    assert_eq!(caching(&listed).0, "no-store");
+    let created = app
+        .client
+        .post(app.url("/api/v1/tokens"))
+        .bearer_auth(&app.admin)
+        .json(&serde_json::json!({"name": "cache-check", "role": "staff"}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(created.status(), 201);
+    assert_eq!(caching(&created).0, "no-store");
+    let revoked = app
+        .client
+        .delete(app.url("/api/v1/tokens/cache-check"))
+        .bearer_auth(&app.admin)
+        .send()
+        .await
+        .expect("request");
+    assert!(revoked.status().is_success(), "{}", revoked.status());
+    assert_eq!(caching(&revoked).0, "no-store");
+    app.stop().await;
+
+    // Closed to anonymous readers: every response depends on who asks, tiles included.
+    let db = TestDb::new(Backend::Sqlite).await.expect("SQLite");
+    let app = TestApp::spawn_configured(db, decision_log::store::system_clock(), |config| {
+        config.anonymous_read = false;
+    })
+    .await;
+    app.record(&decision(0)).await;
+    for (path, token) in [
+        (tile, Some(app.auditor.as_str())),
+        (tile, None),
+        ("/tlog/checkpoint", Some(app.auditor.as_str())),
+        ("/api/v1/decisions", None),
+        ("/", None),
+        ("/assets/site.css", None),
+        ("/health/live", None),
+    ] {
+        let response = app.get(path, token).await;
+        assert_private(&format!("GET {path} on a closed deployment"), &response);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_response_can_be_framed_or_sniffed() {
+    let db = TestDb::new(Backend::Sqlite).await.expect("SQLite");
+    let app = TestApp::spawn_on(db).await;
+    app.record(&decision(0)).await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let requests = [
+        ("GET", "/api/v1/log/head", 200),
+        ("GET", "/api/v1/decisions", 200),
+        ("GET", "/api/v1/openapi.json", 200),
+        ("GET", "/api/v1/log/checkpoint", 200),
+        ("GET", "/tlog/tile/entries/000.p/1", 200),
+        ("GET", "/problems/bad-request", 200),
+        ("GET", "/health/live", 200),
+        ("GET", "/api/docs", 308),
+        ("GET", "/api/docs/", 200),
+        ("GET", "/api/docs/swagger-ui.css", 200),
+        ("GET", "/api/docs/swagger-initializer.js", 200),
+        ("GET", "/api/docs/no-such-file.js", 404),
+        ("GET", "/log/format", 200),
+        ("GET", "/", 200),
+        ("GET", "/nowhere", 404),
+        ("DELETE", "/api/v1/log/head", 405),
+        ("GET", "/api/v1/decisions?zzz=1", 400),
+        ("POST", "/api/v1/decisions", 415),
+        ("GET", "/api/v1/tokens", 401),
+        ("GET", "/decisions/nothing", 404),
+    ];
+    for (method, path, status) in requests {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let response = client
+            .request(method.clone(), app.url(path))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), status, "{method} {path}");
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        assert_eq!(
+            header("x-content-type-options"),
+            "nosniff",
+            "{method} {path}"
+        );
+        assert_eq!(header("x-frame-options"), "DENY", "{method} {path}");
+        let csp = header("content-security-policy");
+        assert!(
+            csp.contains("frame-ancestors 'none'"),
+            "{method} {path}: {csp}"
+        );
+        if path.starts_with("/api/docs/") {
+            assert!(csp.contains("default-src 'self'"), "{path}: {csp}");
+            let scripts = csp
+                .split(';')
+                .find(|d| d.trim().starts_with("script-src"))
+                .unwrap_or_default();
+            assert_eq!(scripts.trim(), "script-src 'self'", "{path}: {csp}");
+        } else if path == "/" || path == "/decisions/nothing" {
+            assert_eq!(csp, decision_log::feed::CONTENT_SECURITY_POLICY, "{path}");
+        } else {
+            assert!(csp.starts_with("default-src 'none'"), "{path}: {csp}");
+        }
+    }
+    // The Swagger UI asks nothing of another site: no validator badge.
+    let initializer = app.get_json_text("/api/docs/swagger-initializer.js").await;
+    assert!(
+        initializer.contains("\"validatorUrl\": \"none\""),
+        "{initializer}"
+    );
+}
