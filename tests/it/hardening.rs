@@ -612,3 +612,40 @@ async fn no_response_can_be_framed_or_sniffed() {
         "{initializer}"
     );
 }
+
+#[test]
+fn help_never_prints_the_secrets_in_the_environment() {
+    let marker = "MARKER-SECRET-7f3a";
+    let cases: [&[&str]; 7] = [
+        &["serve", "--help"],
+        &["serve", "-h"],
+        &["verify", "--help"],
+        &["verify", "-h"],
+        &["token", "create", "--help"],
+        &["token", "list", "--help"],
+        &["rebuild-views", "--help"],
+    ];
+    for args in cases {
+        let output = Command::new(env!("CARGO_BIN_EXE_decision-log"))
+            .args(args)
+            .env(
+                "DATABASE_URL",
+                format!("postgres://log:{marker}@db:5432/log"),
+            )
+            .env("DECISION_LOG_TOKEN", format!("dlt_{marker}"))
+            .env("DECISION_LOG_SIGNING_KEY", format!("/etc/{marker}.key"))
+            .env("DECISION_LOG_ORIGIN", format!("{marker}.example/log"))
+            .env("DECISION_LOG_SITE_NAME", marker)
+            .output()
+            .expect("the binary runs");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{args:?}: {stderr}");
+        // The variables are named, so the help is the one that would have shown them.
+        assert!(stdout.contains("DATABASE_URL"), "{args:?}: {stdout}");
+        assert!(
+            !stdout.contains(marker) && !stderr.contains(marker),
+            "{args:?} printed an environment value:\n{stdout}{stderr}"
+        );
+    }
+}
