@@ -16,8 +16,10 @@ use tracing_actix_web::TracingLogger;
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
 use crate::api::{self, AppState};
+use crate::base_url::BaseUrl;
 use crate::config::ServeConfig;
 use crate::store::{Clock, Store, system_clock};
+use crate::telemetry::RequestSpan;
 
 /// A bound, ready-to-run server.
 pub struct App {
@@ -59,7 +61,8 @@ impl App {
             None
         };
         let listener = TcpListener::bind(&config.bind)?;
-        let port = listener.local_addr()?.port();
+        let listen = listener.local_addr()?;
+        let port = listen.port();
         let state = web::Data::new(AppState {
             store,
             clock,
@@ -67,18 +70,25 @@ impl App {
             vkey: vkey.clone(),
             anonymous_read: config.anonymous_read,
             site_name: config.site_name.clone(),
+            base_url: BaseUrl::new(
+                config.public_url.clone(),
+                config.trusted_proxies.clone(),
+                listen,
+            ),
         });
         let mut server = HttpServer::new(move || {
             ActixApp::new()
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<RequestSpan>::new())
+                .wrap(actix_web::middleware::from_fn(crate::response_headers::set))
                 .app_data(state.clone())
                 .configure(api::configure)
                 .configure(crate::feed::configure)
                 .service(api::resource("/api/docs", "GET").route(web::get().to(docs_redirect)))
-                .service(
-                    SwaggerUi::new("/api/docs/{_:.*}")
-                        .config(SwaggerConfig::from("/api/v1/openapi.json")),
-                )
+                .service(SwaggerUi::new("/api/docs/{_:.*}").config(
+                    // No validator badge: it would load an image from validator.swagger.io,
+                    // telling it where this API lives.
+                    SwaggerConfig::from("/api/v1/openapi.json").validator_url("none"),
+                ))
                 .default_service(web::to(api::error::not_found))
         })
         .listen(listener)?;

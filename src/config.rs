@@ -2,9 +2,14 @@
 //!
 //! Every setting is a flag with an environment variable behind it; the doc comment on each field
 //! is its reference (shown by `--help` and copied into the README's configuration table).
+//!
+//! `--help` names each variable but never shows its value (`hide_env_values` on every argument
+//! with an `env`): `DATABASE_URL` carries a password and `DECISION_LOG_TOKEN` a token, and help
+//! text ends up in terminals, screenshots and CI logs.
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::base_url::{IpRange, PublicUrl};
 use crate::store::{Power, Role};
 
 /// The embedded default: a SQLite file in the working directory, created on first start.
@@ -117,7 +122,12 @@ pub struct VerifyConfig {
     pub vkey: Option<String>,
     /// With `--url`: an API token, so that the disclosures of internal and restricted records are
     /// served too and checked against their commitments (anonymously only public ones are).
-    #[arg(long, env = "DECISION_LOG_TOKEN", requires = "url")]
+    #[arg(
+        long,
+        env = "DECISION_LOG_TOKEN",
+        hide_env_values = true,
+        requires = "url"
+    )]
     pub token: Option<String>,
     /// With `--url`: a file remembering the last checkpoint verified. The next run checks that the
     /// log still extends it, then reads only the entries appended since (a resumed run does not
@@ -137,7 +147,7 @@ pub struct VerifyConfig {
 pub struct DatabaseConfig {
     /// Database URL: `sqlite://PATH?mode=rwc` (embedded, the default) or
     /// `postgres://USER:PASSWORD@HOST:PORT/DB`.
-    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, default_value = DEFAULT_DATABASE_URL)]
     pub database_url: String,
 }
 
@@ -148,35 +158,46 @@ pub struct ServeConfig {
     #[command(flatten)]
     pub database: DatabaseConfig,
     /// Largest number of pooled database connections.
-    #[arg(long, env = "DECISION_LOG_MAX_CONNECTIONS", default_value_t = 10)]
+    #[arg(
+        long,
+        env = "DECISION_LOG_MAX_CONNECTIONS",
+        hide_env_values = true,
+        default_value_t = 10
+    )]
     pub max_connections: u32,
     /// Address and port to listen on; port 0 picks a free port.
-    #[arg(long, env = "DECISION_LOG_BIND", default_value = "127.0.0.1:8080")]
+    #[arg(
+        long,
+        env = "DECISION_LOG_BIND",
+        hide_env_values = true,
+        default_value = "127.0.0.1:8080"
+    )]
     pub bind: String,
     /// The log's signing key file (from `decision-log keygen`). Without it, the embedded SQLite
     /// default keeps a key beside the database file, creating it on first start; PostgreSQL
     /// requires one.
-    #[arg(long, env = "DECISION_LOG_SIGNING_KEY")]
+    #[arg(long, env = "DECISION_LOG_SIGNING_KEY", hide_env_values = true)]
     pub signing_key: Option<std::path::PathBuf>,
     /// The log's origin, used when the first start creates the key (default: a random
     /// `decision-log/…`); when given with an existing key, it must match the key's name.
-    #[arg(long, env = "DECISION_LOG_ORIGIN")]
+    #[arg(long, env = "DECISION_LOG_ORIGIN", hide_env_values = true)]
     pub origin: Option<String>,
     /// How often to check whether the tree has grown and sign a new checkpoint, in milliseconds.
     #[arg(
         long,
         env = "DECISION_LOG_CHECKPOINT_INTERVAL_MS",
+        hide_env_values = true,
         default_value_t = 500
     )]
     pub checkpoint_interval_ms: u64,
     /// HTTP worker threads (default: one per CPU core).
-    #[arg(long, env = "DECISION_LOG_WORKERS")]
+    #[arg(long, env = "DECISION_LOG_WORKERS", hide_env_values = true)]
     pub workers: Option<usize>,
     /// Whether readers without a token may read public decisions, the log and its proofs
     /// (`false` for an intranet where every reader signs in).
     #[arg(
         long,
-        env = "DECISION_LOG_ANONYMOUS_READ",
+        env = "DECISION_LOG_ANONYMOUS_READ", hide_env_values = true,
         default_value_t = true,
         action = clap::ArgAction::Set
     )]
@@ -185,14 +206,37 @@ pub struct ServeConfig {
     /// secret once, so a new deployment can be set up over HTTP.
     #[arg(
         long,
-        env = "DECISION_LOG_FIRST_RUN_ADMIN",
+        env = "DECISION_LOG_FIRST_RUN_ADMIN", hide_env_values = true,
         default_value_t = true,
         action = clap::ArgAction::Set
     )]
     pub first_run_admin: bool,
     /// The name at the top of every page, e.g. `Northshire Council decisions`.
-    #[arg(long, env = "DECISION_LOG_SITE_NAME", default_value = "Decision log")]
+    #[arg(
+        long,
+        env = "DECISION_LOG_SITE_NAME",
+        hide_env_values = true,
+        default_value = "Decision log"
+    )]
     pub site_name: String,
+    /// The base URL readers reach the service at, e.g. `https://decisions.example.gov.uk`
+    /// (`http` or `https`, a host and optional port, no path). Every absolute link — in feeds and
+    /// in the `/log` page's instructions to auditors — uses it, whatever the request's headers
+    /// say. Without it, links use the `Host` header when it is a plain `host[:port]`, else the
+    /// listen address; set it on every deployment readers reach by name.
+    #[arg(long, env = "DECISION_LOG_PUBLIC_URL", hide_env_values = true)]
+    pub public_url: Option<PublicUrl>,
+    /// Comma-separated IP addresses or CIDR blocks of the reverse proxies in front of the
+    /// service, e.g. `10.0.0.7,fd00::/8`. Only a request from one of them may set the scheme and
+    /// host of links through `Forwarded` or `X-Forwarded-Proto` / `X-Forwarded-Host` (ignored
+    /// when `--public-url` is set); from anyone else these headers are ignored. Default: none.
+    #[arg(
+        long,
+        env = "DECISION_LOG_TRUSTED_PROXIES",
+        hide_env_values = true,
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<IpRange>,
 }
 
 impl ServeConfig {
@@ -212,6 +256,40 @@ impl ServeConfig {
             anonymous_read: true,
             first_run_admin: false,
             site_name: "Decision log".into(),
+            public_url: None,
+            trusted_proxies: Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    /// Every argument of `command` and its subcommands that reads the environment.
+    fn env_args(command: &clap::Command, out: &mut Vec<(String, bool)>) {
+        for arg in command.get_arguments() {
+            if arg.get_env().is_some() {
+                out.push((
+                    format!("{} --{}", command.get_name(), arg.get_id()),
+                    arg.is_hide_env_values_set(),
+                ));
+            }
+        }
+        for sub in command.get_subcommands() {
+            env_args(sub, out);
+        }
+    }
+
+    #[test]
+    fn help_never_shows_the_value_of_an_environment_variable() {
+        let mut args = Vec::new();
+        env_args(&Cli::command(), &mut args);
+        assert!(args.len() >= 13, "{args:?}");
+        for (arg, hidden) in args {
+            assert!(hidden, "{arg} would print its environment value in --help");
         }
     }
 }

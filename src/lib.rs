@@ -18,6 +18,12 @@
 //! - [`api`]: actix-web handlers, DTOs, problem+json errors, the OpenAPI document.
 //! - [`feed`]: the intranet pages (askama templates), Atom and JSON feeds, search, statistics.
 //! - [`app`]: builds and binds the HTTP server.
+//! - [`base_url`]: the base URL of absolute links: the configured public URL, or a checked
+//!   `Host`, with forwarded headers from trusted proxies only.
+//! - [`response_headers`]: caching by who is asking, `nosniff`, no framing and a default CSP, on
+//!   every response.
+//! - [`telemetry`]: the server log: every field escaped, each request's span without its query
+//!   or headers.
 //! - [`cli`]: the subcommands other than `serve`.
 //! - [`config`]: the typed command line and environment.
 //! - [`keys`]: the log's signing key: loading, creating, and where the embedded default keeps it.
@@ -25,6 +31,7 @@
 
 pub mod api;
 pub mod app;
+pub mod base_url;
 pub mod cli;
 pub mod config;
 pub mod feed;
@@ -32,4 +39,6 @@ pub mod keys;
 pub mod lineage;
 pub mod receipt;
 pub mod record;
+pub mod response_headers;
 pub mod store;
+pub mod telemetry;

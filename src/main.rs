@@ -1,23 +1,15 @@
 //! The `decision-log` binary: parse the command line, set up logging, dispatch.
 
-use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
 use decision_log::app::App;
 use decision_log::cli;
 use decision_log::config::{Cli, Command};
-use tracing_subscriber::EnvFilter;
 
 #[actix_web::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
+    decision_log::telemetry::init();
     let result = match Cli::parse().command {
         Command::Serve(config) => serve(config).await,
         Command::Token(command) => cli::token(command).await,

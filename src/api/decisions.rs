@@ -13,6 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::auth::Caller;
 use super::error::Problem;
 use super::idempotency::IdempotencyKey;
+use super::position::Position;
 use super::{ApiError, AppState};
 use crate::lineage::{OutcomeStatus, Status};
 use crate::record::{
@@ -503,7 +504,8 @@ fn parse_cursor(cursor: &str) -> Result<u64, ApiError> {
         .decode(cursor)
         .ok()
         .and_then(|bytes| String::from_utf8(bytes).ok())
-        .and_then(|text| text.strip_prefix("v1:").and_then(|n| n.parse().ok()))
+        .and_then(|text| text.strip_prefix("v1:").and_then(Position::parse))
+        .map(Position::get)
         .ok_or_else(|| ApiError::BadRequest("the cursor is not one this service issued".into()))
 }
 
@@ -515,6 +517,7 @@ mod tests {
     fn cursors_round_trip_and_foreign_ones_are_refused() {
         assert_eq!(parse_cursor(&make_cursor(42)).ok(), Some(42));
         assert!(parse_cursor("42").is_err());
+        assert!(parse_cursor(&URL_SAFE_NO_PAD.encode("v1:9223372036854775808")).is_err());
         assert!(parse_cursor(&URL_SAFE_NO_PAD.encode("v2:42")).is_err());
     }
 }

@@ -11,6 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Caller;
 use super::error::Problem;
+use super::position::Position;
 use super::{ApiError, AppState};
 use crate::receipt::DisclosureDto;
 use crate::store::StoredEntry;
@@ -58,7 +59,8 @@ pub struct LogEntryPage {
 #[into_params(parameter_in = Query)]
 pub struct EntriesQuery {
     /// First leaf index (default 0).
-    pub from: Option<u64>,
+    #[param(value_type = Option<u64>, maximum = 9223372036854775807_u64)]
+    pub from: Option<Position>,
     /// How many, 1 to 1000 (default 100).
     #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u64>,
@@ -132,7 +134,7 @@ pub async fn list_entries(
     caller: Caller,
     query: web::Query<EntriesQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let from = query.from.unwrap_or(0);
+    let from = query.from.map_or(0, Position::get);
     let limit = query.limit.unwrap_or(100);
     if !(1..=MAX_ENTRIES).contains(&limit) {
         return Err(ApiError::BadRequest(format!(
@@ -156,7 +158,7 @@ pub async fn list_entries(
 /// One entry.
 #[utoipa::path(
     get, path = "/api/v1/log/entries/{leaf_index}", tag = "log", operation_id = "getLogEntry",
-    params(("leaf_index" = u64, Path, description = "Position in the log, 0-based")),
+    params(("leaf_index" = u64, Path, maximum = 9223372036854775807_u64, description = "Position in the log, 0-based")),
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "The entry, its hash and the disclosures the caller may see", body = LogEntry),
@@ -169,11 +171,12 @@ pub async fn list_entries(
 pub async fn get_entry(
     state: web::Data<AppState>,
     caller: Caller,
-    leaf_index: web::Path<u64>,
+    leaf_index: web::Path<Position>,
 ) -> Result<HttpResponse, ApiError> {
+    let leaf_index = leaf_index.into_inner().get();
     let stored = state
         .store
-        .entry(*leaf_index)
+        .entry(leaf_index)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no entry at leaf index {leaf_index}")))?;
     Ok(HttpResponse::Ok().json(to_dto(stored, |v| caller.may_see(v))?))
@@ -185,9 +188,11 @@ pub async fn get_entry(
 #[into_params(parameter_in = Query)]
 pub struct InclusionQuery {
     /// The leaf to prove.
-    pub leaf_index: u64,
+    #[param(value_type = u64, maximum = 9223372036854775807_u64)]
+    pub leaf_index: Position,
     /// The tree to prove it in (default: the latest checkpoint's size).
-    pub tree_size: Option<u64>,
+    #[param(value_type = Option<u64>, maximum = 9223372036854775807_u64)]
+    pub tree_size: Option<Position>,
 }
 
 /// An RFC 9162 inclusion proof.
@@ -214,9 +219,11 @@ pub struct InclusionProofDto {
 #[into_params(parameter_in = Query)]
 pub struct ConsistencyQuery {
     /// The older tree size.
-    pub from: u64,
+    #[param(value_type = u64, maximum = 9223372036854775807_u64)]
+    pub from: Position,
     /// The newer tree size (default: the latest checkpoint's size).
-    pub to: Option<u64>,
+    #[param(value_type = Option<u64>, maximum = 9223372036854775807_u64)]
+    pub to: Option<Position>,
 }
 
 /// An RFC 9162 consistency proof.
@@ -323,12 +330,12 @@ pub async fn get_inclusion_proof(
     query: web::Query<InclusionQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let tree_size = match query.tree_size {
-        Some(size) => size,
+        Some(size) => size.get(),
         None => current_checkpoint(&state).await?.tree_size,
     };
     let proof = state
         .store
-        .inclusion_proof(query.leaf_index, tree_size)
+        .inclusion_proof(query.leaf_index.get(), tree_size)
         .await?
         .map_err(tree_error)?;
     Ok(HttpResponse::Ok().json(InclusionProofDto {
@@ -359,12 +366,12 @@ pub async fn get_consistency_proof(
     query: web::Query<ConsistencyQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let to = match query.to {
-        Some(size) => size,
+        Some(size) => size.get(),
         None => current_checkpoint(&state).await?.tree_size,
     };
     let proof = state
         .store
-        .consistency_proof(query.from, to)
+        .consistency_proof(query.from.get(), to)
         .await?
         .map_err(tree_error)?;
     Ok(HttpResponse::Ok().json(ConsistencyProofDto {

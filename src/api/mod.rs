@@ -11,6 +11,7 @@ pub mod health;
 pub mod idempotency;
 pub mod lineage;
 pub mod log;
+pub mod position;
 pub mod receipts;
 pub mod registry;
 pub mod tiles;
@@ -41,6 +42,8 @@ pub struct AppState {
     pub anonymous_read: bool,
     /// The name the pages carry.
     pub site_name: String,
+    /// Where absolute links point.
+    pub base_url: crate::base_url::BaseUrl,
 }
 
 /// The OpenAPI document of this service.

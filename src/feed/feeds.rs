@@ -16,7 +16,8 @@
 //!   the log, the filter, the reader, the date and the host it is asked at alone, which makes
 //!   the strong `ETag` (SHA-256 of the bytes) meaningful: `If-None-Match` with it answers 304
 //!   until one of those changes.
-//! - Every link is absolute, built from the request's scheme and host.
+//! - Every link is absolute, built from [`BaseUrl`](crate::base_url::BaseUrl): the configured
+//!   public URL, or the request's checked host, never an unchecked header.
 //!
 //! Atom is rendered by an askama template, which escapes every value; JSON Feed by serde, with
 //! `<`, `>` and `&` written as `\u` escapes so that no markup appears in the bytes at all.
@@ -190,9 +191,9 @@ fn respond(request: &HttpRequest, content_type: &'static str, body: Vec<u8>) -> 
     secure(&mut response);
     response
         .insert_header(header::ETag(tag))
-        .insert_header((header::CACHE_CONTROL, "no-cache"))
-        // What a feed lists depends on who reads it.
-        .insert_header((header::VARY, "Authorization"));
+        // What a feed lists depends on who reads it: `response_headers` adds
+        // `Vary: Authorization`, and makes the answer to a token private.
+        .insert_header((header::CACHE_CONTROL, "no-cache"));
     if fresh {
         response.finish()
     } else {
@@ -217,10 +218,7 @@ async fn feed(
 ) -> Result<Feed, PageError> {
     let (decisions, next) = decisions_page(state, caller, filter, PAGE_SIZE).await?;
     let names = body_names(state).await?;
-    let base = {
-        let info = request.connection_info();
-        format!("{}://{}", info.scheme(), info.host())
-    };
+    let base = state.base_url.of(request);
     let entries: Vec<Entry> = decisions.iter().map(|d| entry(d, &names, &base)).collect();
     let updated = match newest(&entries) {
         Some(updated) => updated,

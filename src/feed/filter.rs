@@ -7,6 +7,7 @@
 use chrono::NaiveDate;
 use serde::Deserialize;
 
+use crate::api::position::Position;
 use crate::lineage::Status;
 use crate::store::DecisionFilter;
 
@@ -84,8 +85,9 @@ impl PageFilter {
         let before = match self.before.trim() {
             "" => None,
             v => Some(
-                v.parse::<u64>()
-                    .map_err(|_| "the page cursor is not valid".to_owned())?,
+                Position::parse(v)
+                    .map(Position::get)
+                    .ok_or_else(|| "the page cursor is not valid".to_owned())?,
             ),
         };
         let text = |v: &str| Some(v.trim().to_owned()).filter(|v| !v.is_empty());
@@ -179,6 +181,10 @@ mod tests {
             },
             PageFilter {
                 before: "x".into(),
+                ..PageFilter::default()
+            },
+            PageFilter {
+                before: "9223372036854775808".into(),
                 ..PageFilter::default()
             },
         ] {

@@ -320,7 +320,6 @@ pub async fn log(
         .await?
         .map(|c| c.note)
         .unwrap_or_else(|| "No checkpoint has been signed yet.".into());
-    let info = request.connection_info();
     let page = LogPage {
         chrome: Chrome::new(&state, &caller, "log"),
         size: head.tree_size,
@@ -328,7 +327,7 @@ pub async fn log(
         origin: state.signer.name().to_owned(),
         vkey: state.vkey.clone(),
         checkpoint,
-        base_hint: format!("{}://{}", info.scheme(), info.host()),
+        base_hint: state.base_url.of(&request),
     };
     html(page.render()?)
 }

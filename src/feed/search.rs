@@ -20,6 +20,7 @@ use super::{Chrome, PageError, html};
 use crate::api::AppState;
 use crate::api::auth::Caller;
 use crate::api::decisions::Decision;
+use crate::api::position::Position;
 use crate::store::{MATCH_END, MATCH_START};
 
 /// Results on one page.
@@ -65,7 +66,7 @@ pub async fn search(
     let q: String = query.q.trim().chars().take(MAX_QUERY_CHARS).collect();
     let before = match query.before.trim() {
         "" => None,
-        text => Some(text.parse::<u64>().map_err(|_| {
+        text => Some(Position::parse(text).map(Position::get).ok_or_else(|| {
             PageError::BadRequest(format!("before must be a leaf index, not {text:?}"))
         })?),
     };

@@ -268,6 +268,16 @@ pub(super) async fn append_locked(
     }
 }
 
+/// A position of the log as stored: one that does not fit a `BIGINT` means the log contradicts
+/// itself. Never for a number from a request: see [`bound`].
 pub(super) fn to_i64(n: u64) -> Result<i64, StoreError> {
     i64::try_from(n).map_err(|_| StoreError::Inconsistent(format!("{n} does not fit a BIGINT")))
+}
+
+/// A leaf index or tree size that a reader asked for, as a bound on a `BIGINT` column. No stored
+/// position exceeds `i64::MAX` (no log reaches 2^63 entries), so a larger bound selects exactly
+/// what `i64::MAX` does. Unlike [`to_i64`] it cannot fail: a request must never be able to make
+/// the log look inconsistent.
+pub(super) fn bound(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
 }

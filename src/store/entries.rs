@@ -3,7 +3,7 @@
 use ledger::{Disclosure, Hash};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
-use super::append::to_i64;
+use super::append::bound;
 use super::entities::{disclosure, log_entry};
 use super::{Store, StoreError};
 
@@ -63,8 +63,8 @@ pub(super) async fn read_entries(
     from: u64,
     limit: u64,
 ) -> Result<Vec<StoredEntry>, StoreError> {
-    let start = to_i64(from)?;
-    let end = to_i64(from.saturating_add(limit))?;
+    let start = bound(from);
+    let end = bound(from.saturating_add(limit));
     let rows = log_entry::Entity::find()
         .filter(log_entry::Column::LeafIndex.gte(start))
         .filter(log_entry::Column::LeafIndex.lt(end))

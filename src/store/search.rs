@@ -33,6 +33,7 @@ use sea_orm::{
 };
 use serde_json::Value;
 
+use super::append::bound;
 use super::entities::{decision, event};
 use super::views::{DecisionRow, find_decision};
 use super::{Store, StoreError, Token};
@@ -437,10 +438,10 @@ impl Store {
                 let query = params.bind(fts5_query(&terms));
                 let condition = scope.condition(&mut params);
                 let before = match before {
-                    Some(b) => format!("AND rowid < {}", params.bind(to_i64(b)?)),
+                    Some(b) => format!("AND rowid < {}", params.bind(bound(b))),
                     None => String::new(),
                 };
-                let limit = params.bind(to_i64(limit + 1)?);
+                let limit = params.bind(bound(limit.saturating_add(1)));
                 // FTS5 yields matches in rowid order, so the newest page costs its own size.
                 let sql = format!(
                     "SELECT rowid AS leaf_index, decision_id, \
@@ -507,7 +508,7 @@ impl Store {
         limit: u64,
     ) -> Result<Vec<Hit>, StoreError> {
         let upper = match before {
-            Some(b) => to_i64(b)?,
+            Some(b) => bound(b),
             None => {
                 let row = self
                     .db
@@ -571,10 +572,6 @@ impl Store {
         }
         Ok(hits)
     }
-}
-
-fn to_i64(n: u64) -> Result<i64, StoreError> {
-    super::append::to_i64(n)
 }
 
 #[cfg(test)]

@@ -561,7 +561,7 @@ impl Store {
 
     /// The timeline event of the entry at `leaf_index`.
     pub async fn event(&self, leaf_index: u64) -> Result<Option<Event>, StoreError> {
-        event::Entity::find_by_id(super::append::to_i64(leaf_index)?)
+        event::Entity::find_by_id(super::append::bound(leaf_index))
             .one(&self.db)
             .await?
             .map(event_of)
@@ -613,7 +613,7 @@ impl Store {
             query = query.filter(decision::Column::DecidedOn.lte(to.as_str()));
         }
         if let Some(before) = filter.before {
-            query = query.filter(decision::Column::LeafIndex.lt(super::append::to_i64(before)?));
+            query = query.filter(decision::Column::LeafIndex.lt(super::append::bound(before)));
         }
         if let Some(t) = &filter.tag {
             query = query.filter(
@@ -643,7 +643,7 @@ impl Store {
         // matches through the filter's own index. Neither step reads the whole table, which a
         // single query cannot promise for a date range, the overdue filter or a combination.
         let upper = match filter.before {
-            Some(before) => super::append::to_i64(before)?,
+            Some(before) => super::append::bound(before),
             None => decision::Entity::find()
                 .select_only()
                 .column_as(decision::Column::LeafIndex.max(), "upper")

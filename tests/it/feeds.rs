@@ -58,7 +58,8 @@ async fn fetch(
     }
 }
 
-/// A feed that must be served: 200 with its media type, a strong ETag and `no-cache`.
+/// A feed that must be served: 200 with its media type, a strong ETag and `no-cache`
+/// (`private` too for a token).
 async fn feed(app: &TestApp, path: &str, token: Option<&str>) -> Fetched {
     let fetched = fetch(app, path, token, None).await;
     assert_eq!(fetched.status, 200, "GET {path}: {}", fetched.body);
@@ -77,7 +78,13 @@ async fn feed(app: &TestApp, path: &str, token: Option<&str>) -> Fetched {
         "{path}: a strong ETag, not {:?}",
         fetched.etag
     );
-    assert_eq!(fetched.cache_control, "no-cache", "{path}");
+    // What a token reads is for that reader alone.
+    let cache_control = if token.is_some() {
+        "private, no-cache"
+    } else {
+        "no-cache"
+    };
+    assert_eq!(fetched.cache_control, cache_control, "{path}");
     fetched
 }
 

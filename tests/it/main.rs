@@ -8,6 +8,7 @@ mod cli;
 mod decisions;
 mod errors;
 mod feeds;
+mod hardening;
 mod intrusion;
 mod keys;
 mod log_format;
