@@ -6,7 +6,6 @@
 //! signing key, pins it as the log's identity, signs a first checkpoint, and starts the task that
 //! signs a new checkpoint whenever the tree has grown.
 
-use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -58,8 +57,6 @@ impl App {
         } else {
             None
         };
-        let listener = TcpListener::bind(&config.bind)?;
-        let port = listener.local_addr()?.port();
         let state = web::Data::new(AppState {
             store,
             clock,
@@ -67,6 +64,7 @@ impl App {
             vkey: vkey.clone(),
             anonymous_read: config.anonymous_read,
             site_name: config.site_name.clone(),
+            body_read_timeout: Duration::from_millis(config.body_read_timeout_ms),
         });
         let mut server = HttpServer::new(move || {
             ActixApp::new()
@@ -81,7 +79,18 @@ impl App {
                 )
                 .default_service(web::to(api::error::not_found))
         })
-        .listen(listener)?;
+        // Slow clients are cut off and connections are bounded, so the memory that requests in
+        // flight hold is bounded too (see `ServeConfig::http_max_connections`).
+        .client_request_timeout(Duration::from_millis(config.client_request_timeout_ms))
+        .client_disconnect_timeout(Duration::from_millis(config.client_disconnect_timeout_ms))
+        .max_connections(config.http_max_connections)
+        .backlog(config.http_backlog)
+        .bind(&config.bind)?;
+        let port = server
+            .addrs()
+            .first()
+            .map(|a| a.port())
+            .ok_or_else(|| anyhow::anyhow!("{} resolves to no address", config.bind))?;
         if let Some(workers) = config.workers {
             server = server.workers(workers);
         }

@@ -7,11 +7,12 @@
 //! all pass.
 
 use actix_web::http::header;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::auth::Caller;
+use super::body::{MAX_WRITE_BODY_BYTES, read_json};
 use super::decisions::LineageEvent;
 use super::error::Problem;
 use super::idempotency::{IdempotencyKey, REPLAYED_HEADER};
@@ -30,14 +31,17 @@ enum Writer {
     Redactor(Power),
 }
 
+/// A request's unread body.
+struct Body(HttpRequest, web::Payload);
+
 async fn append(
     state: web::Data<AppState>,
     caller: Caller,
     key: IdempotencyKey,
     id: String,
-    body: Value,
+    Body(http, payload): Body,
     writer: Writer,
-    request: impl FnOnce(&Value) -> Result<LineageRequest, Refusal>,
+    request: impl FnOnce(&Value) -> Result<LineageRequest, Refusal> + Send + 'static,
 ) -> Result<HttpResponse, ApiError> {
     caller.clone().require()?;
     let row = state
@@ -49,8 +53,22 @@ async fn append(
         Writer::Secretariat => caller.require_recorder(&row.record.body)?,
         Writer::Redactor(power) => caller.require_power(power)?,
     };
-    let request = request(&body).map_err(StoreError::from)?;
-    let claim = key.claim(&token, &body);
+    // Only now, with the caller allowed to write here, is the body read.
+    let body = read_json(
+        &http,
+        payload,
+        MAX_WRITE_BODY_BYTES,
+        state.body_read_timeout,
+    )
+    .await?;
+    // Parsing the request and hashing it for the idempotency claim are linear in a body of at
+    // most 256 KiB: on the blocking pool. Checking it against the decision's state happens under
+    // the append lock, on a request the limits keep small.
+    let claimant = token.clone();
+    let (request, claim) = web::block(move || (request(&body), key.claim(&claimant, &body)))
+        .await
+        .map_err(|e| ApiError::Internal(format!("the blocking pool failed: {e}")))?;
+    let request = request.map_err(StoreError::from)?;
     let now = (state.clock)();
     let appended = state
         .store
@@ -81,8 +99,8 @@ async fn append(
 }
 
 fn parsed<T: DeserializeOwned>(
-    wrap: impl FnOnce(T) -> LineageRequest,
-) -> impl FnOnce(&Value) -> Result<LineageRequest, Refusal> {
+    wrap: impl FnOnce(T) -> LineageRequest + Send + 'static,
+) -> impl FnOnce(&Value) -> Result<LineageRequest, Refusal> + Send + 'static {
     move |body| crate::lineage::parse::<T>(body).map(wrap)
 }
 
@@ -104,7 +122,10 @@ fn parsed<T: DeserializeOwned>(
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a secretariat token scoped to the decision's body", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such decision", body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "The body did not arrive within the read deadline; the connection is closed", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The decision is rescinded or superseded", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body exceeds 256 KiB, or the entry exceeds 65,535 bytes", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not application/json (optionally ; charset=utf-8); `Accept-Post` names it", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "An unknown or unamendable field, an invalid value, no change at all, or a reused Idempotency-Key", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The log is inconsistent or the database unavailable; nothing was written", body = Problem, content_type = "application/problem+json"),
     )
@@ -114,7 +135,8 @@ pub async fn amend(
     caller: Caller,
     key: IdempotencyKey,
     id: web::Path<String>,
-    body: web::Json<Value>,
+    http: HttpRequest,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let writer = Writer::Secretariat;
     let request = parsed(LineageRequest::Amend);
@@ -123,7 +145,7 @@ pub async fn amend(
         caller,
         key,
         id.into_inner(),
-        body.into_inner(),
+        Body(http, payload),
         writer,
         request,
     )
@@ -148,7 +170,10 @@ pub async fn amend(
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a secretariat token scoped to the decision's body", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such decision", body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "The body did not arrive within the read deadline; the connection is closed", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The decision is rescinded or superseded", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body exceeds 256 KiB, or the entry exceeds 65,535 bytes", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not application/json (optionally ; charset=utf-8); `Accept-Post` names it", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "An invalid outcome (`errors` names every field), or a reused Idempotency-Key", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The log is inconsistent or the database unavailable; nothing was written", body = Problem, content_type = "application/problem+json"),
     )
@@ -158,7 +183,8 @@ pub async fn report_outcome(
     caller: Caller,
     key: IdempotencyKey,
     id: web::Path<String>,
-    body: web::Json<Value>,
+    http: HttpRequest,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let writer = Writer::Secretariat;
     let request = parsed(LineageRequest::Outcome);
@@ -167,7 +193,7 @@ pub async fn report_outcome(
         caller,
         key,
         id.into_inner(),
-        body.into_inner(),
+        Body(http, payload),
         writer,
         request,
     )
@@ -192,7 +218,10 @@ pub async fn report_outcome(
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a secretariat token scoped to the decision's body", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such decision", body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "The body did not arrive within the read deadline; the connection is closed", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The transition is not allowed from the decision's current status", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body exceeds 256 KiB, or the entry exceeds 65,535 bytes", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not application/json (optionally ; charset=utf-8); `Accept-Post` names it", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "An invalid request, or a reused Idempotency-Key", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The log is inconsistent or the database unavailable; nothing was written", body = Problem, content_type = "application/problem+json"),
     )
@@ -202,7 +231,8 @@ pub async fn call_in(
     caller: Caller,
     key: IdempotencyKey,
     id: web::Path<String>,
-    body: web::Json<Value>,
+    http: HttpRequest,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let writer = Writer::Secretariat;
     let request = parsed(LineageRequest::CallIn);
@@ -211,7 +241,7 @@ pub async fn call_in(
         caller,
         key,
         id.into_inner(),
-        body.into_inner(),
+        Body(http, payload),
         writer,
         request,
     )
@@ -234,7 +264,10 @@ pub async fn call_in(
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a secretariat token scoped to the decision's body", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such decision", body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "The body did not arrive within the read deadline; the connection is closed", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already rescinded or superseded", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body exceeds 256 KiB, or the entry exceeds 65,535 bytes", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not application/json (optionally ; charset=utf-8); `Accept-Post` names it", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "An invalid request, or a reused Idempotency-Key", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The log is inconsistent or the database unavailable; nothing was written", body = Problem, content_type = "application/problem+json"),
     )
@@ -244,7 +277,8 @@ pub async fn rescind(
     caller: Caller,
     key: IdempotencyKey,
     id: web::Path<String>,
-    body: web::Json<Value>,
+    http: HttpRequest,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let writer = Writer::Secretariat;
     let request = parsed(LineageRequest::Rescind);
@@ -253,7 +287,7 @@ pub async fn rescind(
         caller,
         key,
         id.into_inner(),
-        body.into_inner(),
+        Body(http, payload),
         writer,
         request,
     )
@@ -276,7 +310,10 @@ pub async fn rescind(
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a secretariat token scoped to the decision's body", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such decision", body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "The body did not arrive within the read deadline; the connection is closed", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "This decision has ended, or the successor is rescinded or itself superseded by this one", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body exceeds 256 KiB, or the entry exceeds 65,535 bytes", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not application/json (optionally ; charset=utf-8); `Accept-Post` names it", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "An unknown successor, the decision itself, or a reused Idempotency-Key", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The log is inconsistent or the database unavailable; nothing was written", body = Problem, content_type = "application/problem+json"),
     )
@@ -286,7 +323,8 @@ pub async fn supersede(
     caller: Caller,
     key: IdempotencyKey,
     id: web::Path<String>,
-    body: web::Json<Value>,
+    http: HttpRequest,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let writer = Writer::Secretariat;
     let request = parsed(LineageRequest::Supersede);
@@ -295,7 +333,7 @@ pub async fn supersede(
         caller,
         key,
         id.into_inner(),
-        body.into_inner(),
+        Body(http, payload),
         writer,
         request,
     )
@@ -320,7 +358,10 @@ pub async fn supersede(
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a redactor token with the erase power", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such decision", body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "The body did not arrive within the read deadline; the connection is closed", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The value has already been erased", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body exceeds 256 KiB, or the entry exceeds 65,535 bytes", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not application/json (optionally ; charset=utf-8); `Accept-Post` names it", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not a personal-data path, no value there, a missing basis or reason, or a reused Idempotency-Key", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The log is inconsistent or the database unavailable; nothing was written", body = Problem, content_type = "application/problem+json"),
     )
@@ -330,7 +371,8 @@ pub async fn redact(
     caller: Caller,
     key: IdempotencyKey,
     id: web::Path<String>,
-    body: web::Json<Value>,
+    http: HttpRequest,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let writer = Writer::Redactor(Power::Erase);
     let request = parsed(LineageRequest::Redact);
@@ -339,7 +381,7 @@ pub async fn redact(
         caller,
         key,
         id.into_inner(),
-        body.into_inner(),
+        Body(http, payload),
         writer,
         request,
     )
@@ -363,7 +405,10 @@ pub async fn redact(
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a redactor token with the publish power", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such decision", body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "The body did not arrive within the read deadline; the connection is closed", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The decision, or every field named, is already public", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body exceeds 256 KiB, or the entry exceeds 65,535 bytes", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not application/json (optionally ; charset=utf-8); `Accept-Post` names it", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field that is not withheld or not present, a missing reason, or a reused Idempotency-Key", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The log is inconsistent or the database unavailable; nothing was written", body = Problem, content_type = "application/problem+json"),
     )
@@ -373,7 +418,8 @@ pub async fn publish(
     caller: Caller,
     key: IdempotencyKey,
     id: web::Path<String>,
-    body: web::Json<Value>,
+    http: HttpRequest,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let writer = Writer::Redactor(Power::Publish);
     let request = parsed(LineageRequest::Publish);
@@ -382,7 +428,7 @@ pub async fn publish(
         caller,
         key,
         id.into_inner(),
-        body.into_inner(),
+        Body(http, payload),
         writer,
         request,
     )

@@ -9,6 +9,7 @@ mod decisions;
 mod errors;
 mod feeds;
 mod keys;
+mod limits;
 mod log_format;
 mod openapi;
 mod pages;
