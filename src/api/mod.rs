@@ -14,6 +14,7 @@ pub mod lineage;
 pub mod log;
 pub mod receipts;
 pub mod registry;
+pub mod spec;
 pub mod tiles;
 
 use actix_web::{HttpResponse, Resource, web};
@@ -21,6 +22,7 @@ use utoipa::OpenApi;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 
 pub use error::ApiError;
+use spec::Limits;
 
 use crate::store::{Clock, Store};
 
@@ -82,7 +84,7 @@ pub struct AppState {
         health::ready,
     ),
     components(schemas(error::Problem, crate::record::FieldError, decisions::StatusFilter)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &Limits),
     tags(
         (name = "decisions", description = "Record, list and read decisions"),
         (name = "lineage", description = "What happens to a decision after it is recorded: amendments, outcomes, call-in, rescission, supersession, erasure and publication, each a new log entry"),
