@@ -2,9 +2,9 @@
 //! rescission, supersession, erasure and publication — each appended as a new entry.
 //!
 //! Every handler checks, in this order: a token (401), the decision exists (404), the token may
-//! write this kind for the decision's body (403), the body is a valid request (422), and then,
-//! under the append lock, that the decision's state allows it (409). Nothing is written unless
-//! all pass.
+//! write this kind for the decision's body (403); only then is the body read (415, 413, 408; see
+//! `api::body`) and checked as a valid request (422), and then, under the append lock, that the
+//! decision's state allows it (409). Nothing is written unless all pass.
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
