@@ -39,6 +39,9 @@ pub struct Problem {
 /// everywhere gets an answer of bounded size, not one larger than itself.
 pub const MAX_LISTED_ERRORS: usize = 100;
 
+/// Longest `detail` (and log line) of a problem other than a validation problem, in characters.
+const MAX_DETAIL_CHARS: usize = 1_000;
+
 /// Most field names a validation problem's `detail` and log line quote.
 const MAX_QUOTED_FIELDS: usize = 10;
 
@@ -275,7 +278,8 @@ impl ApiError {
                     fields.join(", ")
                 )
             }
-            other => other.to_string(),
+            // Details can quote the request (a path, a slug, a name): bounded like field errors.
+            other => crate::text::truncate(&other.to_string(), MAX_DETAIL_CHARS).into_owned(),
         };
         Problem {
             problem_type: format!("/problems/{slug}"),
@@ -338,7 +342,11 @@ impl ResponseError for ApiError {
                 "request refused"
             ),
             other => {
-                tracing::warn!(status = status.as_u16(), error = ?other.to_string(), "request refused")
+                tracing::warn!(
+                    status = status.as_u16(),
+                    error = ?crate::text::truncate(&other.to_string(), MAX_DETAIL_CHARS),
+                    "request refused"
+                )
             }
         }
         let mut response = HttpResponse::build(status);
@@ -444,6 +452,17 @@ mod tests {
         );
         let size = serde_json::to_vec(&problem).map_or(usize::MAX, |b| b.len());
         assert!(size < 16 * 1024, "{size} bytes");
+    }
+
+    #[test]
+    fn a_detail_quoting_the_request_is_bounded() {
+        let long = format!("no decision {}", "x".repeat(100_000));
+        let detail = ApiError::NotFound(long).problem().detail;
+        assert!(
+            detail.chars().count() <= MAX_DETAIL_CHARS + 1,
+            "{}",
+            detail.len()
+        );
     }
 
     #[test]
