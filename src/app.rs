@@ -6,7 +6,6 @@
 //! signing key, pins it as the log's identity, signs a first checkpoint, and starts the task that
 //! signs a new checkpoint whenever the tree has grown.
 
-use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -60,7 +59,7 @@ impl App {
         } else {
             None
         };
-        let listener = TcpListener::bind(&config.bind)?;
+        let listener = bind(&config.bind, config.http_backlog)?;
         let listen = listener.local_addr()?;
         let port = listen.port();
         let state = web::Data::new(AppState {
@@ -75,6 +74,7 @@ impl App {
                 config.trusted_proxies.clone(),
                 listen,
             ),
+            body_read_timeout: Duration::from_millis(config.body_read_timeout_ms),
         });
         let mut server = HttpServer::new(move || {
             ActixApp::new()
@@ -91,6 +91,11 @@ impl App {
                 ))
                 .default_service(web::to(api::error::not_found))
         })
+        // Slow clients are cut off and connections are bounded, so the memory that requests in
+        // flight hold is bounded too (see `ServeConfig::http_max_connections`).
+        .client_request_timeout(Duration::from_millis(config.client_request_timeout_ms))
+        .client_disconnect_timeout(Duration::from_millis(config.client_disconnect_timeout_ms))
+        .max_connections(config.http_max_connections)
         .listen(listener)?;
         if let Some(workers) = config.workers {
             server = server.workers(workers);
@@ -137,6 +142,26 @@ impl App {
         self.checkpointer.abort();
         result
     }
+}
+
+/// Binds `address` with a listen backlog of `backlog` connections. The listener is bound before
+/// the server is built, so that the links' fallback base and a test asking for port 0 know the
+/// real address.
+fn bind(address: &str, backlog: u32) -> anyhow::Result<std::net::TcpListener> {
+    use std::net::ToSocketAddrs;
+    let addr = address
+        .to_socket_addrs()?
+        .next()
+        .ok_or_else(|| anyhow::anyhow!("{address} resolves to no address"))?;
+    let socket = socket2::Socket::new(
+        socket2::Domain::for_address(addr),
+        socket2::Type::STREAM,
+        Some(socket2::Protocol::TCP),
+    )?;
+    socket.set_reuse_address(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(i32::try_from(backlog).unwrap_or(i32::MAX))?;
+    Ok(socket.into())
 }
 
 /// Creates the admin token `admin` when the database has no token at all, and returns its secret.

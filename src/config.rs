@@ -237,6 +237,51 @@ pub struct ServeConfig {
         value_delimiter = ','
     )]
     pub trusted_proxies: Vec<IpRange>,
+    /// How long a client may take to send a request's line and headers, in milliseconds; a
+    /// slower one is answered 408 and disconnected.
+    #[arg(
+        long,
+        env = "DECISION_LOG_CLIENT_REQUEST_TIMEOUT_MS",
+        hide_env_values = true,
+        default_value_t = 10_000
+    )]
+    pub client_request_timeout_ms: u64,
+    /// How long a write's body may take to arrive once the server reads it (after the token is
+    /// checked), in milliseconds; a slower one is answered 408 and disconnected.
+    #[arg(
+        long,
+        env = "DECISION_LOG_BODY_READ_TIMEOUT_MS",
+        hide_env_values = true,
+        default_value_t = 10_000
+    )]
+    pub body_read_timeout_ms: u64,
+    /// How long a connection may take to close after its response, in milliseconds.
+    #[arg(
+        long,
+        env = "DECISION_LOG_CLIENT_DISCONNECT_TIMEOUT_MS",
+        hide_env_values = true,
+        default_value_t = 5_000
+    )]
+    pub client_disconnect_timeout_ms: u64,
+    /// Most open HTTP connections per worker; more wait in the backlog. With the body limits
+    /// this bounds the memory requests can hold: per worker, at most this many request heads
+    /// (128 KiB each at most) and bodies (256 KiB each at most, and only for a caller whose token
+    /// allows the write).
+    #[arg(
+        long,
+        env = "DECISION_LOG_HTTP_MAX_CONNECTIONS",
+        hide_env_values = true,
+        default_value_t = 256
+    )]
+    pub http_max_connections: usize,
+    /// Most connections waiting to be accepted (the listen backlog).
+    #[arg(
+        long,
+        env = "DECISION_LOG_HTTP_BACKLOG",
+        hide_env_values = true,
+        default_value_t = 1_024
+    )]
+    pub http_backlog: u32,
 }
 
 impl ServeConfig {
@@ -258,6 +303,11 @@ impl ServeConfig {
             site_name: "Decision log".into(),
             public_url: None,
             trusted_proxies: Vec::new(),
+            client_request_timeout_ms: 10_000,
+            body_read_timeout_ms: 10_000,
+            client_disconnect_timeout_ms: 5_000,
+            http_max_connections: 256,
+            http_backlog: 1_024,
         }
     }
 }

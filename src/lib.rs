@@ -6,11 +6,13 @@
 //! which runs the same `ledger` code as the server.
 //!
 //! # Layout
-//! Dependencies point inward: `cli`/`feed`/`api` → `store` → `lineage` → `record` → `ledger`
+//! Dependencies point inward: `cli`/`feed`/`api` → `store` → `lineage` → `record` → `text`,
+//! `ledger`
 //! (`feed` renders decisions with the API's DTOs, so a page shows what the API would).
 //! - `ledger` (the `decision-log-ledger` crate): canonical JSON, hashes, entries, commitments,
 //!   chain verification. No I/O.
-//! - [`record`]: the decision record, its validation, and which values it commits.
+//! - [`text`]: the text every request may carry: NFC, no controls, no invisible characters.
+//! - [`record`]: the decision record, its validation, its limits, and which values it commits.
 //! - [`lineage`]: what may happen to a decision after it is recorded, checked against its state.
 //! - [`receipt`]: offline receipts (JSON and C2SP tlog-proof) and their verification.
 //! - [`store`]: sea-orm persistence; the one append transaction; read views, search index and
@@ -42,3 +44,4 @@ pub mod record;
 pub mod response_headers;
 pub mod store;
 pub mod telemetry;
+pub mod text;

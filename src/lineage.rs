@@ -21,7 +21,8 @@ use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
 
 use crate::record::{
-    Classification, DecisionRecord, Document, FieldError, Visibility, WITHHELD_FIELDS,
+    Classification, DecisionRecord, Document, FieldError, MAX_DOCUMENTS, MAX_NAME_CHARS,
+    MAX_TITLE_CHARS, MAX_URI_CHARS, Visibility, WITHHELD_FIELDS,
 };
 
 /// Fields an amendment may correct. Fields that carry personal data (`decision_maker`,
@@ -324,9 +325,21 @@ pub fn parse<T: DeserializeOwned>(body: &Value) -> Result<T, Refusal> {
     })
 }
 
+/// Required prose (`crate::text`): not blank, no control character but newline and tab.
 fn require_text(errors: &mut Vec<FieldError>, field: &str, text: &str) {
     if text.trim().is_empty() {
         errors.push(FieldError::new(field, "must not be empty"));
+    } else if let Some(message) = crate::text::prose_problem(text) {
+        errors.push(FieldError::new(field, message));
+    }
+}
+
+/// A required line (`crate::text`) of at most `max` characters: a name, an office, a title.
+fn require_line(errors: &mut Vec<FieldError>, field: &str, text: &str, max: usize) {
+    if text.trim().is_empty() {
+        errors.push(FieldError::new(field, "must not be empty"));
+    } else if let Some(message) = crate::text::line_problem(text, max) {
+        errors.push(FieldError::new(field, message));
     }
 }
 
@@ -360,9 +373,26 @@ fn check_date(
 }
 
 fn check_documents(errors: &mut Vec<FieldError>, field: &str, documents: &[Document]) {
+    if documents.len() > MAX_DOCUMENTS {
+        errors.push(FieldError::new(
+            field,
+            format!(
+                "must list at most {MAX_DOCUMENTS} items, not {}",
+                documents.len()
+            ),
+        ));
+        return;
+    }
     for (i, d) in documents.iter().enumerate() {
-        require_text(errors, &format!("{field}[{i}].title"), &d.title);
-        if !crate::record::is_absolute_uri(&d.uri) {
+        require_line(
+            errors,
+            &format!("{field}[{i}].title"),
+            &d.title,
+            MAX_TITLE_CHARS,
+        );
+        if let Some(message) = crate::text::line_problem(&d.uri, MAX_URI_CHARS) {
+            errors.push(FieldError::new(format!("{field}[{i}].uri"), message));
+        } else if !crate::record::is_absolute_uri(&d.uri) {
             errors.push(FieldError::new(
                 format!("{field}[{i}].uri"),
                 "must be an absolute URI",
@@ -423,6 +453,19 @@ impl AmendmentRequest {
         if self.changes.is_empty() {
             errors.push(FieldError::new("changes", "must name at least one field"));
         }
+        if self.changes.len() > AMENDABLE_FIELDS.len() {
+            // More members than there are amendable fields: some are wrong, and naming each of
+            // thousands of them would only amplify the request.
+            errors.push(FieldError::new(
+                "changes",
+                format!(
+                    "must name at most {} fields, not {}",
+                    AMENDABLE_FIELDS.len(),
+                    self.changes.len()
+                ),
+            ));
+            return Err(Refusal::Invalid(errors));
+        }
         for field in self.changes.keys() {
             if !AMENDABLE_FIELDS.contains(&field.as_str()) {
                 let message = if crate::record::FIELDS.contains(&field.as_str()) {
@@ -450,7 +493,10 @@ impl AmendmentRequest {
             Refusal::Invalid(
                 errors
                     .into_iter()
-                    .map(|e| FieldError::new(format!("changes.{}", e.field), e.message))
+                    .map(|e| match e.field.as_str() {
+                        "" => FieldError::new("changes", e.message),
+                        f => FieldError::new(format!("changes.{f}"), e.message),
+                    })
                     .collect(),
             )
         })?;
@@ -663,13 +709,14 @@ impl RedactionRequest {
     /// Checks the request's own fields; the store checks the value exists.
     pub fn check(&self) -> Result<(), Refusal> {
         let mut errors = Vec::new();
-        for (field, text) in [
-            ("basis", &self.basis),
-            ("authorised_by", &self.authorised_by),
-            ("reason", &self.reason),
-        ] {
-            require_text(&mut errors, field, text);
-        }
+        require_line(&mut errors, "basis", &self.basis, MAX_NAME_CHARS);
+        require_line(
+            &mut errors,
+            "authorised_by",
+            &self.authorised_by,
+            MAX_NAME_CHARS,
+        );
+        require_text(&mut errors, "reason", &self.reason);
         if !is_personal_path(&self.path) {
             errors.push(FieldError::new(
                 "path",
@@ -722,6 +769,18 @@ impl PublicationRequest {
                     "must name at least one field (omit it to publish the whole record)",
                 ));
             }
+            if fields.len() > WITHHELD_FIELDS.len() {
+                errors.push(FieldError::new(
+                    "fields",
+                    format!(
+                        "must list at most {} items, not {}",
+                        WITHHELD_FIELDS.len(),
+                        fields.len()
+                    ),
+                ));
+                return Err(Refusal::Invalid(errors));
+            }
+            let mut seen = std::collections::HashSet::with_capacity(fields.len());
             for (i, field) in fields.iter().enumerate() {
                 if !WITHHELD_FIELDS.contains(&field.as_str()) {
                     errors.push(FieldError::new(
@@ -733,7 +792,7 @@ impl PublicationRequest {
                         format!("fields[{i}]"),
                         "is absent from this record",
                     ));
-                } else if fields[..i].contains(field) {
+                } else if !seen.insert(field.as_str()) {
                     errors.push(FieldError::new(format!("fields[{i}]"), "is listed twice"));
                 }
             }
@@ -1039,6 +1098,79 @@ mod tests {
             all.plan(&c).expect("planned").record,
             json!({"scope": "record", "reason": "r"})
         );
+    }
+
+    fn refused_fields(result: Result<Planned, Refusal>) -> Vec<String> {
+        match result {
+            Err(Refusal::Invalid(errors)) => errors.into_iter().map(|e| e.field).collect(),
+            other => panic!("not refused as invalid: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn lists_over_their_limits_are_refused_with_one_error() {
+        let record = record();
+        let published = Published::default();
+        let c = current(&record, &published);
+        let document =
+            json!({"title": "t", "uri": "https://x.example/a", "sha256": "ab".repeat(32)});
+        let outcome: OutcomeRequest = parse(&json!({
+            "status": "on_track", "narrative": "n",
+            "evidence": vec![document; MAX_DOCUMENTS + 1],
+        }))
+        .expect("parses");
+        assert_eq!(
+            refused_fields(outcome.plan(&c, today(), salts())),
+            ["evidence"]
+        );
+
+        let changes: Map<String, Value> =
+            (0..10_000).map(|i| (format!("f{i}"), json!(i))).collect();
+        let amendment = AmendmentRequest {
+            changes,
+            reason: "r".into(),
+        };
+        assert_eq!(
+            refused_fields(amendment.plan(&c, today(), salts())),
+            ["changes"]
+        );
+
+        let mut internal = record.clone();
+        internal.classification = Classification::Internal;
+        let c = current(&internal, &published);
+        let publication = PublicationRequest {
+            fields: Some(vec!["reasons".into(); 10_000]),
+            reason: "r".into(),
+        };
+        assert_eq!(refused_fields(publication.plan(&c)), ["fields"]);
+        let twice = PublicationRequest {
+            fields: Some(vec!["reasons".into(), "decision".into(), "reasons".into()]),
+            reason: "r".into(),
+        };
+        assert_eq!(refused_fields(twice.plan(&c)), ["fields[2]"]);
+    }
+
+    #[test]
+    fn lineage_text_follows_the_text_rules() {
+        let request = RedactionRequest {
+            path: "/participants/0/name".into(),
+            basis: "UK GDPR Art. 17\u{202e}".into(),
+            authorised_by: "Data\nProtection Officer".into(),
+            reason: "Upheld\r".into(),
+        };
+        let Err(Refusal::Invalid(errors)) = request.check() else {
+            panic!("refused")
+        };
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["basis", "authorised_by", "reason"]);
+
+        let record = record();
+        let published = Published::default();
+        let c = current(&record, &published);
+        let outcome: OutcomeRequest =
+            parse(&json!({"status": "on_track", "narrative": "Line one.\n\tLine two."}))
+                .expect("parses");
+        assert!(outcome.plan(&c, today(), salts()).is_ok());
     }
 
     #[test]

@@ -21,10 +21,40 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
 
-/// Longest accepted title, in characters.
+/// Longest accepted title (of a record or a document), in characters.
 pub const MAX_TITLE_CHARS: usize = 300;
 /// Longest accepted tag or area, in characters.
 pub const MAX_TAG_CHARS: usize = 64;
+/// Longest accepted name, office or organisation, in characters.
+pub const MAX_NAME_CHARS: usize = 200;
+/// Longest accepted URI, in characters.
+pub const MAX_URI_CHARS: usize = 2_000;
+/// Most participants in a record, and so most individual votes.
+pub const MAX_PARTICIPANTS: usize = 500;
+/// Most alternatives in a record.
+pub const MAX_ALTERNATIVES: usize = 50;
+/// Most declared conflicts in a record.
+pub const MAX_CONFLICTS: usize = 100;
+/// Most documents in a record, and most evidence documents in an outcome.
+pub const MAX_DOCUMENTS: usize = 100;
+/// Most inputs in a record.
+pub const MAX_INPUTS: usize = 100;
+/// Most tags, and most areas, in a record.
+pub const MAX_TAGS: usize = 50;
+/// Largest record in RFC 8785 canonical form with every value revealed: the size of a log entry
+/// (C2SP tlog-tiles carries an entry's length in 16 bits). A public record must fit in its entry
+/// anyway; the same bound on a non-public one keeps what its disclosures hold, and what
+/// publishing it later shows, no larger than a public record could be.
+pub const MAX_RECORD_BYTES: usize = 65_535;
+/// Earliest year of any date in a request: no record is older.
+pub const EARLIEST_YEAR: i32 = 1900;
+/// Latest year of any date in a request (a review or an expiry far ahead, never a typo's year
+/// 20260).
+pub const LATEST_YEAR: i32 = 2199;
+/// Longest field path kept in a [`FieldError`], in characters.
+const MAX_ERROR_FIELD_CHARS: usize = 200;
+/// Longest message kept in a [`FieldError`], in characters.
+const MAX_ERROR_MESSAGE_CHARS: usize = 500;
 
 /// A decision as recorded by a secretariat.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -467,11 +497,17 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    /// An error about `field`.
+    /// An error about `field`. Field paths and messages can quote the request (an unknown
+    /// member's name, serde's "unknown variant `…`"), so both are cut to a bounded length: an
+    /// error never echoes more than a few hundred characters of what was sent.
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> FieldError {
+        let bounded = |text: String, max| match crate::text::truncate(&text, max) {
+            std::borrow::Cow::Borrowed(_) => text,
+            std::borrow::Cow::Owned(cut) => cut,
+        };
         FieldError {
-            field: field.into(),
-            message: message.into(),
+            field: bounded(field.into(), MAX_ERROR_FIELD_CHARS),
+            message: bounded(message.into(), MAX_ERROR_MESSAGE_CHARS),
         }
     }
 }
@@ -553,6 +589,21 @@ impl DecisionRecord {
         let mut errors = p.errors;
         if let Some(record) = &record {
             record.check(today, &mut errors);
+            if errors.is_empty() {
+                let size = serde_json::to_value(record)
+                    .ok()
+                    .and_then(|v| ledger::canonical::to_canonical_bytes(&v).ok())
+                    .map_or(usize::MAX, |bytes| bytes.len());
+                if size > MAX_RECORD_BYTES {
+                    errors.push(FieldError::new(
+                        "",
+                        format!(
+                            "the record is {size} bytes in canonical form (RFC 8785); a record is \
+                             at most {MAX_RECORD_BYTES}"
+                        ),
+                    ));
+                }
+            }
         }
         match record {
             Some(record) if errors.is_empty() => Ok(record),
@@ -561,6 +612,7 @@ impl DecisionRecord {
     }
 
     fn check(&self, today: NaiveDate, errors: &mut Vec<FieldError>) {
+        self.check_text(errors);
         let mut require_text = |field: String, text: &str| {
             if text.trim().is_empty() {
                 errors.push(FieldError::new(field, "must not be empty"));
@@ -604,12 +656,6 @@ impl DecisionRecord {
             require_text("success_measures".into(), s);
         }
 
-        if self.title.chars().count() > MAX_TITLE_CHARS {
-            errors.push(FieldError::new(
-                "title",
-                format!("must be at most {MAX_TITLE_CHARS} characters"),
-            ));
-        }
         if self.decided_on > today + chrono::Days::new(1) {
             errors.push(FieldError::new("decided_on", "must not be in the future"));
         }
@@ -652,7 +698,11 @@ impl DecisionRecord {
             }
         }
         if let Some(vote) = &self.vote {
-            check_vote(vote, n, errors);
+            if vote.votes.len() > MAX_PARTICIPANTS {
+                errors.push(too_many("vote.votes", MAX_PARTICIPANTS, vote.votes.len()));
+            } else {
+                check_vote(vote, n, errors);
+            }
         }
 
         match (self.classification, &self.exemption) {
@@ -697,17 +747,119 @@ impl DecisionRecord {
             }
         }
         for (field, list) in [("tags", &self.tags), ("areas", &self.areas)] {
+            // A set, not a scan of the items before: the check stays linear in the list.
+            let mut seen = std::collections::HashSet::with_capacity(list.len());
             for (i, tag) in list.iter().enumerate() {
-                let len = tag.chars().count();
-                if tag.trim() != tag || len == 0 || len > MAX_TAG_CHARS {
+                if tag.trim() != tag || tag.is_empty() {
                     errors.push(FieldError::new(
                         format!("{field}[{i}]"),
                         format!("must be 1 to {MAX_TAG_CHARS} characters with no leading or trailing space"),
                     ));
-                } else if list[..i].contains(tag) {
+                } else if !seen.insert(tag.as_str()) {
                     errors.push(FieldError::new(format!("{field}[{i}]"), "is listed twice"));
                 }
             }
+        }
+    }
+
+    /// The text rules of `crate::text`: lines (names, titles, offices, tags, URIs) and prose.
+    /// Blank required text is reported by `check` as empty, not here.
+    fn check_text(&self, errors: &mut Vec<FieldError>) {
+        let mut line = |field: &dyn Fn() -> String, text: &str, max: usize| {
+            if let Some(message) = crate::text::line_problem(text, max) {
+                errors.push(FieldError::new(field(), message));
+            }
+        };
+        line(&|| "title".into(), &self.title, MAX_TITLE_CHARS);
+        let maker = &self.decision_maker;
+        line(
+            &|| "decision_maker.name".into(),
+            &maker.name,
+            MAX_NAME_CHARS,
+        );
+        if let Some(title) = &maker.title {
+            line(&|| "decision_maker.title".into(), title, MAX_NAME_CHARS);
+        }
+        for (i, p) in self.participants.iter().enumerate() {
+            line(
+                &|| format!("participants[{i}].name"),
+                &p.name,
+                MAX_NAME_CHARS,
+            );
+            if let Some(org) = &p.organisation {
+                line(
+                    &|| format!("participants[{i}].organisation"),
+                    org,
+                    MAX_NAME_CHARS,
+                );
+            }
+        }
+        if let Conflicts::Declared(list) = &self.conflicts {
+            for (i, c) in list.iter().enumerate() {
+                if let Some(d) = &c.dispensation {
+                    line(
+                        &|| format!("conflicts[{i}].dispensation.granted_by"),
+                        &d.granted_by,
+                        MAX_NAME_CHARS,
+                    );
+                }
+            }
+        }
+        for (i, d) in self.documents.iter().enumerate() {
+            line(
+                &|| format!("documents[{i}].title"),
+                &d.title,
+                MAX_TITLE_CHARS,
+            );
+            line(&|| format!("documents[{i}].uri"), &d.uri, MAX_URI_CHARS);
+        }
+        for (i, input) in self.input_from.iter().enumerate() {
+            if let Some(uri) = &input.uri {
+                line(&|| format!("input_from[{i}].uri"), uri, MAX_URI_CHARS);
+            }
+        }
+        for (field, list) in [("tags", &self.tags), ("areas", &self.areas)] {
+            for (i, tag) in list.iter().enumerate() {
+                line(&|| format!("{field}[{i}]"), tag, MAX_TAG_CHARS);
+            }
+        }
+
+        let mut prose = |field: &dyn Fn() -> String, text: &str| {
+            if let Some(message) = crate::text::prose_problem(text) {
+                errors.push(FieldError::new(field(), message));
+            }
+        };
+        prose(&|| "decision".into(), &self.decision);
+        prose(&|| "reasons".into(), &self.reasons);
+        if let Alternatives::Considered(list) = &self.alternatives {
+            for (i, a) in list.iter().enumerate() {
+                prose(&|| format!("alternatives[{i}].option"), &a.option);
+                prose(
+                    &|| format!("alternatives[{i}].why_rejected"),
+                    &a.why_rejected,
+                );
+            }
+        }
+        if let Conflicts::Declared(list) = &self.conflicts {
+            for (i, c) in list.iter().enumerate() {
+                prose(&|| format!("conflicts[{i}].nature"), &c.nature);
+                if let Some(note) = c.dispensation.as_ref().and_then(|d| d.note.as_ref()) {
+                    prose(&|| format!("conflicts[{i}].dispensation.note"), note);
+                }
+            }
+        }
+        if let Some(e) = &self.exemption {
+            prose(
+                &|| "exemption.public_interest_reason".into(),
+                &e.public_interest_reason,
+            );
+            prose(&|| "exemption.public_summary".into(), &e.public_summary);
+        }
+        if let Some(s) = &self.success_measures {
+            prose(&|| "success_measures".into(), s);
+        }
+        for (i, input) in self.input_from.iter().enumerate() {
+            prose(&|| format!("input_from[{i}].summary"), &input.summary);
         }
     }
 
@@ -864,19 +1016,25 @@ impl Parser<'_> {
             "alternatives",
             NoneConsidered::NoneConsidered,
             "none_considered",
+            MAX_ALTERNATIVES,
         );
-        let conflicts = self.either("conflicts", NoneDeclared::NoneDeclared, "none_declared");
-        let participants = self.list("participants", true);
+        let conflicts = self.either(
+            "conflicts",
+            NoneDeclared::NoneDeclared,
+            "none_declared",
+            MAX_CONFLICTS,
+        );
+        let participants = self.list("participants", true, MAX_PARTICIPANTS);
         let vote = self.optional("vote");
         let classification = self.required("classification");
         let exemption = self.optional("exemption");
-        let documents = self.list("documents", false);
+        let documents = self.list("documents", false, MAX_DOCUMENTS);
         let success_measures = self.optional("success_measures");
         let review_on = self.optional_date("review_on");
-        let input_from = self.list("input_from", false);
+        let input_from = self.list("input_from", false, MAX_INPUTS);
         let effective_from = self.optional_date("effective_from");
-        let tags = self.list("tags", false);
-        let areas = self.list("areas", false);
+        let tags = self.list("tags", false, MAX_TAGS);
+        let areas = self.list("areas", false, MAX_TAGS);
         Some(DecisionRecord {
             title: title?,
             decision: decision?,
@@ -987,8 +1145,15 @@ impl Parser<'_> {
         }
     }
 
-    /// A list whose elements are decoded one by one, so that every bad element is named.
-    fn list<T: DeserializeOwned>(&mut self, field: &str, required: bool) -> Option<Vec<T>> {
+    /// A list of at most `max` elements, decoded one by one so that every bad element is named.
+    /// A longer list is refused whole, before any element is decoded: the errors of one request
+    /// stay bounded by the limits, not by the size of the body.
+    fn list<T: DeserializeOwned>(
+        &mut self,
+        field: &str,
+        required: bool,
+        max: usize,
+    ) -> Option<Vec<T>> {
         let items = match self.object.get(field) {
             None | Some(Value::Null) if required => {
                 self.errors.push(FieldError::new(field, "is required"));
@@ -1001,6 +1166,10 @@ impl Parser<'_> {
                 return None;
             }
         };
+        if items.len() > max {
+            self.errors.push(too_many(field, max, items.len()));
+            return None;
+        }
         let decoded: Vec<Option<T>> = items
             .iter()
             .enumerate()
@@ -1015,6 +1184,7 @@ impl Parser<'_> {
         field: &str,
         word: W,
         spelling: &str,
+        max: usize,
     ) -> Option<Either<T, W>> {
         match self.object.get(field) {
             Some(Value::String(s)) if s == spelling => Some(Either::Word(word)),
@@ -1025,7 +1195,7 @@ impl Parser<'_> {
                 ));
                 None
             }
-            Some(Value::Array(_)) => self.list(field, true).map(Either::List),
+            Some(Value::Array(_)) => self.list(field, true, max).map(Either::List),
             None | Some(Value::Null) => {
                 self.errors.push(FieldError::new(
                     field,
@@ -1049,7 +1219,13 @@ enum Either<T, W> {
     Word(W),
 }
 
-fn parse_date(text: &str) -> Result<NaiveDate, String> {
+fn too_many(field: &str, max: usize, got: usize) -> FieldError {
+    FieldError::new(field, format!("must list at most {max} items, not {got}"))
+}
+
+/// Parses a `YYYY-MM-DD` date between [`EARLIEST_YEAR`] and [`LATEST_YEAR`]: every date of
+/// every request goes through here.
+pub(crate) fn parse_date(text: &str) -> Result<NaiveDate, String> {
     let well_formed = text.len() == 10
         && text.bytes().enumerate().all(|(i, b)| {
             if i == 4 || i == 7 {
@@ -1061,8 +1237,14 @@ fn parse_date(text: &str) -> Result<NaiveDate, String> {
     if !well_formed {
         return Err(format!("must be a date as YYYY-MM-DD, not {text:?}"));
     }
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .map_err(|_| format!("{text} is not a calendar date"))
+    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| format!("{text} is not a calendar date"))?;
+    if !(EARLIEST_YEAR..=LATEST_YEAR).contains(&chrono::Datelike::year(&date)) {
+        return Err(format!(
+            "must be between {EARLIEST_YEAR}-01-01 and {LATEST_YEAR}-12-31, not {text}"
+        ));
+    }
+    Ok(date)
 }
 
 pub(crate) fn date<'de, D: Deserializer<'de>>(deserializer: D) -> Result<NaiveDate, D::Error> {
@@ -1250,6 +1432,143 @@ mod tests {
             fields(DecisionRecord::from_json(&bad, today())),
             vec!["effective_from".to_owned()]
         );
+    }
+
+    #[test]
+    fn a_list_over_its_limit_is_refused_whole_with_one_error() {
+        let mut bad = example();
+        bad["tags"] = json!(vec!["waste"; 60_000]);
+        bad["participants"] = json!(vec![bad["participants"][1].clone(); MAX_PARTICIPANTS + 1]);
+        bad["alternatives"] = json!(vec![bad["alternatives"][0].clone(); MAX_ALTERNATIVES + 1]);
+        bad["documents"] = json!(vec![bad["documents"][0].clone(); MAX_DOCUMENTS + 1]);
+        bad["areas"] = json!(vec![json!(7); MAX_TAGS + 1]);
+        let errors = DecisionRecord::from_json(&bad, today())
+            .err()
+            .unwrap_or_default();
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            ["alternatives", "participants", "documents", "tags", "areas"]
+        );
+        assert!(errors[3].message.contains("at most 50"), "{:?}", errors[3]);
+    }
+
+    #[test]
+    fn lists_at_their_limits_are_accepted() {
+        let mut full = example();
+        full["tags"] = json!((0..MAX_TAGS).map(|i| format!("t{i}")).collect::<Vec<_>>());
+        full["areas"] = json!((0..MAX_TAGS).map(|i| format!("a{i}")).collect::<Vec<_>>());
+        let mut people = vec![full["participants"][1].clone(); MAX_PARTICIPANTS];
+        for (i, p) in people.iter_mut().enumerate() {
+            p["name"] = json!(format!("P{i}"));
+        }
+        full["participants"] = json!(people);
+        assert!(DecisionRecord::from_json(&full, today()).is_ok());
+    }
+
+    #[test]
+    fn duplicate_tags_are_found_with_a_set_after_normalisation() {
+        let mut bad = example();
+        let mut tags: Vec<String> = (0..MAX_TAGS - 1).map(|i| format!("t{i}")).collect();
+        tags.push("t0".into());
+        bad["tags"] = json!(tags);
+        assert_eq!(
+            fields(DecisionRecord::from_json(&bad, today())),
+            vec![format!("tags[{}]", MAX_TAGS - 1)]
+        );
+        // Two spellings of "café" are one tag once the body is normalised to NFC.
+        let mut body = example();
+        body["areas"] = json!(["caf\u{e9}", "cafe\u{301}"]);
+        crate::text::normalize(&mut body);
+        assert_eq!(
+            fields(DecisionRecord::from_json(&body, today())),
+            vec!["areas[1]".to_owned()]
+        );
+    }
+
+    #[test]
+    fn invisible_and_control_characters_are_refused_where_they_mislead() {
+        let mut bad = example();
+        bad["title"] = json!("Close the depot\u{0}");
+        bad["tags"] = json!(["waste", "waste\u{200b}"]);
+        bad["participants"][0]["name"] = json!("Cllr \u{202e}rofakO animA");
+        bad["decision_maker"]["name"] = json!("Cabinet\u{feff}");
+        bad["documents"][0]["title"] = json!("Options\nappraisal");
+        bad["reasons"] = json!("Costs\r\nrise");
+        assert_eq!(
+            fields(DecisionRecord::from_json(&bad, today())),
+            vec![
+                "title",
+                "decision_maker.name",
+                "participants[0].name",
+                "documents[0].title",
+                "tags[1]",
+                "reasons"
+            ]
+        );
+        let mut prose = example();
+        prose["reasons"] =
+            json!("Costs rise.\n\n\tSee the appraisal. Emoji 👩\u{200d}💻 are fine.");
+        assert!(DecisionRecord::from_json(&prose, today()).is_ok());
+    }
+
+    #[test]
+    fn dates_before_1900_or_after_2199_are_refused() {
+        for (date, ok) in [
+            ("0000-01-01", false),
+            ("1899-12-31", false),
+            ("1900-01-01", true),
+            ("2199-12-31", true),
+            ("2200-01-01", false),
+        ] {
+            let mut record = example();
+            record["decided_on"] = json!("1900-01-01");
+            record["review_on"] = json!(date);
+            record["effective_from"] = json!(date);
+            record["conflicts"][0]["dispensation"]["granted_on"] = json!(date);
+            let got = fields(DecisionRecord::from_json(&record, today()));
+            if ok {
+                assert!(got.is_empty(), "{date}: {got:?}");
+            } else {
+                assert_eq!(
+                    got,
+                    [
+                        "conflicts[0].dispensation.granted_on",
+                        "review_on",
+                        "effective_from"
+                    ],
+                    "{date}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_record_over_the_entry_size_is_refused_whatever_its_classification() {
+        let mut big = example();
+        big["classification"] = json!("restricted");
+        big["exemption"] =
+            json!({"paragraph": 3, "public_interest_reason": "r", "public_summary": "s"});
+        big["reasons"] = json!("x".repeat(MAX_RECORD_BYTES));
+        let errors = DecisionRecord::from_json(&big, today())
+            .err()
+            .unwrap_or_default();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].field, "");
+        assert!(errors[0].message.contains("65535"), "{:?}", errors[0]);
+    }
+
+    #[test]
+    fn field_errors_never_echo_more_than_a_bounded_part_of_the_request() {
+        let e = FieldError::new("k".repeat(100_000), "m".repeat(100_000));
+        assert!(e.field.chars().count() <= MAX_ERROR_FIELD_CHARS + 1);
+        assert!(e.message.chars().count() <= MAX_ERROR_MESSAGE_CHARS + 1);
+        let mut bad = example();
+        bad["x".repeat(10_000)] = json!(1);
+        let errors = DecisionRecord::from_json(&bad, today())
+            .err()
+            .unwrap_or_default();
+        assert!(errors[0].field.len() < 1_000);
     }
 
     #[test]

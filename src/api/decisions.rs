@@ -1,7 +1,7 @@
 //! `/api/v1/decisions`: record a decision, list them, read one.
 
 use actix_web::http::header;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::NaiveDate;
@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Caller;
+use super::body::{MAX_WRITE_BODY_BYTES, read_json};
 use super::error::Problem;
 use super::idempotency::IdempotencyKey;
 use super::position::Position;
@@ -309,37 +310,73 @@ pub struct ListQuery {
         (status = 400, description = "The body is not JSON, or the Idempotency-Key is malformed", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a secretariat token scoped to the record's body", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The body exceeds 1 MiB or the entry exceeds 64 KiB", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not application/json", body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "The body did not arrive within the read deadline; the connection is closed", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body exceeds 256 KiB, or the entry exceeds 65,535 bytes", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not application/json (optionally ; charset=utf-8); `Accept-Post` names it", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The record is not valid (`errors` names every offending field, including an unregistered body), or the Idempotency-Key was used for another request", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The log is inconsistent or the database unavailable; nothing was written", body = Problem, content_type = "application/problem+json"),
         (status = 500, description = "An unexpected server error; the cause is logged, not sent", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The log is inconsistent or the database unavailable; nothing was written", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn create_decision(
     state: web::Data<AppState>,
     caller: Caller,
     key: IdempotencyKey,
-    body: web::Json<Value>,
+    request: HttpRequest,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let token = caller.clone().require()?;
+    // Only a secretariat token records: any other is refused before its body is read.
+    if token.role != Role::Secretariat {
+        return Err(ApiError::Forbidden(format!(
+            "token {:?} ({}) may not record decisions: that needs a secretariat token scoped to \
+             the record's body",
+            token.name,
+            token.role.as_str()
+        )));
+    }
+    let body = read_json(
+        &request,
+        payload,
+        MAX_WRITE_BODY_BYTES,
+        state.body_read_timeout,
+    )
+    .await?;
     let now = (state.clock)();
     // Scope is checked before content: a token learns nothing from records it may not write.
-    let declared_body = body.get("body").and_then(Value::as_str).unwrap_or_default();
     // A body that is not even a slug is left to validation, which names it.
-    if crate::record::is_slug(declared_body) || token.role != Role::Secretariat {
-        caller.clone().require_recorder(declared_body)?;
+    let declared_body = body
+        .get("body")
+        .and_then(Value::as_str)
+        .filter(|b| crate::record::is_slug(b))
+        .map(str::to_owned);
+    if let Some(declared) = &declared_body {
+        caller.clone().require_recorder(declared)?;
     }
-    let mut record =
-        DecisionRecord::from_json(&body, now.date_naive()).map_err(ApiError::Validation);
-    if crate::record::is_slug(declared_body) && !state.store.body_exists(declared_body).await? {
+    // Validation, commitments (a SHA-256 per committed value) and the canonical request hash of
+    // the idempotency claim are linear in a body of at most 256 KiB: run them on the blocking
+    // pool, not on the worker that serves other connections.
+    let today = now.date_naive();
+    let claimant = token.clone();
+    let (checked, claim) = web::block(move || {
+        let checked = DecisionRecord::from_json(&body, today)
+            .map(|record| record.commit(rand::random))
+            .map_err(ApiError::Validation);
+        (checked, key.claim(&claimant, &body))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("the blocking pool failed: {e}")))?;
+    let mut checked = checked;
+    if let Some(declared) = &declared_body
+        && !state.store.body_exists(declared).await?
+    {
         let unknown = FieldError::new(
             "body",
             format!(
-                "no body {declared_body:?} is registered (an admin registers bodies at /api/v1/bodies)"
+                "no body {declared:?} is registered (an admin registers bodies at /api/v1/bodies)"
             ),
         );
-        record = Err(match record {
+        checked = Err(match checked {
             Ok(_) => ApiError::Validation(vec![unknown]),
             Err(ApiError::Validation(mut errors)) => {
                 errors.push(unknown);
@@ -348,10 +385,8 @@ pub async fn create_decision(
             Err(other) => other,
         });
     }
-    let record = record?;
+    let (hashed, disclosures) = checked?;
     let id = uuid::Uuid::now_v7();
-    let (hashed, disclosures) = record.commit(rand::random);
-    let claim = key.claim(&token, &body);
     let appended = state
         .store
         .append(

@@ -25,10 +25,25 @@ pub struct Problem {
     pub status: u16,
     /// What went wrong this time.
     pub detail: String,
-    /// Every offending field, for validation problems.
+    /// The offending fields of a validation problem, in the order they were found: the first
+    /// [`MAX_LISTED_ERRORS`] of `errors_total`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(max_items = 100)]
     pub errors: Vec<FieldError>,
+    /// How many problems validation found; more than `errors` lists when over 100.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub errors_total: Option<usize>,
 }
+
+/// Most field errors a problem lists; `errors_total` counts them all. A request that is wrong
+/// everywhere gets an answer of bounded size, not one larger than itself.
+pub const MAX_LISTED_ERRORS: usize = 100;
+
+/// Longest `detail` (and log line) of a problem other than a validation problem, in characters.
+const MAX_DETAIL_CHARS: usize = 1_000;
+
+/// Most field names a validation problem's `detail` and log line quote.
+const MAX_QUOTED_FIELDS: usize = 10;
 
 /// A documented problem type, served at its `type` URI.
 pub struct ProblemType {
@@ -87,16 +102,22 @@ pub const PROBLEM_TYPES: &[ProblemType] = &[
         description: "The request is well formed but the current state forbids it: a second rescission, an outcome on a rescinded decision, a call-in transition out of order, erasing a value already erased, publishing what is already public, ending a membership that has ended. Nothing was written.",
     },
     ProblemType {
+        slug: "request-timeout",
+        status: 408,
+        title: "Request timeout",
+        description: "The request body did not arrive within the server's read deadline (10 seconds by default). The connection is closed. Nothing was written.",
+    },
+    ProblemType {
         slug: "payload-too-large",
         status: 413,
         title: "Payload too large",
-        description: "The request body exceeds 1 MiB, or the canonical log entry it would produce exceeds 64 KiB. Nothing was written.",
+        description: "The request body exceeds 256 KiB (16 KiB for the registry and tokens), or the canonical log entry it would produce exceeds 65,535 bytes. Nothing was written.",
     },
     ProblemType {
         slug: "unsupported-media-type",
         status: 415,
         title: "Unsupported media type",
-        description: "The body must be sent as `application/json`. Nothing was written.",
+        description: "The body must be sent as `application/json`, optionally with `; charset=utf-8`; the `Accept-Post` header says so. Nothing was written.",
     },
     ProblemType {
         slug: "validation",
@@ -173,10 +194,14 @@ pub enum ApiError {
     /// 422: an idempotency key was reused for a different request.
     #[error("{0}")]
     KeyReused(String),
-    /// 413: the body (over 1 MiB) or the resulting entry (over 64 KiB) is too large.
+    /// 408: the body did not arrive within the read deadline; the connection is closed.
+    #[error("{0}")]
+    RequestTimeout(String),
+    /// 413: the body (over its operation's limit) or the resulting entry (over 65,535 bytes) is
+    /// too large.
     #[error("{0}")]
     PayloadTooLarge(String),
-    /// 415: the body is not `application/json`.
+    /// 415: the body is not `application/json` (in UTF-8); sent with `Accept-Post`.
     #[error("{0}")]
     UnsupportedMediaType(String),
     /// 422: the body is JSON but not a valid record or request; `errors` names every offending
@@ -206,6 +231,7 @@ impl ApiError {
             ApiError::Conflict(_) => "conflict",
             ApiError::StateConflict(_) => "state-conflict",
             ApiError::KeyReused(_) => "idempotency-key-reused",
+            ApiError::RequestTimeout(_) => "request-timeout",
             ApiError::PayloadTooLarge(_) => "payload-too-large",
             ApiError::UnsupportedMediaType(_) => "unsupported-media-type",
             ApiError::Validation(_) => "validation",
@@ -229,6 +255,7 @@ impl ApiError {
             ApiError::Validation(errors) => {
                 let fields: Vec<&str> = errors
                     .iter()
+                    .take(MAX_QUOTED_FIELDS)
                     .map(|e| {
                         if e.field.is_empty() {
                             "(the body)"
@@ -237,9 +264,13 @@ impl ApiError {
                         }
                     })
                     .collect();
+                let more = match errors.len().saturating_sub(MAX_QUOTED_FIELDS) {
+                    0 => String::new(),
+                    n => format!(" and {n} more"),
+                };
                 format!(
-                    "{} invalid: {}",
-                    if fields.len() == 1 {
+                    "{} invalid: {}{more}",
+                    if errors.len() == 1 {
                         "1 field is"
                     } else {
                         "fields are"
@@ -247,7 +278,8 @@ impl ApiError {
                     fields.join(", ")
                 )
             }
-            other => other.to_string(),
+            // Details can quote the request (a path, a slug, a name): bounded like field errors.
+            other => crate::text::truncate(&other.to_string(), MAX_DETAIL_CHARS).into_owned(),
         };
         Problem {
             problem_type: format!("/problems/{slug}"),
@@ -255,8 +287,14 @@ impl ApiError {
             status: self.status_code().as_u16(),
             detail,
             errors: match self {
-                ApiError::Validation(errors) => errors.clone(),
+                ApiError::Validation(errors) => {
+                    errors.iter().take(MAX_LISTED_ERRORS).cloned().collect()
+                }
                 _ => Vec::new(),
+            },
+            errors_total: match self {
+                ApiError::Validation(errors) => Some(errors.len()),
+                _ => None,
             },
         }
     }
@@ -272,6 +310,7 @@ impl ResponseError for ApiError {
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) | ApiError::StateConflict(_) => StatusCode::CONFLICT,
             ApiError::KeyReused(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -290,7 +329,25 @@ impl ResponseError for ApiError {
                 tracing::error!(%cause, "LOG INCONSISTENT: appends refused")
             }
             ApiError::Unavailable(cause) => tracing::error!(%cause, "database unavailable"),
-            other => tracing::warn!(status = status.as_u16(), error = %other, "request refused"),
+            // The fields come from the request: log how many and the first few, escaped
+            // (`Debug`), never the whole list.
+            ApiError::Validation(errors) => tracing::warn!(
+                status = status.as_u16(),
+                problems = errors.len(),
+                first = ?errors
+                    .iter()
+                    .take(MAX_QUOTED_FIELDS)
+                    .map(|e| e.field.as_str())
+                    .collect::<Vec<_>>(),
+                "request refused"
+            ),
+            other => {
+                tracing::warn!(
+                    status = status.as_u16(),
+                    error = ?crate::text::truncate(&other.to_string(), MAX_DETAIL_CHARS),
+                    "request refused"
+                )
+            }
         }
         let mut response = HttpResponse::build(status);
         response.insert_header((
@@ -308,7 +365,25 @@ impl ResponseError for ApiError {
             ApiError::LogInconsistent(_) | ApiError::Unavailable(_) => {
                 response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
             }
+            ApiError::UnsupportedMediaType(_) => {
+                response.insert_header((
+                    header::HeaderName::from_static("accept-post"),
+                    HeaderValue::from_static("application/json"),
+                ));
+            }
             _ => {}
+        }
+        // These refuse a write before (or while) its body is read: close the connection rather
+        // than read or drain the rest of a body nobody will use.
+        if matches!(
+            self,
+            ApiError::Unauthorized(_)
+                | ApiError::Forbidden(_)
+                | ApiError::RequestTimeout(_)
+                | ApiError::PayloadTooLarge(_)
+                | ApiError::UnsupportedMediaType(_)
+        ) {
+            response.force_close();
         }
         response.json(self.problem())
     }
@@ -336,22 +411,6 @@ impl From<StoreError> for ApiError {
     }
 }
 
-/// Renders a JSON body error: malformed (400), too large (413) or not JSON at all (415).
-pub fn json_error(error: actix_web::error::JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
-    use actix_web::error::JsonPayloadError as E;
-    match error {
-        E::Overflow { limit } | E::OverflowKnownLength { limit, .. } => {
-            ApiError::PayloadTooLarge(format!("the body is larger than the {limit}-byte limit"))
-        }
-        E::ContentType => {
-            ApiError::UnsupportedMediaType("the body must be application/json".into())
-        }
-        E::Deserialize(e) => ApiError::BadRequest(format!("the body is not valid JSON: {e}")),
-        other => ApiError::BadRequest(format!("the body could not be read: {other}")),
-    }
-    .into()
-}
-
 /// Renders a query-string error as 400.
 pub fn query_error(
     error: actix_web::error::QueryPayloadError,
@@ -371,4 +430,47 @@ pub async fn not_found(request: HttpRequest) -> Result<HttpResponse, ApiError> {
         "no route for {}",
         request.path()
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_validation_problem_lists_the_first_100_errors_and_counts_them_all() {
+        let errors: Vec<FieldError> = (0..255_000)
+            .map(|i| FieldError::new(format!("participants[{i}].name"), "must not be empty"))
+            .collect();
+        let problem = ApiError::Validation(errors).problem();
+        assert_eq!(problem.errors.len(), MAX_LISTED_ERRORS);
+        assert_eq!(problem.errors_total, Some(255_000));
+        assert_eq!(problem.errors[99].field, "participants[99].name");
+        assert!(
+            problem
+                .detail
+                .ends_with("participants[9].name and 254990 more")
+        );
+        let size = serde_json::to_vec(&problem).map_or(usize::MAX, |b| b.len());
+        assert!(size < 16 * 1024, "{size} bytes");
+    }
+
+    #[test]
+    fn a_detail_quoting_the_request_is_bounded() {
+        let long = format!("no decision {}", "x".repeat(100_000));
+        let detail = ApiError::NotFound(long).problem().detail;
+        assert!(
+            detail.chars().count() <= MAX_DETAIL_CHARS + 1,
+            "{}",
+            detail.len()
+        );
+    }
+
+    #[test]
+    fn a_small_validation_problem_is_listed_whole() {
+        let problem = ApiError::Validation(vec![FieldError::new("title", "empty")]).problem();
+        assert_eq!(problem.errors.len(), 1);
+        assert_eq!(problem.errors_total, Some(1));
+        assert_eq!(problem.detail, "1 field is invalid: title");
+        assert_eq!(ApiError::NotFound("x".into()).problem().errors_total, None);
+    }
 }

@@ -2,17 +2,18 @@
 //! rescission, supersession, erasure and publication — each appended as a new entry.
 //!
 //! Every handler checks, in this order: a token (401), the decision exists (404), the token may
-//! write this kind for the decision's body (403), the body is a valid request (422), for a
-//! supersession that the token may also write for the successor's body (403), and then,
-//! under the append lock, that the decision's state allows it (409). Nothing is written unless
-//! all pass.
+//! write this kind for the decision's body (403); only then is the body read (415, 413, 408; see
+//! `api::body`) and checked as a valid request (422); a supersession needs the token to write
+//! for the successor's body too (403); and then, under the append lock, that the decision's
+//! state allows it (409). Nothing is written unless all pass.
 
 use actix_web::http::header;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::auth::Caller;
+use super::body::{MAX_WRITE_BODY_BYTES, read_json};
 use super::decisions::LineageEvent;
 use super::error::Problem;
 use super::idempotency::{IdempotencyKey, REPLAYED_HEADER};
@@ -31,14 +32,17 @@ enum Writer {
     Redactor(Power),
 }
 
+/// A request's unread body.
+struct Body(HttpRequest, web::Payload);
+
 async fn append(
     state: web::Data<AppState>,
     caller: Caller,
     key: IdempotencyKey,
     id: String,
-    body: Value,
+    Body(http, payload): Body,
     writer: Writer,
-    request: impl FnOnce(&Value) -> Result<LineageRequest, Refusal>,
+    request: impl FnOnce(&Value) -> Result<LineageRequest, Refusal> + Send + 'static,
 ) -> Result<HttpResponse, ApiError> {
     caller.clone().require()?;
     let row = state
@@ -50,7 +54,22 @@ async fn append(
         Writer::Secretariat => caller.clone().require_recorder(&row.record.body)?,
         Writer::Redactor(power) => caller.clone().require_power(power)?,
     };
-    let request = request(&body).map_err(StoreError::from)?;
+    // Only now, with the caller allowed to write here, is the body read.
+    let body = read_json(
+        &http,
+        payload,
+        MAX_WRITE_BODY_BYTES,
+        state.body_read_timeout,
+    )
+    .await?;
+    // Parsing the request and hashing it for the idempotency claim are linear in a body of at
+    // most 256 KiB: on the blocking pool. Checking it against the decision's state happens under
+    // the append lock, on a request the limits keep small.
+    let claimant = token.clone();
+    let (request, claim) = web::block(move || (request(&body), key.claim(&claimant, &body)))
+        .await
+        .map_err(|e| ApiError::Internal(format!("the blocking pool failed: {e}")))?;
+    let request = request.map_err(StoreError::from)?;
     if let LineageRequest::Supersede(supersession) = &request {
         // A supersession changes the successor's state too (it lists what it supersedes), so
         // the caller must be one who may write for the successor's body as well. An unknown
@@ -60,7 +79,6 @@ async fn append(
             caller.clone().require_recorder(&successor.record.body)?;
         }
     }
-    let claim = key.claim(&token, &body);
     let now = (state.clock)();
     let appended = state
         .store
@@ -91,8 +109,8 @@ async fn append(
 }
 
 fn parsed<T: DeserializeOwned>(
-    wrap: impl FnOnce(T) -> LineageRequest,
-) -> impl FnOnce(&Value) -> Result<LineageRequest, Refusal> {
+    wrap: impl FnOnce(T) -> LineageRequest + Send + 'static,
+) -> impl FnOnce(&Value) -> Result<LineageRequest, Refusal> + Send + 'static {
     move |body| crate::lineage::parse::<T>(body).map(wrap)
 }
 
@@ -114,7 +132,10 @@ fn parsed<T: DeserializeOwned>(
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a secretariat token scoped to the decision's body", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such decision", body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "The body did not arrive within the read deadline; the connection is closed", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The decision is rescinded or superseded", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body exceeds 256 KiB, or the entry exceeds 65,535 bytes", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not application/json (optionally ; charset=utf-8); `Accept-Post` names it", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "An unknown or unamendable field, an invalid value, no change at all, or a reused Idempotency-Key", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The log is inconsistent or the database unavailable; nothing was written", body = Problem, content_type = "application/problem+json"),
     )
@@ -124,7 +145,8 @@ pub async fn amend(
     caller: Caller,
     key: IdempotencyKey,
     id: web::Path<String>,
-    body: web::Json<Value>,
+    http: HttpRequest,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let writer = Writer::Secretariat;
     let request = parsed(LineageRequest::Amend);
@@ -133,7 +155,7 @@ pub async fn amend(
         caller,
         key,
         id.into_inner(),
-        body.into_inner(),
+        Body(http, payload),
         writer,
         request,
     )
@@ -158,7 +180,10 @@ pub async fn amend(
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a secretariat token scoped to the decision's body", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such decision", body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "The body did not arrive within the read deadline; the connection is closed", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The decision is rescinded or superseded", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body exceeds 256 KiB, or the entry exceeds 65,535 bytes", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not application/json (optionally ; charset=utf-8); `Accept-Post` names it", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "An invalid outcome (`errors` names every field), or a reused Idempotency-Key", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The log is inconsistent or the database unavailable; nothing was written", body = Problem, content_type = "application/problem+json"),
     )
@@ -168,7 +193,8 @@ pub async fn report_outcome(
     caller: Caller,
     key: IdempotencyKey,
     id: web::Path<String>,
-    body: web::Json<Value>,
+    http: HttpRequest,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let writer = Writer::Secretariat;
     let request = parsed(LineageRequest::Outcome);
@@ -177,7 +203,7 @@ pub async fn report_outcome(
         caller,
         key,
         id.into_inner(),
-        body.into_inner(),
+        Body(http, payload),
         writer,
         request,
     )
@@ -202,7 +228,10 @@ pub async fn report_outcome(
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a secretariat token scoped to the decision's body", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such decision", body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "The body did not arrive within the read deadline; the connection is closed", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The transition is not allowed from the decision's current status", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body exceeds 256 KiB, or the entry exceeds 65,535 bytes", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not application/json (optionally ; charset=utf-8); `Accept-Post` names it", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "An invalid request, or a reused Idempotency-Key", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The log is inconsistent or the database unavailable; nothing was written", body = Problem, content_type = "application/problem+json"),
     )
@@ -212,7 +241,8 @@ pub async fn call_in(
     caller: Caller,
     key: IdempotencyKey,
     id: web::Path<String>,
-    body: web::Json<Value>,
+    http: HttpRequest,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let writer = Writer::Secretariat;
     let request = parsed(LineageRequest::CallIn);
@@ -221,7 +251,7 @@ pub async fn call_in(
         caller,
         key,
         id.into_inner(),
-        body.into_inner(),
+        Body(http, payload),
         writer,
         request,
     )
@@ -244,7 +274,10 @@ pub async fn call_in(
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a secretariat token scoped to the decision's body", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such decision", body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "The body did not arrive within the read deadline; the connection is closed", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already rescinded or superseded", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body exceeds 256 KiB, or the entry exceeds 65,535 bytes", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not application/json (optionally ; charset=utf-8); `Accept-Post` names it", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "An invalid request, or a reused Idempotency-Key", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The log is inconsistent or the database unavailable; nothing was written", body = Problem, content_type = "application/problem+json"),
     )
@@ -254,7 +287,8 @@ pub async fn rescind(
     caller: Caller,
     key: IdempotencyKey,
     id: web::Path<String>,
-    body: web::Json<Value>,
+    http: HttpRequest,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let writer = Writer::Secretariat;
     let request = parsed(LineageRequest::Rescind);
@@ -263,7 +297,7 @@ pub async fn rescind(
         caller,
         key,
         id.into_inner(),
-        body.into_inner(),
+        Body(http, payload),
         writer,
         request,
     )
@@ -286,7 +320,10 @@ pub async fn rescind(
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a secretariat token scoped to the bodies of both the decision and its successor", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such decision", body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "The body did not arrive within the read deadline; the connection is closed", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "This decision has ended, or the successor is rescinded or itself superseded by this one", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body exceeds 256 KiB, or the entry exceeds 65,535 bytes", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not application/json (optionally ; charset=utf-8); `Accept-Post` names it", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "An unknown successor, the decision itself, or a reused Idempotency-Key", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The log is inconsistent or the database unavailable; nothing was written", body = Problem, content_type = "application/problem+json"),
     )
@@ -296,7 +333,8 @@ pub async fn supersede(
     caller: Caller,
     key: IdempotencyKey,
     id: web::Path<String>,
-    body: web::Json<Value>,
+    http: HttpRequest,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let writer = Writer::Secretariat;
     let request = parsed(LineageRequest::Supersede);
@@ -305,7 +343,7 @@ pub async fn supersede(
         caller,
         key,
         id.into_inner(),
-        body.into_inner(),
+        Body(http, payload),
         writer,
         request,
     )
@@ -330,7 +368,10 @@ pub async fn supersede(
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a redactor token with the erase power", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such decision", body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "The body did not arrive within the read deadline; the connection is closed", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The value has already been erased", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body exceeds 256 KiB, or the entry exceeds 65,535 bytes", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not application/json (optionally ; charset=utf-8); `Accept-Post` names it", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not a personal-data path, no value there, a missing basis or reason, or a reused Idempotency-Key", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The log is inconsistent or the database unavailable; nothing was written", body = Problem, content_type = "application/problem+json"),
     )
@@ -340,7 +381,8 @@ pub async fn redact(
     caller: Caller,
     key: IdempotencyKey,
     id: web::Path<String>,
-    body: web::Json<Value>,
+    http: HttpRequest,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let writer = Writer::Redactor(Power::Erase);
     let request = parsed(LineageRequest::Redact);
@@ -349,7 +391,7 @@ pub async fn redact(
         caller,
         key,
         id.into_inner(),
-        body.into_inner(),
+        Body(http, payload),
         writer,
         request,
     )
@@ -373,7 +415,10 @@ pub async fn redact(
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a redactor token with the publish power", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such decision", body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "The body did not arrive within the read deadline; the connection is closed", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The decision, or every field named, is already public", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body exceeds 256 KiB, or the entry exceeds 65,535 bytes", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not application/json (optionally ; charset=utf-8); `Accept-Post` names it", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field that is not withheld or not present, a missing reason, or a reused Idempotency-Key", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The log is inconsistent or the database unavailable; nothing was written", body = Problem, content_type = "application/problem+json"),
     )
@@ -383,7 +428,8 @@ pub async fn publish(
     caller: Caller,
     key: IdempotencyKey,
     id: web::Path<String>,
-    body: web::Json<Value>,
+    http: HttpRequest,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let writer = Writer::Redactor(Power::Publish);
     let request = parsed(LineageRequest::Publish);
@@ -392,7 +438,7 @@ pub async fn publish(
         caller,
         key,
         id.into_inner(),
-        body.into_inner(),
+        Body(http, payload),
         writer,
         request,
     )

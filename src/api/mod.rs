@@ -5,6 +5,7 @@
 //! an [`ApiError`] rendered as problem+json.
 
 pub mod auth;
+pub mod body;
 pub mod decisions;
 pub mod error;
 pub mod health;
@@ -14,6 +15,7 @@ pub mod log;
 pub mod position;
 pub mod receipts;
 pub mod registry;
+pub mod spec;
 pub mod tiles;
 
 use actix_web::{HttpResponse, Resource, web};
@@ -21,11 +23,9 @@ use utoipa::OpenApi;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 
 pub use error::ApiError;
+use spec::Limits;
 
 use crate::store::{Clock, Store};
-
-/// The largest request body accepted: 1 MiB.
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -44,6 +44,8 @@ pub struct AppState {
     pub site_name: String,
     /// Where absolute links point.
     pub base_url: crate::base_url::BaseUrl,
+    /// How long a write's body may take to arrive once it is read.
+    pub body_read_timeout: std::time::Duration,
 }
 
 /// The OpenAPI document of this service.
@@ -85,7 +87,7 @@ pub struct AppState {
         health::ready,
     ),
     components(schemas(error::Problem, crate::record::FieldError, decisions::StatusFilter)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &Limits),
     tags(
         (name = "decisions", description = "Record, list and read decisions"),
         (name = "lineage", description = "What happens to a decision after it is recorded: amendments, outcomes, call-in, rescission, supersession, erasure and publication, each a new log entry"),
@@ -127,102 +129,103 @@ pub fn resource(path: &str, allow: &'static str) -> Resource {
 
 /// Registers every API route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.app_data(
-        web::JsonConfig::default()
-            .limit(MAX_BODY_BYTES)
-            .error_handler(error::json_error),
-    )
-    .app_data(web::QueryConfig::default().error_handler(error::query_error))
-    .app_data(web::PathConfig::default().error_handler(error::path_error))
-    .service(
-        resource("/api/v1/decisions", "GET, POST")
-            .route(web::get().to(decisions::list_decisions))
-            .route(web::post().to(decisions::create_decision)),
-    )
-    .service(
-        resource("/api/v1/decisions/{id}", "GET").route(web::get().to(decisions::get_decision)),
-    )
-    .service(
-        resource("/api/v1/decisions/{id}/amendments", "POST").route(web::post().to(lineage::amend)),
-    )
-    .service(
-        resource("/api/v1/decisions/{id}/outcomes", "POST")
-            .route(web::post().to(lineage::report_outcome)),
-    )
-    .service(
-        resource("/api/v1/decisions/{id}/call-in", "POST").route(web::post().to(lineage::call_in)),
-    )
-    .service(
-        resource("/api/v1/decisions/{id}/rescission", "POST")
-            .route(web::post().to(lineage::rescind)),
-    )
-    .service(
-        resource("/api/v1/decisions/{id}/supersession", "POST")
-            .route(web::post().to(lineage::supersede)),
-    )
-    .service(
-        resource("/api/v1/decisions/{id}/redactions", "POST")
-            .route(web::post().to(lineage::redact)),
-    )
-    .service(
-        resource("/api/v1/decisions/{id}/publication", "POST")
-            .route(web::post().to(lineage::publish)),
-    )
-    .service(
-        resource("/api/v1/bodies", "GET, POST")
-            .route(web::get().to(registry::list_bodies))
-            .route(web::post().to(registry::create_body)),
-    )
-    .service(
-        resource("/api/v1/bodies/{slug}", "GET, PUT")
-            .route(web::get().to(registry::get_body))
-            .route(web::put().to(registry::update_body)),
-    )
-    .service(
-        resource("/api/v1/bodies/{slug}/members", "POST")
-            .route(web::post().to(registry::add_member)),
-    )
-    .service(
-        resource("/api/v1/bodies/{slug}/members/{member_id}/end", "POST")
-            .route(web::post().to(registry::end_member)),
-    )
-    .service(
-        resource("/api/v1/tokens", "GET, POST")
-            .route(web::get().to(registry::list_tokens))
-            .route(web::post().to(registry::create_token)),
-    )
-    .service(
-        resource("/api/v1/tokens/{name}", "DELETE").route(web::delete().to(registry::revoke_token)),
-    )
-    .service(resource("/api/v1/log/head", "GET").route(web::get().to(log::get_head)))
-    .service(resource("/api/v1/log/entries", "GET").route(web::get().to(log::list_entries)))
-    .service(
-        resource("/api/v1/log/entries/{leaf_index}", "GET").route(web::get().to(log::get_entry)),
-    )
-    .service(
-        resource("/api/v1/decisions/{id}/receipt", "GET")
-            .route(web::get().to(receipts::get_receipt)),
-    )
-    .service(
-        resource("/api/v1/decisions/{id}/receipt.tlog-proof", "GET")
-            .route(web::get().to(receipts::get_tlog_proof)),
-    )
-    .service(resource("/api/v1/log/checkpoint", "GET").route(web::get().to(log::get_checkpoint)))
-    .service(resource("/api/v1/log/key", "GET").route(web::get().to(log::get_key)))
-    .service(
-        resource("/api/v1/log/proofs/inclusion", "GET")
-            .route(web::get().to(log::get_inclusion_proof)),
-    )
-    .service(
-        resource("/api/v1/log/proofs/consistency", "GET")
-            .route(web::get().to(log::get_consistency_proof)),
-    )
-    .service(resource("/tlog/checkpoint", "GET").route(web::get().to(tiles::get_checkpoint)))
-    .service(resource("/tlog/tile/{tile:.*}", "GET").route(web::get().to(tiles::get_tile)))
-    .service(resource("/api/v1/openapi.json", "GET").route(web::get().to(serve_openapi)))
-    .service(resource("/problems/{slug}", "GET").route(web::get().to(error::describe_problem)))
-    .service(resource("/health/live", "GET").route(web::get().to(health::live)))
-    .service(resource("/health/ready", "GET").route(web::get().to(health::ready)));
+    cfg.app_data(web::QueryConfig::default().error_handler(error::query_error))
+        .app_data(web::PathConfig::default().error_handler(error::path_error))
+        .service(
+            resource("/api/v1/decisions", "GET, POST")
+                .route(web::get().to(decisions::list_decisions))
+                .route(web::post().to(decisions::create_decision)),
+        )
+        .service(
+            resource("/api/v1/decisions/{id}", "GET").route(web::get().to(decisions::get_decision)),
+        )
+        .service(
+            resource("/api/v1/decisions/{id}/amendments", "POST")
+                .route(web::post().to(lineage::amend)),
+        )
+        .service(
+            resource("/api/v1/decisions/{id}/outcomes", "POST")
+                .route(web::post().to(lineage::report_outcome)),
+        )
+        .service(
+            resource("/api/v1/decisions/{id}/call-in", "POST")
+                .route(web::post().to(lineage::call_in)),
+        )
+        .service(
+            resource("/api/v1/decisions/{id}/rescission", "POST")
+                .route(web::post().to(lineage::rescind)),
+        )
+        .service(
+            resource("/api/v1/decisions/{id}/supersession", "POST")
+                .route(web::post().to(lineage::supersede)),
+        )
+        .service(
+            resource("/api/v1/decisions/{id}/redactions", "POST")
+                .route(web::post().to(lineage::redact)),
+        )
+        .service(
+            resource("/api/v1/decisions/{id}/publication", "POST")
+                .route(web::post().to(lineage::publish)),
+        )
+        .service(
+            resource("/api/v1/bodies", "GET, POST")
+                .route(web::get().to(registry::list_bodies))
+                .route(web::post().to(registry::create_body)),
+        )
+        .service(
+            resource("/api/v1/bodies/{slug}", "GET, PUT")
+                .route(web::get().to(registry::get_body))
+                .route(web::put().to(registry::update_body)),
+        )
+        .service(
+            resource("/api/v1/bodies/{slug}/members", "POST")
+                .route(web::post().to(registry::add_member)),
+        )
+        .service(
+            resource("/api/v1/bodies/{slug}/members/{member_id}/end", "POST")
+                .route(web::post().to(registry::end_member)),
+        )
+        .service(
+            resource("/api/v1/tokens", "GET, POST")
+                .route(web::get().to(registry::list_tokens))
+                .route(web::post().to(registry::create_token)),
+        )
+        .service(
+            resource("/api/v1/tokens/{name}", "DELETE")
+                .route(web::delete().to(registry::revoke_token)),
+        )
+        .service(resource("/api/v1/log/head", "GET").route(web::get().to(log::get_head)))
+        .service(resource("/api/v1/log/entries", "GET").route(web::get().to(log::list_entries)))
+        .service(
+            resource("/api/v1/log/entries/{leaf_index}", "GET")
+                .route(web::get().to(log::get_entry)),
+        )
+        .service(
+            resource("/api/v1/decisions/{id}/receipt", "GET")
+                .route(web::get().to(receipts::get_receipt)),
+        )
+        .service(
+            resource("/api/v1/decisions/{id}/receipt.tlog-proof", "GET")
+                .route(web::get().to(receipts::get_tlog_proof)),
+        )
+        .service(
+            resource("/api/v1/log/checkpoint", "GET").route(web::get().to(log::get_checkpoint)),
+        )
+        .service(resource("/api/v1/log/key", "GET").route(web::get().to(log::get_key)))
+        .service(
+            resource("/api/v1/log/proofs/inclusion", "GET")
+                .route(web::get().to(log::get_inclusion_proof)),
+        )
+        .service(
+            resource("/api/v1/log/proofs/consistency", "GET")
+                .route(web::get().to(log::get_consistency_proof)),
+        )
+        .service(resource("/tlog/checkpoint", "GET").route(web::get().to(tiles::get_checkpoint)))
+        .service(resource("/tlog/tile/{tile:.*}", "GET").route(web::get().to(tiles::get_tile)))
+        .service(resource("/api/v1/openapi.json", "GET").route(web::get().to(serve_openapi)))
+        .service(resource("/problems/{slug}", "GET").route(web::get().to(error::describe_problem)))
+        .service(resource("/health/live", "GET").route(web::get().to(health::live)))
+        .service(resource("/health/ready", "GET").route(web::get().to(health::ready)));
 }
 
 async fn serve_openapi() -> HttpResponse {

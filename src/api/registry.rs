@@ -4,11 +4,12 @@
 
 use actix_web::http::StatusCode;
 use actix_web::http::header;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 use serde_json::Value;
 
 use super::auth::Caller;
+use super::body::{MAX_REGISTRY_BODY_BYTES, read_json};
 use super::error::Problem;
 use super::idempotency::{IdempotencyKey, REPLAYED_HEADER};
 use super::{ApiError, AppState};
@@ -28,6 +29,21 @@ pub struct CreatedToken {
     /// a replayed creation (same Idempotency-Key) omits it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
+}
+
+/// Reads a registry write's body (at most 16 KiB), once the caller is known to be an admin.
+async fn read_body(
+    state: &AppState,
+    http: &HttpRequest,
+    payload: web::Payload,
+) -> Result<Value, ApiError> {
+    read_json(
+        http,
+        payload,
+        MAX_REGISTRY_BODY_BYTES,
+        state.body_read_timeout,
+    )
+    .await
 }
 
 fn body_of<T: serde::de::DeserializeOwned>(body: &Value) -> Result<T, ApiError> {
@@ -131,7 +147,10 @@ pub async fn get_body(
         (status = 400, description = "The body is not JSON, or the Idempotency-Key is malformed", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin token", body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "The body did not arrive within the read deadline; the connection is closed", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The slug is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body exceeds 16 KiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not application/json (optionally ; charset=utf-8); `Accept-Post` names it", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "An invalid slug, name or kind, or a reused Idempotency-Key", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -139,9 +158,11 @@ pub async fn create_body(
     state: web::Data<AppState>,
     caller: Caller,
     key: IdempotencyKey,
-    body: web::Json<Value>,
+    http: HttpRequest,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let token = caller.require_admin()?;
+    let body = read_body(&state, &http, payload).await?;
     let new: NewBody = body_of(&body)?;
     let claim = key.claim(&token, &body);
     let now = (state.clock)();
@@ -170,6 +191,9 @@ pub async fn create_body(
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such body", body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "The body did not arrive within the read deadline; the connection is closed", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body exceeds 16 KiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not application/json (optionally ; charset=utf-8); `Accept-Post` names it", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "An invalid name or kind", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -177,9 +201,11 @@ pub async fn update_body(
     state: web::Data<AppState>,
     caller: Caller,
     slug: web::Path<String>,
-    body: web::Json<Value>,
+    http: HttpRequest,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
+    let body = read_body(&state, &http, payload).await?;
     let change: BodyChange = body_of(&body)?;
     let updated = state
         .store
@@ -204,6 +230,9 @@ pub async fn update_body(
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such body", body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "The body did not arrive within the read deadline; the connection is closed", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body exceeds 16 KiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not application/json (optionally ; charset=utf-8); `Accept-Post` names it", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "An invalid membership, or a reused Idempotency-Key", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -212,9 +241,11 @@ pub async fn add_member(
     caller: Caller,
     key: IdempotencyKey,
     slug: web::Path<String>,
-    body: web::Json<Value>,
+    http: HttpRequest,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let token = caller.require_admin()?;
+    let body = read_body(&state, &http, payload).await?;
     let new: NewMember = body_of(&body)?;
     let claim = key.claim(&token, &body);
     let now = (state.clock)();
@@ -244,7 +275,10 @@ pub async fn add_member(
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such body or membership", body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "The body did not arrive within the read deadline; the connection is closed", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The membership has already ended", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body exceeds 16 KiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not application/json (optionally ; charset=utf-8); `Accept-Post` names it", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "An end before the start, or a reused Idempotency-Key", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -253,9 +287,11 @@ pub async fn end_member(
     caller: Caller,
     key: IdempotencyKey,
     path: web::Path<(String, String)>,
-    body: web::Json<Value>,
+    http: HttpRequest,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let token = caller.require_admin()?;
+    let body = read_body(&state, &http, payload).await?;
     let end: EndMembership = body_of(&body)?;
     let (slug, member_id) = path.into_inner();
     let claim = key.claim(&token, &body);
@@ -303,7 +339,10 @@ pub async fn list_tokens(
         (status = 400, description = "The body is not JSON, or the Idempotency-Key is malformed", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin token", body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "The body did not arrive within the read deadline; the connection is closed", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The name is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body exceeds 16 KiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not application/json (optionally ; charset=utf-8); `Accept-Post` names it", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "An invalid name, role, scope, power or expiry, an unregistered body, or a reused Idempotency-Key", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -311,9 +350,11 @@ pub async fn create_token(
     state: web::Data<AppState>,
     caller: Caller,
     key: IdempotencyKey,
-    body: web::Json<Value>,
+    http: HttpRequest,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let admin = caller.require_admin()?;
+    let body = read_body(&state, &http, payload).await?;
     let new: NewToken = body_of(&body)?;
     let claim = key.claim(&admin, &body);
     let now = (state.clock)();

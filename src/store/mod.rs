@@ -48,7 +48,7 @@ pub use registry::{
 };
 pub use search::{MATCH_END, MATCH_START, SearchHit, SearchPage};
 pub use stats::{Statistics, StatsFilter, Tally};
-pub use tokens::{NewToken, Power, Role, Token, TokenInfo};
+pub use tokens::{MAX_TOKEN_BODIES, NewToken, Power, Role, Token, TokenInfo};
 pub use tokens::{OPERATOR, insert_token};
 pub use tree::{ConsistencyProof, InclusionProof, TILE_WIDTH, TreeRequestError};
 pub use views::{DecisionFilter, DecisionRow, Event};

@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 
 use super::entities::{body, body_member};
 use super::{Store, StoreError};
-use crate::record::FieldError;
+use crate::record::{FieldError, MAX_NAME_CHARS};
 
 /// What kind of body it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -91,10 +91,11 @@ pub struct NewMember {
     #[serde(default)]
     pub organisation: Option<String>,
     /// First day of membership.
+    #[serde(deserialize_with = "crate::record::date")]
     #[schema(value_type = String, format = Date)]
     pub from: NaiveDate,
     /// Last day of membership, if it has ended.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::record::optional_date")]
     #[schema(value_type = Option<String>, format = Date)]
     pub until: Option<NaiveDate>,
 }
@@ -104,6 +105,7 @@ pub struct NewMember {
 #[serde(deny_unknown_fields)]
 pub struct EndMembership {
     /// Last day of membership.
+    #[serde(deserialize_with = "crate::record::date")]
     #[schema(value_type = String, format = Date)]
     pub until: NaiveDate,
 }
@@ -186,11 +188,18 @@ pub(crate) async fn find_body(
         .transpose()
 }
 
+/// Names, roles and organisations: lines (`crate::text`) of 1 to 200 characters.
 fn text_errors(fields: &[(&str, &str)]) -> Vec<FieldError> {
     fields
         .iter()
-        .filter(|(_, text)| text.trim().is_empty() || text.chars().count() > 200)
-        .map(|(field, _)| FieldError::new(*field, "must be 1 to 200 characters"))
+        .filter_map(|(field, text)| {
+            let problem = if text.trim().is_empty() {
+                Some(format!("must be 1 to {MAX_NAME_CHARS} characters"))
+            } else {
+                crate::text::line_problem(text, MAX_NAME_CHARS)
+            };
+            problem.map(|message| FieldError::new(*field, message))
+        })
         .collect()
 }
 
@@ -370,5 +379,40 @@ impl Store {
     /// Whether `slug` is registered.
     pub async fn body_exists(&self, slug: &str) -> Result<bool, StoreError> {
         Ok(find_body(&self.db, slug).await?.is_some())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_names_are_lines_of_1_to_200_characters() {
+        let fields = |pairs: &[(&str, &str)]| -> Vec<String> {
+            text_errors(pairs).into_iter().map(|e| e.field).collect()
+        };
+        assert!(fields(&[("name", "Overview and Scrutiny Committee")]).is_empty());
+        let long = "x".repeat(201);
+        assert_eq!(
+            fields(&[
+                ("name", " "),
+                ("role", "chair\u{200b}"),
+                ("organisation", &long),
+                ("other", "Cllr A.\nPatel"),
+            ]),
+            ["name", "role", "organisation", "other"]
+        );
+    }
+
+    #[test]
+    fn membership_dates_keep_to_the_accepted_range() {
+        let member = |from: &str| {
+            serde_json::from_value::<NewMember>(
+                serde_json::json!({"name": "n", "role": "chair", "from": from}),
+            )
+        };
+        assert!(member("2026-05-21").is_ok());
+        assert!(member("0000-01-01").is_err());
+        assert!(member("+10000-01-01").is_err());
     }
 }

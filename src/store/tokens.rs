@@ -30,7 +30,10 @@ use utoipa::ToSchema;
 use super::append::{NewEntry, append_within};
 use super::entities::api_token;
 use super::{Store, StoreError};
-use crate::record::{Classification, FieldError};
+use crate::record::{Classification, FieldError, LATEST_YEAR};
+
+/// Most bodies a secretariat token records for.
+pub const MAX_TOKEN_BODIES: usize = 100;
 
 /// What a token may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, clap::ValueEnum)]
@@ -228,13 +231,45 @@ impl NewToken {
             )),
             _ => {}
         }
-        for (i, body) in self.bodies.iter().enumerate() {
-            if self.bodies[..i].contains(body) {
-                errors.push(FieldError::new(format!("bodies[{i}]"), "is listed twice"));
+        // Bounded before each body is looked up in the registry, one query per body.
+        if self.bodies.len() > MAX_TOKEN_BODIES {
+            errors.push(FieldError::new(
+                "bodies",
+                format!(
+                    "must list at most {MAX_TOKEN_BODIES} items, not {}",
+                    self.bodies.len()
+                ),
+            ));
+        } else {
+            let mut seen = std::collections::HashSet::with_capacity(self.bodies.len());
+            for (i, body) in self.bodies.iter().enumerate() {
+                if !crate::record::is_slug(body) {
+                    errors.push(FieldError::new(
+                        format!("bodies[{i}]"),
+                        "must be a body's slug: 1 to 64 lowercase letters, digits and single hyphens",
+                    ));
+                } else if !seen.insert(body.as_str()) {
+                    errors.push(FieldError::new(format!("bodies[{i}]"), "is listed twice"));
+                }
             }
+        }
+        if self.powers.len() == 2 && self.powers[0] == self.powers[1] || self.powers.len() > 2 {
+            errors.push(FieldError::new(
+                "powers",
+                "must list erase, publish or both, each once",
+            ));
         }
         if self.expires_at.is_some_and(|t| t <= now) {
             errors.push(FieldError::new("expires_at", "must be in the future"));
+        }
+        if self
+            .expires_at
+            .is_some_and(|t| chrono::Datelike::year(&t) > LATEST_YEAR)
+        {
+            errors.push(FieldError::new(
+                "expires_at",
+                format!("must be before {}-01-01", LATEST_YEAR + 1),
+            ));
         }
         errors
     }
@@ -575,6 +610,27 @@ mod tests {
         t.powers = vec![Power::Erase];
         t.expires_at = Some(now - chrono::Duration::seconds(1));
         assert_eq!(fields(t), ["name", "bodies", "powers", "expires_at"]);
+    }
+
+    #[test]
+    fn token_lists_are_bounded_unique_and_checked_in_linear_time() {
+        let now = Utc::now();
+        let fields =
+            |t: NewToken| -> Vec<String> { t.check(now).into_iter().map(|e| e.field).collect() };
+        let mut t = new(Role::Secretariat);
+        t.bodies = vec!["cabinet".into(); 60_000];
+        assert_eq!(fields(t.clone()), ["bodies"]);
+        t.bodies = vec!["cabinet".into(), "Cabinet Office".into(), "cabinet".into()];
+        assert_eq!(fields(t.clone()), ["bodies[1]", "bodies[2]"]);
+        t.bodies = (0..MAX_TOKEN_BODIES).map(|i| format!("b{i}")).collect();
+        assert_eq!(fields(t), Vec::<String>::new());
+        let mut r = new(Role::Redactor);
+        r.powers = vec![Power::Erase, Power::Erase];
+        assert_eq!(fields(r.clone()), ["powers"]);
+        r.powers = vec![Power::Publish, Power::Erase];
+        assert_eq!(fields(r.clone()), Vec::<String>::new());
+        r.expires_at = "2200-01-01T00:00:00Z".parse().ok();
+        assert_eq!(fields(r), ["expires_at"]);
     }
 
     #[test]

@@ -115,6 +115,11 @@ async fn bad_input_is_refused_precisely_and_writes_nothing(backend: Backend) {
             vec!["title", "body", "decision_type"],
         ),
         ("not an object", json!(["a decision"]), vec![""]),
+        (
+            "record over 64 KiB",
+            with(|r| r["decision"] = json!("y".repeat(70 * 1024))),
+            vec![""],
+        ),
     ];
     for (what, body, fields) in invalid {
         let response = app.post_decision(&app.clerk, &body).await;
@@ -143,7 +148,17 @@ async fn bad_input_is_refused_precisely_and_writes_nothing(backend: Backend) {
     let url = app.url("/api/v1/decisions");
     let client = &app.client;
     let huge = "x".repeat(1024 * 1024 + 1);
-    let big_entry = with(|r| r["decision"] = json!("y".repeat(70 * 1024)));
+    // The record itself fits in 64 KiB; its entry, each name replaced by a commitment, does not.
+    let big_entry = with(|r| {
+        let people: Vec<Value> = (0..500)
+            .map(|i| {
+                let mut p = r["participants"][1].clone();
+                p["name"] = json!(format!("P{i}"));
+                p
+            })
+            .collect();
+        r["participants"] = json!(people);
+    });
     let cases: Vec<(&str, reqwest::RequestBuilder, u16, &str)> = vec![
         (
             "malformed JSON",

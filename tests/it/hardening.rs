@@ -561,7 +561,7 @@ async fn no_response_can_be_framed_or_sniffed() {
         ("GET", "/nowhere", 404),
         ("DELETE", "/api/v1/log/head", 405),
         ("GET", "/api/v1/decisions?zzz=1", 400),
-        ("POST", "/api/v1/decisions", 415),
+        ("POST", "/api/v1/decisions", 401),
         ("GET", "/api/v1/tokens", 401),
         ("GET", "/decisions/nothing", 404),
     ];

@@ -11,6 +11,7 @@ mod feeds;
 mod hardening;
 mod intrusion;
 mod keys;
+mod limits;
 mod log_format;
 mod openapi;
 mod pages;
