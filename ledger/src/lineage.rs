@@ -20,6 +20,11 @@
 //!   erased it or a value containing it. Because an erasure may follow the publication (and the
 //!   service then no longer serves the value), this rule is settled by [`LineageChecker::finish`]
 //!   once the whole log has been read;
+//! - `access.granted` mints a grant id no decision or earlier grant uses; `access.revoked` names
+//!   an earlier grant, of the same token, at most once (§5.10);
+//! - a redaction is read opened with its own disclosures: in format 2 a withheld decision's
+//!   redaction commits its `path`, and a reader not shown it cannot tell which value was erased,
+//!   so the publication rule excuses every placeholder of the entry it names;
 //! - the record members these rules read have the types §11 requires.
 //!
 //! The other shapes of records are the writer's business (§5). Opening a disclosure against its

@@ -7,7 +7,8 @@
 //! the search index `decision_search` and the statistics rollups) is written by [`views`] alone,
 //! in the same transaction as the append, and can be rebuilt from the log alone
 //! ([`Store::rebuild_views`]). Bodies, tokens and idempotency keys are configuration and
-//! bookkeeping, not derived from the log.
+//! bookkeeping, not derived from the log; but every token's creation and revocation is also
+//! appended to it, as an `access.*` entry, in the same transaction.
 //!
 //! SQLite is the embedded default and PostgreSQL the production backend. Both run the same
 //! migrations and the same code; the differences (how the head is locked, connection pragmas) are
