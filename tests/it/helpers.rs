@@ -241,6 +241,16 @@ impl TestApp {
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 
+    /// POSTs a lineage request (`amendments`, `redactions`, …) about decision `id`.
+    pub async fn lineage(&self, id: &str, what: &str, token: &str, body: Value) -> (u16, Value) {
+        self.post(
+            &format!("/api/v1/decisions/{id}/{what}"),
+            Some(token),
+            &body,
+        )
+        .await
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

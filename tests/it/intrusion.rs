@@ -15,15 +15,24 @@ on_both_backends!(
     a_redaction_follows_its_decisions_classification,
     every_name_is_committed_and_no_erasure_is_claimed_that_did_not_happen,
     every_grant_of_power_is_on_the_log,
+    tokens_from_before_grants_were_logged_are_recorded_once,
 );
 
-async fn lineage(app: &TestApp, id: &str, what: &str, token: &str, body: Value) -> (u16, Value) {
-    app.post(
-        &format!("/api/v1/decisions/{id}/{what}"),
-        Some(token),
-        &body,
-    )
-    .await
+/// An erasure request for the value at `path`.
+fn erasure(path: &str, reason: &str) -> Value {
+    json!({"path": path, "basis": "UK GDPR Art. 17",
+           "authorised_by": "data-protection-officer", "reason": reason})
+}
+
+/// Runs `decision-log verify` against the live log, with `token` or anonymously.
+fn assert_verifies(app: &TestApp, token: Option<&str>) {
+    let vkey = app.vkey();
+    let mut args = vec!["verify", "--url", &app.base, "--vkey", &vkey];
+    if let Some(token) = token {
+        args.extend(["--token", token]);
+    }
+    let (code, out, err) = crate::helpers::run_cli(&args);
+    assert_eq!(code, 0, "verify with {token:?}: {out}{err}");
 }
 
 fn id_of(created: &Value) -> String {
@@ -44,14 +53,14 @@ async fn a_supersession_needs_authority_over_the_successor_too(backend: Backend)
     let (size, _) = app.head().await;
 
     // Body A's clerk may not make body B's decision the successor of its own.
-    let (status, problem) = lineage(
-        &app,
-        &ours,
-        "supersession",
-        &cabinet_clerk,
-        json!({"superseded_by": theirs, "reason": "Replaced"}),
-    )
-    .await;
+    let (status, problem) = app
+        .lineage(
+            &ours,
+            "supersession",
+            &cabinet_clerk,
+            json!({"superseded_by": theirs, "reason": "Replaced"}),
+        )
+        .await;
     assert_eq!(status, 403, "{problem:#}");
     assert_eq!(app.head().await.0, size, "a refusal writes nothing");
     let successor = app
@@ -65,14 +74,14 @@ async fn a_supersession_needs_authority_over_the_successor_too(backend: Backend)
     );
 
     // A clerk of both bodies may.
-    let (status, event) = lineage(
-        &app,
-        &ours,
-        "supersession",
-        &app.clerk,
-        json!({"superseded_by": theirs, "reason": "Replaced"}),
-    )
-    .await;
+    let (status, event) = app
+        .lineage(
+            &ours,
+            "supersession",
+            &app.clerk,
+            json!({"superseded_by": theirs, "reason": "Replaced"}),
+        )
+        .await;
     assert_eq!(status, 201, "{event:#}");
     app.check_log().await;
 }
@@ -262,9 +271,7 @@ async fn an_erased_value_is_gone_from_the_database_files(backend: Backend) {
         }
         let id = id_of(&app.record(&record).await);
         for round in 0..3 {
-            let (status, event) = lineage(
-                &app,
-                &id,
+            let (status, event) = app.lineage(&id,
                 "amendments",
                 &app.clerk,
                 json!({"changes": {"title": format!("Decision {n}, revision {round}")}, "reason": "Wording"}),
@@ -283,20 +290,17 @@ async fn an_erased_value_is_gone_from_the_database_files(backend: Backend) {
     }
 
     for id in &ids {
-        let (status, event) = lineage(
-            &app,
-            id,
-            "redactions",
-            &eraser,
-            json!({"path": "/participants/4/name", "basis": "UK GDPR Art. 17",
-                   "authorised_by": "data-protection-officer", "reason": "Erasure request"}),
-        )
-        .await;
+        let (status, event) = app
+            .lineage(
+                id,
+                "redactions",
+                &eraser,
+                erasure("/participants/4/name", "Erasure request"),
+            )
+            .await;
         assert_eq!(status, 201, "{event:#}");
         // The log goes on; later writes touch the same rows.
-        let (status, _) = lineage(
-            &app,
-            id,
+        let (status, _) = app.lineage(id,
             "amendments",
             &app.clerk,
             json!({"changes": {"title": format!("Decision {id}, after erasure")}, "reason": "Wording"}),
@@ -343,27 +347,19 @@ async fn a_redaction_follows_its_decisions_classification(backend: Backend) {
     restricted["exemption"] = json!({"paragraph": 1, "public_interest_reason": "Personal information.", "public_summary": "A staffing decision."});
     let hidden = id_of(&app.record(&restricted).await);
     let public = id_of(&app.record(&decision(1)).await);
-    let request = |reason: &str| {
-        json!({"path": "/participants/3/name", "basis": "UK GDPR Art. 17",
-               "authorised_by": "data-protection-officer", "reason": reason})
-    };
-    let (status, hidden_event) = lineage(
-        &app,
-        &hidden,
-        "redactions",
-        &eraser,
-        request("Cllr Owen Hughes asked for erasure"),
-    )
-    .await;
+    let request = |reason: &str| erasure("/participants/3/name", reason);
+    let (status, hidden_event) = app
+        .lineage(
+            &hidden,
+            "redactions",
+            &eraser,
+            request("Cllr Owen Hughes asked for erasure"),
+        )
+        .await;
     assert_eq!(status, 201, "{hidden_event:#}");
-    let (status, public_event) = lineage(
-        &app,
-        &public,
-        "redactions",
-        &eraser,
-        request("Erasure request"),
-    )
-    .await;
+    let (status, public_event) = app
+        .lineage(&public, "redactions", &eraser, request("Erasure request"))
+        .await;
     assert_eq!(status, 201, "{public_event:#}");
 
     let size = app.head().await.0;
@@ -408,19 +404,8 @@ async fn a_redaction_follows_its_decisions_classification(backend: Backend) {
     paths.sort_unstable();
     assert_eq!(paths, ["/authorised_by", "/path", "/reason"]);
     app.check_log().await;
-    let (code, out, err) = crate::helpers::run_cli(&[
-        "verify",
-        "--url",
-        &app.base,
-        "--vkey",
-        &app.vkey(),
-        "--token",
-        &app.auditor,
-    ]);
-    assert_eq!(code, 0, "{out}{err}");
-    let (code, out, err) =
-        crate::helpers::run_cli(&["verify", "--url", &app.base, "--vkey", &app.vkey()]);
-    assert_eq!(code, 0, "anonymously: {out}{err}");
+    assert_verifies(&app, Some(&app.auditor));
+    assert_verifies(&app, None);
 }
 
 async fn every_name_is_committed_and_no_erasure_is_claimed_that_did_not_happen(backend: Backend) {
@@ -438,13 +423,14 @@ async fn every_name_is_committed_and_no_erasure_is_claimed_that_did_not_happen(b
         entry["entry"]["record"]["decision_maker"]["name"]["commitment"].is_string(),
         "a body's name is committed too: {entry:#}"
     );
-    let request = json!({"path": "/decision_maker/name", "basis": "UK GDPR Art. 17",
-                         "authorised_by": "data-protection-officer", "reason": "Erasure request"});
-    let (status, event) = lineage(&app, &id, "redactions", &eraser, request.clone()).await;
+    let request = erasure("/decision_maker/name", "Erasure request");
+    let (status, event) = app
+        .lineage(&id, "redactions", &eraser, request.clone())
+        .await;
     assert_eq!(status, 201, "{event:#}");
     let read = app.get_json(&format!("/api/v1/decisions/{id}"), None).await;
     assert!(!read.to_string().contains("Jane Doe"), "{read:#}");
-    let (status, problem) = lineage(&app, &id, "redactions", &eraser, request).await;
+    let (status, problem) = app.lineage(&id, "redactions", &eraser, request).await;
     assert_eq!(status, 409, "erased once, then already erased: {problem:#}");
     app.check_log().await;
 }
@@ -527,7 +513,106 @@ async fn every_grant_of_power_is_on_the_log(backend: Backend) {
     let listed = app.get_json("/api/v1/decisions", None).await;
     assert_eq!(listed["items"], json!([]));
     app.check_log().await;
-    let (code, out, err) =
-        crate::helpers::run_cli(&["verify", "--url", &app.base, "--vkey", &app.vkey()]);
-    assert_eq!(code, 0, "{out}{err}");
+    assert_verifies(&app, None);
+}
+
+async fn tokens_from_before_grants_were_logged_are_recorded_once(backend: Backend) {
+    use sea_orm::ConnectionTrait;
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    // Two tokens as an earlier release left them: no grant id, one of them revoked.
+    let db = app.store.connection();
+    let (p, q) = match db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => ("$1, $2, $3", "$4"),
+        _ => ("?, ?, ?", "?"),
+    };
+    for (name, revoked) in [
+        ("old-clerk", None),
+        ("old-auditor", Some("2026-10-02T00:00:00Z")),
+    ] {
+        let role = if revoked.is_some() {
+            "auditor"
+        } else {
+            "secretariat"
+        };
+        db.execute_raw(sea_orm::Statement::from_sql_and_values(
+            db.get_database_backend(),
+            format!(
+                "INSERT INTO api_tokens (name, token_hash, role, bodies, powers, created_at, revoked_at) \
+                 VALUES ({p}, '[]', '[]', '2026-10-01T00:00:00Z', {q})"
+            ),
+            [
+                name.into(),
+                ledger::Hash::digest(name.as_bytes())
+                    .as_bytes()
+                    .to_vec()
+                    .into(),
+                role.into(),
+                revoked.map(str::to_owned).into(),
+            ],
+        ))
+        .await
+        .expect("an older token");
+    }
+    db.execute_unprepared(
+        "UPDATE api_tokens SET bodies = '[\"cabinet\"]' WHERE name = 'old-clerk'",
+    )
+    .await
+    .expect("bodies");
+    let before = app.head().await.0;
+
+    // The next start records their grants, oldest first, as the operator, with the original
+    // times; the start after that records nothing more.
+    let db = app.stop().await;
+    let app = TestApp::spawn_on(db).await;
+    let size = app.head().await.0;
+    assert_eq!(size, before + 3);
+    let log = app
+        .get_json(&format!("/api/v1/log/entries?from={before}&limit=3"), None)
+        .await;
+    let entries: Vec<&Value> = log["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| &e["entry"])
+        .collect();
+    let kinds: Vec<&str> = entries
+        .iter()
+        .map(|e| e["kind"].as_str().expect("kind"))
+        .collect();
+    assert_eq!(
+        kinds,
+        ["access.granted", "access.revoked", "access.granted"]
+    );
+    assert!(entries.iter().all(|e| e["recorded_by"] == "operator"));
+    assert_eq!(
+        entries[0]["record"],
+        json!({"token": "old-auditor", "role": "auditor", "created_at": "2026-10-01T00:00:00Z"})
+    );
+    assert_eq!(
+        entries[1]["record"],
+        json!({"token": "old-auditor", "revoked_at": "2026-10-02T00:00:00Z"})
+    );
+    assert_eq!(entries[1]["decision_id"], entries[0]["decision_id"]);
+    assert_eq!(
+        entries[2]["record"],
+        json!({"token": "old-clerk", "role": "secretariat", "bodies": ["cabinet"],
+               "created_at": "2026-10-01T00:00:00Z"})
+    );
+    let db = app.stop().await;
+    let app = TestApp::spawn_on(db).await;
+    assert_eq!(app.head().await.0, size, "recorded once");
+    app.check_log().await;
+    assert_verifies(&app, None);
+
+    // No token may take the name grants made without one are recorded under.
+    let (status, problem) = app
+        .post(
+            "/api/v1/tokens",
+            Some(&app.admin),
+            &json!({"name": "operator", "role": "staff"}),
+        )
+        .await;
+    assert_eq!(status, 422, "{problem:#}");
 }

@@ -63,15 +63,6 @@ async fn read(app: &TestApp, id: &str, token: Option<&str>) -> Value {
         .await
 }
 
-async fn lineage(app: &TestApp, id: &str, what: &str, token: &str, body: Value) -> (u16, Value) {
-    app.post(
-        &format!("/api/v1/decisions/{id}/{what}"),
-        Some(token),
-        &body,
-    )
-    .await
-}
-
 fn today() -> String {
     chrono::Utc::now().date_naive().to_string()
 }
@@ -86,9 +77,7 @@ async fn a_decision_lives_its_whole_life(backend: Backend) {
     all_verified(&app, &[&a]).await;
 
     // Amended: current values change, the lineage says what, who, when and why.
-    let (status, event) = lineage(
-        &app,
-        &a,
+    let (status, event) = app.lineage(&a,
         "amendments",
         clerk,
         json!({"changes": {"title": "Close Northgate depot (amended)", "tags": ["waste", "depots"]},
@@ -134,25 +123,23 @@ async fn a_decision_lives_its_whole_life(backend: Backend) {
         ),
         (json!({"changes": {"title": "x"}}), "reason"),
     ] {
-        let (status, problem) = lineage(&app, &a, "amendments", clerk, body).await;
+        let (status, problem) = app.lineage(&a, "amendments", clerk, body).await;
         assert_eq!(status, 422, "{problem:#}");
         assert_eq!(problem["errors"][0]["field"], field, "{problem:#}");
     }
     all_verified(&app, &[&a]).await;
 
     // Called in: suspended; upheld: in force from the date scrutiny let it stand.
-    let (status, _) = lineage(
-        &app,
-        &a,
-        "call-in",
-        clerk,
-        json!({"status": "upheld", "on": today()}),
-    )
-    .await;
+    let (status, _) = app
+        .lineage(
+            &a,
+            "call-in",
+            clerk,
+            json!({"status": "upheld", "on": today()}),
+        )
+        .await;
     assert_eq!(status, 409, "nothing to uphold before a call-in");
-    let (status, problem) = lineage(
-        &app,
-        &a,
+    let (status, problem) = app.lineage(&a,
         "call-in",
         clerk,
         json!({"status": "called_in", "on": today(), "note": "Called in by Overview and Scrutiny"}),
@@ -167,34 +154,32 @@ async fn a_decision_lives_its_whole_life(backend: Backend) {
         .await;
     assert_eq!(called["items"][0]["id"], a.as_str());
     all_verified(&app, &[&a]).await;
-    let (status, _) = lineage(
-        &app,
-        &a,
-        "call-in",
-        clerk,
-        json!({"status": "upheld", "on": today()}),
-    )
-    .await;
+    let (status, _) = app
+        .lineage(
+            &a,
+            "call-in",
+            clerk,
+            json!({"status": "upheld", "on": today()}),
+        )
+        .await;
     assert_eq!(status, 201);
     let now = read(&app, &a, None).await;
     assert_eq!(now["state"]["status"], "in_force");
     assert_eq!(now["state"]["effective_from"], today());
-    let (status, problem) = lineage(
-        &app,
-        &a,
-        "call-in",
-        clerk,
-        json!({"status": "called_in", "on": today()}),
-    )
-    .await;
+    let (status, problem) = app
+        .lineage(
+            &a,
+            "call-in",
+            clerk,
+            json!({"status": "called_in", "on": today()}),
+        )
+        .await;
     assert_eq!(status, 409, "a decision is called in once");
     assert_eq!(problem["type"], "/problems/state-conflict");
     all_verified(&app, &[&a]).await;
 
     // An outcome: the next review date replaces the recorded one.
-    let (status, problem) = lineage(
-        &app,
-        &a,
+    let (status, problem) = app.lineage(&a,
         "outcomes",
         clerk,
         json!({"status": "on_track", "narrative": "Rounds moved on time.",
@@ -211,32 +196,32 @@ async fn a_decision_lives_its_whole_life(backend: Backend) {
     // Superseded by a later decision: linked both ways, and nothing but erasure follows.
     let b = app.record(&decision(1)).await;
     let b = b["id"].as_str().expect("id").to_owned();
-    let (status, problem) = lineage(
-        &app,
-        &a,
-        "supersession",
-        clerk,
-        json!({"superseded_by": uuid::Uuid::now_v7(), "reason": "r"}),
-    )
-    .await;
+    let (status, problem) = app
+        .lineage(
+            &a,
+            "supersession",
+            clerk,
+            json!({"superseded_by": uuid::Uuid::now_v7(), "reason": "r"}),
+        )
+        .await;
     assert_eq!(status, 422, "an unknown successor: {problem:#}");
-    let (status, _) = lineage(
-        &app,
-        &a,
-        "supersession",
-        clerk,
-        json!({"superseded_by": a, "reason": "r"}),
-    )
-    .await;
+    let (status, _) = app
+        .lineage(
+            &a,
+            "supersession",
+            clerk,
+            json!({"superseded_by": a, "reason": "r"}),
+        )
+        .await;
     assert_eq!(status, 422, "a decision does not supersede itself");
-    let (status, problem) = lineage(
-        &app,
-        &a,
-        "supersession",
-        clerk,
-        json!({"superseded_by": b, "reason": "Reconsidered after scrutiny"}),
-    )
-    .await;
+    let (status, problem) = app
+        .lineage(
+            &a,
+            "supersession",
+            clerk,
+            json!({"superseded_by": b, "reason": "Reconsidered after scrutiny"}),
+        )
+        .await;
     assert_eq!(status, 201, "{problem:#}");
     let now = read(&app, &a, None).await;
     assert_eq!(now["state"]["status"], "superseded");
@@ -254,22 +239,23 @@ async fn a_decision_lives_its_whole_life(backend: Backend) {
         ),
         ("supersession", json!({"superseded_by": b, "reason": "r"})),
     ] {
-        let (status, problem) = lineage(&app, &a, what, clerk, body).await;
+        let (status, problem) = app.lineage(&a, what, clerk, body).await;
         assert_eq!(status, 409, "{what} after supersession: {problem:#}");
     }
 
     // Rescinded once, and only once.
-    let (status, _) = lineage(
-        &app,
-        &b,
-        "rescission",
-        clerk,
-        json!({"reason": "Funding withdrawn"}),
-    )
-    .await;
+    let (status, _) = app
+        .lineage(
+            &b,
+            "rescission",
+            clerk,
+            json!({"reason": "Funding withdrawn"}),
+        )
+        .await;
     assert_eq!(status, 201);
-    let (status, problem) =
-        lineage(&app, &b, "rescission", clerk, json!({"reason": "again"})).await;
+    let (status, problem) = app
+        .lineage(&b, "rescission", clerk, json!({"reason": "again"}))
+        .await;
     assert_eq!(status, 409);
     assert!(
         problem["detail"]
@@ -378,21 +364,25 @@ async fn an_erased_value_is_gone_from_everything_the_service_holds(backend: Back
     let request = json!({"path": "/participants/2/name", "basis": "UK GDPR Art. 17",
                          "authorised_by": "Data Protection Officer", "reason": "Erasure request 2026-114"});
     for token in [&app.clerk, &app.auditor, &app.admin, &publisher] {
-        let (status, _) = lineage(&app, &id, "redactions", token, request.clone()).await;
+        let (status, _) = app.lineage(&id, "redactions", token, request.clone()).await;
         assert_eq!(status, 403);
     }
     for (path, status) in [("/title", 422), ("/participants/9/name", 422)] {
         let mut bad = request.clone();
         bad["path"] = json!(path);
-        let (got, problem) = lineage(&app, &id, "redactions", &eraser, bad).await;
+        let (got, problem) = app.lineage(&id, "redactions", &eraser, bad).await;
         assert_eq!(got, status, "{path}: {problem:#}");
     }
     for target in [&id, &hidden] {
-        let (status, event) = lineage(&app, target, "redactions", &eraser, request.clone()).await;
+        let (status, event) = app
+            .lineage(target, "redactions", &eraser, request.clone())
+            .await;
         assert_eq!(status, 201, "{event:#}");
         assert_eq!(event["detail"]["basis"], "UK GDPR Art. 17");
     }
-    let (status, problem) = lineage(&app, &id, "redactions", &eraser, request.clone()).await;
+    let (status, problem) = app
+        .lineage(&id, "redactions", &eraser, request.clone())
+        .await;
     assert_eq!(status, 409, "erased twice: {problem:#}");
 
     let marker = format!("[redacted: UK GDPR Art. 17, {}]", today());
@@ -403,14 +393,14 @@ async fn an_erased_value_is_gone_from_everything_the_service_holds(backend: Back
     all_verified(&app, &[&id, &hidden]).await;
 
     // Published afterwards, the restricted record still does not bring the name back.
-    let (status, _) = lineage(
-        &app,
-        &hidden,
-        "publication",
-        &publisher,
-        json!({"reason": "Spent"}),
-    )
-    .await;
+    let (status, _) = app
+        .lineage(
+            &hidden,
+            "publication",
+            &publisher,
+            json!({"reason": "Spent"}),
+        )
+        .await;
     assert_eq!(status, 201);
 
     // Nowhere: the API (every reader), the log's entries and receipts, an export, the database.
@@ -464,9 +454,7 @@ async fn withheld_content_is_published_provably_unchanged(backend: Backend) {
     restricted["exemption"] = json!({"paragraph": 3, "public_interest_reason": "Price under negotiation.", "public_summary": "A property purchase in Southfield."});
     let created = app.record(&restricted).await;
     let id = created["id"].as_str().expect("id").to_owned();
-    let (status, _) = lineage(
-        &app,
-        &id,
+    let (status, _) = app.lineage(&id,
         "amendments",
         &app.clerk,
         json!({"changes": {"reasons": "Revised reasons, still exempt."}, "reason": "Corrected figures"}),
@@ -484,23 +472,23 @@ async fn withheld_content_is_published_provably_unchanged(backend: Backend) {
     let publisher = app
         .token_with("publisher", Role::Redactor, &[], &[Power::Publish])
         .await;
-    let (status, problem) = lineage(
-        &app,
-        &id,
-        "publication",
-        &publisher,
-        json!({"fields": ["title", "reasons", "classification"], "reason": "r"}),
-    )
-    .await;
+    let (status, problem) = app
+        .lineage(
+            &id,
+            "publication",
+            &publisher,
+            json!({"fields": ["title", "reasons", "classification"], "reason": "r"}),
+        )
+        .await;
     assert_eq!(status, 422, "classification is not withheld: {problem:#}");
-    let (status, problem) = lineage(
-        &app,
-        &id,
-        "publication",
-        &publisher,
-        json!({"fields": ["title", "reasons"], "reason": "Completion: the price is public"}),
-    )
-    .await;
+    let (status, problem) = app
+        .lineage(
+            &id,
+            "publication",
+            &publisher,
+            json!({"fields": ["title", "reasons"], "reason": "Completion: the price is public"}),
+        )
+        .await;
     assert_eq!(status, 201, "{problem:#}");
     let face = read(&app, &id, None).await;
     assert!(face.get("record").is_none());
@@ -535,23 +523,23 @@ async fn withheld_content_is_published_provably_unchanged(backend: Backend) {
     assert_eq!(code, 0, "{out}{err}");
     all_verified(&app, &[&id]).await;
 
-    let (status, _) = lineage(
-        &app,
-        &id,
-        "publication",
-        &publisher,
-        json!({"fields": ["title"], "reason": "r"}),
-    )
-    .await;
+    let (status, _) = app
+        .lineage(
+            &id,
+            "publication",
+            &publisher,
+            json!({"fields": ["title"], "reason": "r"}),
+        )
+        .await;
     assert_eq!(status, 409, "already published");
-    let (status, _) = lineage(
-        &app,
-        &id,
-        "publication",
-        &publisher,
-        json!({"reason": "The purchase completed"}),
-    )
-    .await;
+    let (status, _) = app
+        .lineage(
+            &id,
+            "publication",
+            &publisher,
+            json!({"reason": "The purchase completed"}),
+        )
+        .await;
     assert_eq!(status, 201);
     let whole = read(&app, &id, None).await;
     assert_eq!(whole["record"]["title"], "Purchase of 14 Mill Lane");
@@ -560,14 +548,9 @@ async fn withheld_content_is_published_provably_unchanged(backend: Backend) {
         .get_json("/api/v1/decisions?classification=public", None)
         .await;
     assert_eq!(public["items"][0]["id"], id.as_str());
-    let (status, _) = lineage(
-        &app,
-        &id,
-        "publication",
-        &publisher,
-        json!({"reason": "again"}),
-    )
-    .await;
+    let (status, _) = app
+        .lineage(&id, "publication", &publisher, json!({"reason": "again"}))
+        .await;
     assert_eq!(status, 409);
     all_verified(&app, &[&id]).await;
 }
@@ -722,14 +705,9 @@ async fn overdue_reviews_are_listed_until_an_outcome_is_reported(backend: Backen
     ended["conflicts"] = json!("none_declared");
     let ended = app.record(&ended).await;
     let ended = ended["id"].as_str().expect("id").to_owned();
-    let (status, _) = lineage(
-        &app,
-        &ended,
-        "rescission",
-        &app.clerk,
-        json!({"reason": "r"}),
-    )
-    .await;
+    let (status, _) = app
+        .lineage(&ended, "rescission", &app.clerk, json!({"reason": "r"}))
+        .await;
     assert_eq!(status, 201);
 
     let overdue = app
@@ -751,9 +729,7 @@ async fn overdue_reviews_are_listed_until_an_outcome_is_reported(backend: Backen
         false
     );
 
-    let (status, problem) = lineage(
-        &app,
-        &old,
+    let (status, problem) = app.lineage(&old,
         "outcomes",
         &app.clerk,
         json!({"status": "partly_achieved", "narrative": "Half the rounds moved.", "next_review_on": "2099-01-01"}),
