@@ -17,6 +17,10 @@ impl LogClient {
     pub fn new(url: &str, token: Option<&str>) -> anyhow::Result<LogClient> {
         let http = reqwest::Client::builder()
             .user_agent(concat!("decision-log/", env!("CARGO_PKG_VERSION")))
+            // A server closes an idle keep-alive connection after a few seconds (actix: 5 s);
+            // one reused just as it closes fails. Verifying a page can take that long, so idle
+            // connections are dropped first, and a failed send is tried once more below.
+            .pool_idle_timeout(std::time::Duration::from_secs(2))
             .build()?;
         Ok(LogClient {
             base: url.trim_end_matches('/').to_owned(),
@@ -27,11 +31,19 @@ impl LogClient {
 
     async fn get(&self, path: &str) -> anyhow::Result<reqwest::Response> {
         let url = format!("{}{path}", self.base);
-        let mut request = self.http.get(&url);
-        if let Some(token) = &self.token {
-            request = request.bearer_auth(token);
+        let request = || {
+            let request = self.http.get(&url);
+            match &self.token {
+                Some(token) => request.bearer_auth(token),
+                None => request,
+            }
+        };
+        // A GET is safe to repeat: a connection the server closed under it is tried once anew.
+        let response = match request().send().await {
+            Err(error) if error.is_request() || error.is_connect() => request().send().await,
+            other => other,
         }
-        let response = request.send().await.with_context(|| format!("GET {url}"))?;
+        .with_context(|| format!("GET {url}"))?;
         let status = response.status();
         if !status.is_success() {
             bail!(
