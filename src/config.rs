@@ -37,11 +37,7 @@ pub enum Command {
     /// signature.
     Verify(VerifyConfig),
     /// Write the whole log to standard output as JSON Lines, for `verify --file`.
-    Export {
-        /// The log's base URL, e.g. `https://decisions.example.gov.uk`.
-        #[arg(long)]
-        url: String,
-    },
+    Export(ExportConfig),
     /// Print the OpenAPI document.
     Openapi,
     /// Rebuild the read views (decisions, participants, tags) from the log alone.
@@ -134,12 +130,42 @@ pub struct VerifyConfig {
     /// check the lineage rules, which need the whole log: use `--full` now and then).
     #[arg(long, requires = "url")]
     pub state: Option<std::path::PathBuf>,
+    /// With `--url`: who the disclosures are served to, for the check that each reader is served
+    /// exactly what `docs/log-format.md` §6 gives it: `anonymous`, a role (`staff`,
+    /// `secretariat`, `admin`: any authenticated reader; `auditor`, `redactor`), or
+    /// `authenticated`. Default: `auditor` with `--token`, `anonymous` without.
+    #[arg(long, requires = "url", value_parser = parse_reader)]
+    pub reader: Option<ledger::Reader>,
     /// With `--state`: re-read every entry instead of resuming, lineage rules included.
     #[arg(long, requires = "state")]
     pub full: bool,
     /// Print one JSON object instead of text, and no progress bar.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Settings of `export`.
+#[derive(Debug, Clone, Args)]
+pub struct ExportConfig {
+    /// The log's base URL, e.g. `https://decisions.example.gov.uk`.
+    #[arg(long)]
+    pub url: String,
+    /// An API token: the export then holds the disclosures served to it.
+    #[arg(long, env = "DECISION_LOG_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Who the token reads as (see `verify --reader`); recorded in the export's header.
+    #[arg(long, value_parser = parse_reader)]
+    pub reader: Option<ledger::Reader>,
+}
+
+/// A reader class named on the command line.
+fn parse_reader(text: &str) -> Result<ledger::Reader, String> {
+    ledger::Reader::parse(text).ok_or_else(|| {
+        format!(
+            "{text:?} is not a reader: use anonymous, authenticated, staff, secretariat, admin, \
+             auditor or redactor"
+        )
+    })
 }
 
 /// Where the log's database is.

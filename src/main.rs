@@ -14,7 +14,7 @@ async fn main() -> ExitCode {
         Command::Serve(config) => serve(config).await,
         Command::Token(command) => cli::token(command).await,
         Command::Verify(config) => return cli::verify(&config).await,
-        Command::Export { url } => cli::export(&url).await,
+        Command::Export(config) => cli::export(&config).await,
         Command::Openapi => {
             print!("{}", decision_log::api::openapi_json());
             Ok(())

@@ -13,6 +13,7 @@ use ledger::checkpoint::Checkpoint;
 use ledger::{Disclosure, Hash};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use serde_json::value::RawValue;
 use utoipa::ToSchema;
 
 /// The `format` of JSON receipts.
@@ -49,15 +50,16 @@ pub struct ReceiptProof {
 }
 
 /// One entry of the decision, with its proof.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ReceiptEntry {
     /// Its position in the log.
     pub leaf_index: u64,
     /// SHA-256(0x00 ‖ RFC 8785 canonical bytes of `entry`).
     #[schema(value_type = String, pattern = "^[0-9a-f]{64}$")]
     pub entry_hash: Hash,
-    /// The entry (format 1).
-    pub entry: Value,
+    /// The entry (see docs/log-format.md §3): its stored RFC 8785 canonical bytes, verbatim.
+    #[schema(value_type = Object)]
+    pub entry: Box<RawValue>,
     /// The disclosures its requester could see.
     pub disclosures: Vec<DisclosureDto>,
     /// Its inclusion proof in the checkpoint's tree.
@@ -65,7 +67,7 @@ pub struct ReceiptEntry {
 }
 
 /// A self-contained, offline-verifiable proof that a decision's entries are in the log.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[schema(as = OfflineReceipt)]
 pub struct Receipt {
     /// Always `decision-log-receipt/v1`.
@@ -122,11 +124,12 @@ impl Receipt {
                 leaf_index: e.leaf_index,
                 detail,
             };
-            let canonical = ledger::canonical::to_canonical_bytes(&e.entry)
+            // The bytes as they stand in the receipt: a re-encoding could hide a non-canonical
+            // or ambiguous (duplicate-member) entry.
+            let canonical = e.entry.get().as_bytes();
+            let entry = ledger::Entry::from_canonical_bytes(canonical)
                 .map_err(|err| fail(err.to_string()))?;
-            let entry = ledger::Entry::from_canonical_bytes(&canonical)
-                .map_err(|err| fail(err.to_string()))?;
-            let hash = Hash::leaf(&canonical);
+            let hash = Hash::leaf(canonical);
             if e.entry_hash != hash {
                 return Err(fail(format!(
                     "entry_hash says {} but the entry hashes to {hash}",
@@ -182,7 +185,7 @@ impl Receipt {
     /// The first entry as a C2SP tlog-proof, with its canonical bytes as `extra`.
     pub fn to_tlog_proof(&self) -> Option<String> {
         let first = self.entries.first()?;
-        let canonical = ledger::canonical::to_canonical_bytes(&first.entry).ok()?;
+        let canonical = first.entry.get();
         let mut text = format!(
             "{TLOG_PROOF_HEADER}\nextra {}\nindex {}\n",
             STANDARD.encode(canonical),
@@ -232,9 +235,11 @@ impl Receipt {
             .nth(1)
             .and_then(|n| n.parse().ok())
             .ok_or("the checkpoint has no tree size")?;
-        let entry: Value = serde_json::from_slice(&canonical)
-            .map_err(|e| format!("`extra` is not an entry: {e}"))?;
-        let decision_id = entry["decision_id"]
+        let text =
+            String::from_utf8(canonical.clone()).map_err(|_| "`extra` is not UTF-8".to_owned())?;
+        let entry = RawValue::from_string(text).map_err(|e| format!("`extra` is not JSON: {e}"))?;
+        let decision_id = serde_json::from_str::<Value>(entry.get())
+            .map_err(|e| format!("`extra` is not an entry: {e}"))?["decision_id"]
             .as_str()
             .and_then(|id| uuid::Uuid::parse_str(id).ok())
             .ok_or("the entry names no decision")?;

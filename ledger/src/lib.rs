@@ -9,11 +9,12 @@
 //! - [`canonical`]: RFC 8785 (JCS) canonical JSON, the only byte form that is ever hashed.
 //! - [`disclosure`]: salted commitments that keep personal and withheld values out of the hashed
 //!   entry while letting anyone who is shown a value check it against the log.
+//! - [`access`]: who is served which disclosure: visibility labels and reader classes.
 //! - [`entry`]: the versioned log entry, its canonical bytes and its leaf hash.
 //! - [`merkle`]: the RFC 6962 Merkle tree: planning, proofs, verification, the compact range.
 //! - [`chain`]: a streaming verifier for the hash chain, with evidence on every failure.
-//! - [`lineage`]: the verifier's checks of references between entries, erasures and
-//!   publications, which need each decision's history.
+//! - [`lineage`]: the verifier's checks of references between entries, erasures, publications
+//!   and who is served what, which need each decision's history.
 //! - [`note`]: C2SP signed notes with Ed25519 keys: key texts, signing and verification.
 //! - [`checkpoint`]: C2SP tlog-checkpoints (origin, tree size, root hash) in signed notes.
 //! - [`tile`]: C2SP tlog-tiles paths and entry bundles.
@@ -21,6 +22,7 @@
 //! The format is specified for auditors in `docs/log-format.md`; a change to anything here that
 //! alters canonical bytes or hashes MUST bump [`entry::FORMAT_VERSION`] and be documented there.
 
+pub mod access;
 pub mod canonical;
 pub mod chain;
 pub mod checkpoint;
@@ -32,6 +34,7 @@ pub mod merkle;
 pub mod note;
 pub mod tile;
 
+pub use access::{Reader, Visibility};
 pub use chain::{ChainError, ChainVerifier};
 pub use checkpoint::{Checkpoint, CheckpointError};
 pub use disclosure::{Disclosure, DisclosureError};

@@ -44,6 +44,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
+use crate::access::{Reader, Visibility};
 use crate::disclosure::{self, Disclosure, DisclosureError};
 use crate::entry::{Entry, EntryKind};
 use crate::hash::Hash;
@@ -164,6 +165,56 @@ pub enum LineageError {
         /// The path of the value.
         path: String,
     },
+    /// A value this reader should be served (§6) is not, and no redaction erased it: the service
+    /// withholds it, or its disclosure was deleted behind the log's back.
+    #[error(
+        "leaf {leaf_index}: value withheld: {path} of decision {decision_id} is {visibility}, so a{} {reader} reader is served it, but no disclosure of it is served and no redaction erased it",
+        if matches!(.reader, Reader::Anonymous | Reader::Auditor) { "n" } else { "" }
+    )]
+    DisclosureWithheld {
+        /// The entry that holds the placeholder.
+        leaf_index: u64,
+        /// Its decision.
+        decision_id: String,
+        /// The placeholder's path.
+        path: String,
+        /// Who may be served it.
+        visibility: Visibility,
+        /// The reader the verifier ran as.
+        reader: Reader,
+    },
+    /// A value is served to a reader who may not be served it (§6).
+    #[error(
+        "leaf {leaf_index}: value served beyond its readers: {path} of decision {decision_id} is {visibility}, but it is served to a{} {reader} reader",
+        if matches!(.reader, Reader::Anonymous | Reader::Auditor) { "n" } else { "" }
+    )]
+    DisclosureOverserved {
+        /// The entry that holds the placeholder.
+        leaf_index: u64,
+        /// Its decision.
+        decision_id: String,
+        /// The placeholder's path.
+        path: String,
+        /// Who may be served it.
+        visibility: Visibility,
+        /// The reader the verifier ran as.
+        reader: Reader,
+    },
+    /// A disclosure is stored with another visibility than §6 gives it (read from the database,
+    /// where every label is visible).
+    #[error(
+        "leaf {leaf_index}: disclosure {path} is stored as {stored}, but §6 makes it {expected}"
+    )]
+    VisibilityMislabelled {
+        /// The entry that holds the placeholder.
+        leaf_index: u64,
+        /// The placeholder's path.
+        path: String,
+        /// The stored label.
+        stored: String,
+        /// The label the entries give it.
+        expected: Visibility,
+    },
     /// A published value is not served, and no redaction erased it.
     #[error(
         "leaf {leaf_index}: publication not honoured: decision {decision_id} published leaf {target} {path}, but no disclosure of it is served and no redaction erased it"
@@ -229,8 +280,10 @@ struct Placeholder {
     digest: Hash,
     /// A served disclosure opened it.
     opened: bool,
-    /// The first publication that covers it while it is unopened: settled by `finish`.
-    published_by: Option<u64>,
+    /// The visibility stored with that disclosure, when the source shows labels (a database).
+    label: Option<Visibility>,
+    /// The log's size when it was served: what it reflects of later erasures and publications.
+    as_of: u64,
 }
 
 /// One entry of a decision.
@@ -257,12 +310,57 @@ impl Leaf {
 /// What the checker remembers about one decision.
 #[derive(Debug)]
 struct Decision {
+    /// Its `classification`: who may be served its committed values until published.
+    class: Visibility,
     /// Its entries in log order; the first is its `decision.recorded` entry.
     leaves: Vec<Leaf>,
-    /// `(leaf index, path)` of every value a redaction erased.
-    erased: Vec<(u64, Box<str>)>,
-    /// Leaves in which a redaction whose `path` this reader was not shown erased a value.
-    erased_unseen: Vec<u64>,
+    /// Every erasure of one of its values.
+    erasures: Vec<Erasure>,
+    /// Every publication of some of its values.
+    publications: Vec<Publication>,
+}
+
+/// A `decision.redacted` entry.
+#[derive(Debug)]
+struct Erasure {
+    /// The redaction entry.
+    by: u64,
+    /// The entry that held the value.
+    target: u64,
+    /// The erased path; `None` when it is committed and not shown to this reader, who then
+    /// cannot tell which value of `target` was erased.
+    path: Option<Box<str>>,
+}
+
+/// A `decision.published` entry.
+#[derive(Debug)]
+struct Publication {
+    /// The publication entry.
+    leaf: u64,
+    /// Scope `fields`: the fields, as pointer tokens; scope `record`: `None`.
+    fields: Option<Vec<String>>,
+}
+
+impl Publication {
+    /// Whether this publication makes public the placeholder at `path` of an earlier entry of
+    /// kind `kind` (§6).
+    fn covers(&self, kind: EntryKind, path: &str) -> bool {
+        let Some(fields) = &self.fields else {
+            return true;
+        };
+        let prefix = match kind {
+            EntryKind::DecisionRecorded => "",
+            EntryKind::DecisionAmended => "/changes",
+            // A scope `fields` publication covers only the record and its amendments.
+            _ => return false,
+        };
+        fields.iter().any(|f| {
+            path.strip_prefix(prefix)
+                .and_then(|rest| rest.strip_prefix('/'))
+                .and_then(|rest| rest.strip_prefix(f.as_str()))
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        })
+    }
 }
 
 /// What the checker remembers about one grant of access.
@@ -284,27 +382,68 @@ impl Decision {
             .map(|i| &self.leaves[i])
     }
 
-    fn is_erased(&self, leaf: u64, path: &str) -> bool {
-        self.erased
+    /// The first erasure before `as_of` of the value at `path` of entry `leaf`, or of a value
+    /// containing it. A redaction whose path this reader was not shown may have erased any
+    /// value of its entry.
+    fn erasure(&self, leaf: u64, path: &str, as_of: u64) -> Option<&Erasure> {
+        self.erasures.iter().find(|e| {
+            e.target == leaf && e.by < as_of && e.path.as_deref().is_none_or(|p| is_under(path, p))
+        })
+    }
+
+    /// The first publication between entry `leaf` and `as_of` that covers its `path`.
+    fn publication(&self, leaf: &Leaf, path: &str, as_of: u64) -> Option<&Publication> {
+        self.publications
             .iter()
-            .any(|(l, p)| *l == leaf && is_under(path, p))
-            // A redaction this reader may not read may have erased any value of its leaf.
-            || self.erased_unseen.contains(&leaf)
+            .find(|q| q.leaf > leaf.index && q.leaf < as_of && q.covers(leaf.kind, path))
     }
 }
 
 /// Checks the lineage rules of `docs/log-format.md` §11, fed every entry of a log in order from
 /// entry 0. See the module documentation for the rules and what it remembers.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct LineageChecker {
     decisions: HashMap<String, Decision>,
     grants: HashMap<String, Grant>,
+    /// Who the disclosures were served to; `None` when unknown (then only the publication rule
+    /// says what must be served).
+    reader: Option<Reader>,
+    /// The log's size when the entries now being checked were served.
+    as_of: u64,
+}
+
+impl Default for LineageChecker {
+    fn default() -> LineageChecker {
+        LineageChecker {
+            decisions: HashMap::new(),
+            grants: HashMap::new(),
+            reader: None,
+            as_of: u64::MAX,
+        }
+    }
 }
 
 impl LineageChecker {
-    /// A checker positioned before entry 0.
+    /// A checker positioned before entry 0, for disclosures served to an unknown reader: it
+    /// checks what every reader is served (published values), not who is served the rest.
     pub fn new() -> LineageChecker {
         LineageChecker::default()
+    }
+
+    /// A checker for disclosures served to `reader`: every value §6 serves it must be served,
+    /// and none other.
+    pub fn for_reader(reader: Reader) -> LineageChecker {
+        LineageChecker {
+            reader: Some(reader),
+            ..LineageChecker::default()
+        }
+    }
+
+    /// The entries checked from now on were served when the log had `tree_size` entries (a
+    /// page's `tree_size`, §9): their disclosures reflect the erasures and publications before
+    /// that, and none after. Without it, they are taken to reflect the whole log read.
+    pub fn served_at(&mut self, tree_size: u64) {
+        self.as_of = tree_size;
     }
 
     /// Decisions recorded so far.
@@ -319,6 +458,17 @@ impl LineageChecker {
     /// [`ChainVerifier::check`](crate::chain::ChainVerifier::check) with the same disclosures.
     /// After an error the checker's state is unspecified: a verifier stops at the first failure.
     pub fn check(&mut self, entry: &Entry, disclosures: &[Disclosure]) -> Result<(), LineageError> {
+        self.check_labelled(entry, disclosures, &[])
+    }
+
+    /// [`LineageChecker::check`] for a source that also shows the visibility stored with each
+    /// disclosure (`labels[i]` for `disclosures[i]`): each must be the one §6 gives it.
+    pub fn check_labelled(
+        &mut self,
+        entry: &Entry,
+        disclosures: &[Disclosure],
+        labels: &[Visibility],
+    ) -> Result<(), LineageError> {
         let leaf_index = entry.leaf_index;
         check_members(entry, disclosures)?;
         if !entry.kind.is_decision() {
@@ -364,13 +514,21 @@ impl LineageChecker {
             _ => {}
         }
 
-        let placeholders = placeholders_seen(entry, disclosures)?;
+        let mut placeholders = placeholders_seen(entry, disclosures, labels)?;
+        for p in &mut placeholders {
+            p.as_of = self.as_of;
+        }
         self.decisions
             .entry(entry.decision_id.clone())
             .or_insert_with(|| Decision {
+                // The member checks have established it.
+                class: entry.record["classification"]
+                    .as_str()
+                    .and_then(Visibility::parse)
+                    .unwrap_or(Visibility::Restricted),
                 leaves: Vec::new(),
-                erased: Vec::new(),
-                erased_unseen: Vec::new(),
+                erasures: Vec::new(),
+                publications: Vec::new(),
             })
             .leaves
             .push(Leaf {
@@ -381,34 +539,99 @@ impl LineageChecker {
         Ok(())
     }
 
-    /// The end-of-log rule: every value a publication covers was served, unless erased. Call it
-    /// once every entry has been checked; it reports the earliest publication not honoured.
+    /// The rules settled only once every entry is known, because a later entry changes what an
+    /// earlier one's disclosures must be: for every placeholder, an erasure before it was served
+    /// means it must not be served; otherwise a reader §6 serves it (by the decision's
+    /// classification, or a publication before it was served) must be served it, and no other
+    /// reader. Call it once every entry has been checked; it reports the earliest failure.
     pub fn finish(&self) -> Result<(), LineageError> {
-        let mut first: Option<LineageError> = None;
-        let mut first_key = (u64::MAX, u64::MAX, "");
+        let mut first: Option<((u64, u64, String), LineageError)> = None;
+        let mut keep = |(by, leaf, path): (u64, u64, &str), error: LineageError| {
+            let key = (by, leaf, path.to_owned());
+            if first.as_ref().is_none_or(|(k, _)| key < *k) {
+                first = Some((key, error));
+            }
+        };
         for (decision_id, decision) in &self.decisions {
             for leaf in &decision.leaves {
                 for p in &leaf.placeholders {
-                    let Some(publication) = p.published_by else {
-                        continue;
-                    };
-                    if decision.is_erased(leaf.index, &p.path) {
+                    let path = &*p.path;
+                    if let Some(erasure) = decision.erasure(leaf.index, path, p.as_of) {
+                        if p.opened
+                            && let Some(erased) = &erasure.path
+                        {
+                            keep(
+                                (erasure.by, leaf.index, path),
+                                LineageError::ErasedValueStillHeld {
+                                    leaf_index: erasure.by,
+                                    target: leaf.index,
+                                    path: erased.to_string(),
+                                },
+                            );
+                        }
                         continue;
                     }
-                    let key = (publication, leaf.index, &*p.path);
-                    if key < first_key {
-                        first_key = key;
-                        first = Some(LineageError::PublicationNotHonoured {
-                            leaf_index: publication,
-                            decision_id: decision_id.clone(),
-                            target: leaf.index,
-                            path: p.path.to_string(),
-                        });
+                    let publication = decision.publication(leaf, path, p.as_of);
+                    let visibility = match publication {
+                        Some(_) => Visibility::Public,
+                        None => decision.class,
+                    };
+                    if let Some(stored) = p.label
+                        && stored != visibility
+                    {
+                        keep(
+                            (leaf.index, leaf.index, path),
+                            LineageError::VisibilityMislabelled {
+                                leaf_index: leaf.index,
+                                path: path.to_owned(),
+                                stored: stored.as_str().to_owned(),
+                                expected: visibility,
+                            },
+                        );
+                    }
+                    let served_to_reader = match self.reader {
+                        Some(reader) => reader.may_see(visibility),
+                        // Unknown reader: every reader is served what is published.
+                        None => publication.is_some(),
+                    };
+                    match (served_to_reader, p.opened) {
+                        (true, false) => match publication {
+                            Some(q) => keep(
+                                (q.leaf, leaf.index, path),
+                                LineageError::PublicationNotHonoured {
+                                    leaf_index: q.leaf,
+                                    decision_id: decision_id.clone(),
+                                    target: leaf.index,
+                                    path: path.to_owned(),
+                                },
+                            ),
+                            None => keep(
+                                (leaf.index, leaf.index, path),
+                                LineageError::DisclosureWithheld {
+                                    leaf_index: leaf.index,
+                                    decision_id: decision_id.clone(),
+                                    path: path.to_owned(),
+                                    visibility,
+                                    reader: self.reader.unwrap_or(Reader::Anonymous),
+                                },
+                            ),
+                        },
+                        (false, true) if let Some(reader) = self.reader => keep(
+                            (leaf.index, leaf.index, path),
+                            LineageError::DisclosureOverserved {
+                                leaf_index: leaf.index,
+                                decision_id: decision_id.clone(),
+                                path: path.to_owned(),
+                                visibility,
+                                reader,
+                            },
+                        ),
+                        _ => {}
                     }
                 }
             }
         }
-        first.map_or(Ok(()), Err)
+        first.map_or(Ok(()), |(_, e)| Err(e))
     }
 
     fn check_supersession(&self, entry: &Entry) -> Result<(), LineageError> {
@@ -516,7 +739,11 @@ impl LineageChecker {
         // In format 2 a non-public decision's redaction commits its path: a reader not shown it
         // cannot tell which value was erased, only in which entry (§11).
         let Some(path) = opened["path"].as_str() else {
-            decision.erased_unseen.push(target);
+            decision.erasures.push(Erasure {
+                by: leaf_index,
+                target,
+                path: None,
+            });
             return Ok(());
         };
         match leaf.placeholder(path) {
@@ -529,13 +756,7 @@ impl LineageChecker {
                     found: p.digest,
                 });
             }
-            Some(p) if p.opened => {
-                return Err(LineageError::ErasedValueStillHeld {
-                    leaf_index,
-                    target,
-                    path: path.to_owned(),
-                });
-            }
+            // Whether it is still served is settled by `finish`, which knows when it was served.
             Some(_) => {}
             // Inside a value withheld from this reader: neither check can be made (§11).
             None if leaf.hides(path) => {}
@@ -547,13 +768,17 @@ impl LineageChecker {
                 });
             }
         }
-        decision.erased.push((target, path.into()));
+        decision.erasures.push(Erasure {
+            by: leaf_index,
+            target,
+            path: Some(path.into()),
+        });
         Ok(())
     }
 
-    /// Marks every placeholder this publication covers (§6) that no served disclosure opened.
+    /// Remembers a publication: `finish` settles what it makes public.
     fn note_publication(&mut self, entry: &Entry) {
-        let fields: Option<Vec<String>> = match entry.record["scope"].as_str() {
+        let fields = match entry.record["scope"].as_str() {
             Some("fields") => Some(
                 entry.record["fields"]
                     .as_array()
@@ -565,28 +790,11 @@ impl LineageChecker {
             ),
             _ => None,
         };
-        let Some(decision) = self.decisions.get_mut(&entry.decision_id) else {
-            return; // unreachable: `check` has found the decision
-        };
-        for leaf in &mut decision.leaves {
-            let prefix = match (&fields, leaf.kind) {
-                (None, _) => None,
-                (Some(_), EntryKind::DecisionRecorded) => Some(""),
-                (Some(_), EntryKind::DecisionAmended) => Some("/changes"),
-                // A scope `fields` publication covers only the record and its amendments.
-                (Some(_), _) => continue,
-            };
-            for p in leaf.placeholders.iter_mut().filter(|p| !p.opened) {
-                let covered = match (&fields, prefix) {
-                    (Some(fields), Some(prefix)) => fields
-                        .iter()
-                        .any(|f| is_under(&p.path, &format!("{prefix}/{f}"))),
-                    _ => true,
-                };
-                if covered && p.published_by.is_none() {
-                    p.published_by = Some(entry.leaf_index);
-                }
-            }
+        if let Some(decision) = self.decisions.get_mut(&entry.decision_id) {
+            decision.publications.push(Publication {
+                leaf: entry.leaf_index,
+                fields,
+            });
         }
     }
 }
@@ -623,6 +831,15 @@ fn check_members(entry: &Entry, disclosures: &[Disclosure]) -> Result<(), Lineag
     };
     let is_string = |member: &str| record.get(member).is_some_and(Value::is_string);
     match entry.kind {
+        EntryKind::DecisionRecorded
+            if record
+                .get("classification")
+                .and_then(Value::as_str)
+                .and_then(Visibility::parse)
+                .is_none() =>
+        {
+            return Err(bad("classification", "public, internal or restricted"));
+        }
         EntryKind::DecisionSuperseded if !is_string("superseded_by") => {
             return Err(bad("superseded_by", "a decision id"));
         }
@@ -670,6 +887,7 @@ fn check_members(entry: &Entry, disclosures: &[Disclosure]) -> Result<(), Lineag
 fn placeholders_seen(
     entry: &Entry,
     disclosures: &[Disclosure],
+    labels: &[Visibility],
 ) -> Result<Vec<Placeholder>, LineageError> {
     let mut found = Vec::new();
     let opened_record;
@@ -677,9 +895,13 @@ fn placeholders_seen(
         &entry.record
     } else {
         let mut record = entry.record.clone();
-        let mut ordered: Vec<&Disclosure> = disclosures.iter().collect();
-        ordered.sort_by_key(|d| d.path.matches('/').count());
-        for d in ordered {
+        let mut ordered: Vec<(&Disclosure, Option<Visibility>)> = disclosures
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d, labels.get(i).copied()))
+            .collect();
+        ordered.sort_by_key(|(d, _)| d.path.matches('/').count());
+        for (d, label) in ordered {
             let digest = record.pointer(&d.path).and_then(disclosure::commitment_of);
             disclosure::reveal(&mut record, d).map_err(|source| LineageError::BadDisclosure {
                 leaf_index: entry.leaf_index,
@@ -690,7 +912,8 @@ fn placeholders_seen(
                     path: d.path.as_str().into(),
                     digest,
                     opened: true,
-                    published_by: None,
+                    label,
+                    as_of: u64::MAX,
                 });
             }
         }
@@ -709,7 +932,8 @@ fn collect_unopened(value: &Value, pointer: &mut String, found: &mut Vec<Placeho
             path: pointer.as_str().into(),
             digest,
             opened: false,
-            published_by: None,
+            label: None,
+            as_of: u64::MAX,
         });
         return;
     }
@@ -849,6 +1073,24 @@ mod tests {
         /// Withholds every disclosure of entry `leaf` from this reader.
         fn withhold(&mut self, leaf: u64) {
             self.entries[leaf as usize].1.clear();
+        }
+
+        /// Checks the log as served to `reader`, entry `i` served when the log had `as_of[i]`
+        /// entries (the whole log when `as_of` is shorter), with `labels` for entry 0's
+        /// disclosures when given.
+        fn run_as(
+            &self,
+            reader: Reader,
+            as_of: &[u64],
+            labels: &[Visibility],
+        ) -> Result<(), LineageError> {
+            let mut checker = LineageChecker::for_reader(reader);
+            for (i, (entry, disclosures)) in self.entries.iter().enumerate() {
+                checker.served_at(as_of.get(i).copied().unwrap_or(self.entries.len() as u64));
+                let labels = if i == 0 { labels } else { &[] };
+                checker.check_labelled(entry, disclosures, labels)?;
+            }
+            checker.finish()
         }
 
         fn run(&self) -> Result<LineageChecker, LineageError> {
@@ -1370,7 +1612,7 @@ mod tests {
         log.push(
             EntryKind::DecisionRecorded,
             A,
-            json!({"a/b": {"c~d": "x"}}),
+            json!({"classification": "restricted", "a/b": {"c~d": "x"}}),
             &["/a~1b/c~0d"],
         );
         log.withhold(0);
@@ -1525,6 +1767,126 @@ mod tests {
         assert!(matches!(
             log.run().err(),
             Some(LineageError::BadMember { member: "path", .. })
+        ));
+    }
+
+    #[test]
+    fn each_reader_must_be_served_exactly_what_section_6_gives_it() {
+        // A restricted decision as served to an auditor: everything.
+        let mut log = Log::default();
+        log.record_restricted(A);
+        log.run_as(Reader::Auditor, &[], &[]).expect("all served");
+        assert!(matches!(
+            log.run_as(Reader::Anonymous, &[], &[]),
+            Err(LineageError::DisclosureOverserved {
+                leaf_index: 0,
+                reader: Reader::Anonymous,
+                visibility: Visibility::Restricted,
+                ..
+            })
+        ));
+        assert!(matches!(
+            log.run_as(Reader::Authenticated, &[], &[]),
+            Err(LineageError::DisclosureOverserved {
+                reader: Reader::Authenticated,
+                ..
+            })
+        ));
+        // Withheld from everyone: fine for anonymous readers, a failure for an auditor.
+        log.withhold(0);
+        log.run_as(Reader::Anonymous, &[], &[])
+            .expect("nothing is theirs");
+        let error = log.run_as(Reader::Auditor, &[], &[]).expect_err("withheld");
+        assert!(
+            matches!(&error, LineageError::DisclosureWithheld { leaf_index: 0, path, reader: Reader::Auditor, .. } if path == "/participants"),
+            "{error:?}"
+        );
+        assert!(
+            error
+                .to_string()
+                .starts_with("leaf 0: value withheld: /participants")
+        );
+
+        // A public decision's name deleted from the store, with no redaction.
+        let mut log = Log::default();
+        log.record_public(A);
+        log.entries[0]
+            .1
+            .retain(|d| d.path != "/participants/1/name");
+        for reader in [Reader::Anonymous, Reader::Authenticated, Reader::Auditor] {
+            assert!(matches!(
+                log.run_as(reader, &[], &[]),
+                Err(LineageError::DisclosureWithheld { leaf_index: 0, ref path, .. }) if path == "/participants/1/name"
+            ));
+        }
+        // The same, erased by a redaction: nobody is served it.
+        let mut log = Log::default();
+        log.record_public(A);
+        log.redact(A, 0, "/participants/1/name");
+        log.run_as(Reader::Anonymous, &[], &[]).expect("erased");
+    }
+
+    #[test]
+    fn what_is_served_is_judged_at_the_size_it_was_served_at() {
+        // A restricted decision, published whole at leaf 1, one name erased at leaf 2.
+        let mut log = Log::default();
+        log.record_restricted(A);
+        log.push(
+            EntryKind::DecisionPublished,
+            A,
+            json!({"scope": "record", "reason": "r"}),
+            &[],
+        );
+        let commitment = log.digest(0, "/participants/1/name");
+        log.push(
+            EntryKind::DecisionRedacted,
+            A,
+            redaction(0, "/participants/1/name", &commitment),
+            &[],
+        );
+
+        // Read when the log had 2 entries (published, not yet erased): all of it is public.
+        log.run_as(Reader::Anonymous, &[2, 2, 3], &[])
+            .expect("served before the erasure");
+        // Read when it had 1 entry (not yet published): an anonymous reader is served nothing.
+        let mut before = Log {
+            entries: log.entries.clone(),
+        };
+        before.withhold(0);
+        before
+            .run_as(Reader::Anonymous, &[1, 3, 3], &[])
+            .expect("withheld before publication");
+        assert!(matches!(
+            before.run_as(Reader::Anonymous, &[2, 3, 3], &[]),
+            Err(LineageError::PublicationNotHonoured {
+                leaf_index: 1,
+                target: 0,
+                ..
+            })
+        ));
+        // Read after the erasure, the erased name must be gone.
+        assert!(matches!(
+            log.run_as(Reader::Anonymous, &[3, 3, 3], &[]),
+            Err(LineageError::ErasedValueStillHeld {
+                leaf_index: 2,
+                target: 0,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn stored_labels_must_be_those_section_6_gives() {
+        let mut log = Log::default();
+        log.record_restricted(A);
+        let restricted = [Visibility::Restricted; 4];
+        log.run_as(Reader::Auditor, &[], &restricted)
+            .expect("labelled right");
+        let mut labels = restricted;
+        labels[2] = Visibility::Public; // the title, labelled public
+        assert!(matches!(
+            log.run_as(Reader::Auditor, &[], &labels),
+            Err(LineageError::VisibilityMislabelled { leaf_index: 0, ref path, expected: Visibility::Restricted, .. }) if path == "/title"
         ));
     }
 }

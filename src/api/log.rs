@@ -1,12 +1,13 @@
 //! `/api/v1/log`: the log itself, for auditors and mirrors.
 //!
-//! Entries are served as their canonical JSON objects with the stored entry hash and the
-//! disclosures the caller may see. Re-canonicalising an entry object gives back its exact bytes
-//! (RFC 8785 is idempotent), so a client can recompute every hash from these responses.
+//! Entries are served as their stored canonical bytes, verbatim — the same bytes the tile entry
+//! bundles hold — with the stored entry hash and the disclosures the caller may see, so a client
+//! recomputes every hash from exactly what was stored. A page of entries is read in one snapshot
+//! with the head: its `tree_size` says which erasures and publications its disclosures reflect.
 
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::value::RawValue;
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Caller;
@@ -37,8 +38,9 @@ pub struct LogEntry {
     /// SHA-256(0x00 ‖ RFC 8785 canonical bytes of `entry`).
     #[schema(pattern = "^[0-9a-f]{64}$")]
     pub entry_hash: String,
-    /// The entry (format 1, see docs/log-format.md).
-    pub entry: Value,
+    /// The entry (see docs/log-format.md §3): its stored RFC 8785 canonical bytes, verbatim.
+    #[schema(value_type = Object)]
+    pub entry: Box<RawValue>,
     /// The disclosures the caller may see; erased or withheld ones are absent.
     pub disclosures: Vec<DisclosureDto>,
 }
@@ -48,7 +50,10 @@ pub struct LogEntry {
 pub struct LogEntryPage {
     /// The entries, in order.
     pub entries: Vec<LogEntry>,
-    /// The `from` of the next page; absent when this page reaches the head.
+    /// The log's size when this page was read (in the same snapshot): its disclosures reflect
+    /// exactly the erasures and publications among the first `tree_size` entries.
+    pub tree_size: u64,
+    /// The `from` of the next page; absent (never `null`) when this page reaches the head.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_from: Option<u64>,
 }
@@ -71,12 +76,16 @@ pub(crate) fn to_dto(
     stored: StoredEntry,
     may_see: impl Fn(&str) -> bool,
 ) -> Result<LogEntry, ApiError> {
-    let entry = serde_json::from_slice(&stored.canonical).map_err(|e| {
-        ApiError::LogInconsistent(format!(
-            "leaf {}: stored entry is not JSON: {e}",
-            stored.leaf_index
-        ))
-    })?;
+    // Served as stored: a verifier must see the bytes that were hashed, not a re-encoding.
+    let entry = String::from_utf8(stored.canonical)
+        .ok()
+        .and_then(|text| RawValue::from_string(text).ok())
+        .ok_or_else(|| {
+            ApiError::LogInconsistent(format!(
+                "leaf {}: stored entry is not JSON",
+                stored.leaf_index
+            ))
+        })?;
     Ok(LogEntry {
         leaf_index: stored.leaf_index,
         entry_hash: stored.entry_hash.to_hex(),
@@ -141,18 +150,18 @@ pub async fn list_entries(
             "limit must be between 1 and {MAX_ENTRIES}"
         )));
     }
-    let head = state.store.head().await?;
-    let stored = state
-        .store
-        .entries(from, limit.min(head.tree_size.saturating_sub(from)))
-        .await?;
+    let (head, stored) = state.store.entries_at_head(from, limit).await?;
     let entries = stored
         .into_iter()
         .map(|s| to_dto(s, |v| caller.may_see(v)))
         .collect::<Result<Vec<_>, _>>()?;
     let next = from.saturating_add(entries.len() as u64);
     let next_from = (next < head.tree_size && !entries.is_empty()).then_some(next);
-    Ok(HttpResponse::Ok().json(LogEntryPage { entries, next_from }))
+    Ok(HttpResponse::Ok().json(LogEntryPage {
+        entries,
+        tree_size: head.tree_size,
+        next_from,
+    }))
 }
 
 /// One entry.

@@ -59,17 +59,21 @@ impl LogClient {
         Ok(self.get("/api/v1/log/checkpoint").await?.text().await?)
     }
 
-    /// Up to `limit` served entries from `from` on, as JSON values, unverified.
-    pub async fn entries(&self, from: u64, limit: u64) -> anyhow::Result<Vec<Value>> {
-        let page: Value = self
+    /// The page of up to `limit` served entries from `from` on, as the server sent it
+    /// (`{"entries", "tree_size", "next_from"}`), unverified and unparsed: the caller reads the
+    /// entries' bytes exactly as served.
+    pub async fn entries_page(&self, from: u64, limit: u64) -> anyhow::Result<Vec<u8>> {
+        Ok(self
             .get(&format!("/api/v1/log/entries?from={from}&limit={limit}"))
             .await?
-            .json()
-            .await?;
-        match page.get("entries") {
-            Some(Value::Array(entries)) => Ok(entries.clone()),
-            _ => bail!("the entries page from {from} is malformed"),
-        }
+            .bytes()
+            .await?
+            .to_vec())
+    }
+
+    /// The served verifier key, unverified.
+    pub async fn key(&self) -> anyhow::Result<String> {
+        Ok(self.get("/api/v1/log/key").await?.text().await?)
     }
 
     /// The served consistency proof from `from` to `to` entries, unverified.

@@ -11,14 +11,15 @@ use std::io::Write;
 use anyhow::{Context, bail};
 
 use super::client::LogClient;
+use crate::config::ExportConfig;
 
 use super::verify::{EXPORT_FORMAT, ExportHeader};
 
 const BATCH: u64 = 1000;
 
 /// Writes the export of the log at `url` to standard output.
-pub async fn export(url: &str) -> anyhow::Result<()> {
-    let client = LogClient::new(url, None)?;
+pub async fn export(config: &ExportConfig) -> anyhow::Result<()> {
+    let client = LogClient::new(&config.url, config.token.as_deref())?;
     let checkpoint = client.checkpoint().await?;
     let mut lines = checkpoint.lines();
     let origin = lines.next().context("the checkpoint is empty")?.to_owned();
@@ -39,7 +40,11 @@ pub async fn export(url: &str) -> anyhow::Result<()> {
     let mut from = 0;
     while from < size {
         let limit = BATCH.min(size - from);
-        let entries = client.entries(from, limit).await?;
+        let page: serde_json::Value =
+            serde_json::from_slice(&client.entries_page(from, limit).await?)?;
+        let entries = page["entries"]
+            .as_array()
+            .context("the page has no entries")?;
         if entries.is_empty() {
             bail!("the log ends at {from} entries but its checkpoint commits to {size}");
         }

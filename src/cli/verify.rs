@@ -98,6 +98,14 @@ pub enum Failure {
         /// Entries served.
         got: u64,
     },
+    /// The server serves another verifier key than the one the auditor pinned.
+    #[error("the server's verifier key is {served:?}, not the pinned {pinned:?}")]
+    KeyMismatch {
+        /// The key given with `--vkey`.
+        pinned: String,
+        /// The key at `/api/v1/log/key`.
+        served: String,
+    },
     /// A receipt does not prove what it claims.
     #[error("receipt, leaf {leaf_index}: {detail}")]
     Receipt {
@@ -465,6 +473,14 @@ async fn verify_url(url: &str, config: &VerifyConfig) -> Outcome {
         Err(failure) => return Ok(empty.report(url, None, Some(&failure))),
     };
     let origin = Some(checkpoint.origin.as_str());
+    let served_key = client.key().await?;
+    if served_key.trim() != verifier.to_vkey() {
+        let failure = Failure::KeyMismatch {
+            pinned: verifier.to_vkey(),
+            served: served_key.trim().to_owned(),
+        };
+        return Ok(empty.report(url, origin, Some(&failure)));
+    }
 
     // Consistency with what was verified before: the proof, and (below) our own recomputation.
     if let Some(state) = &state {
@@ -530,8 +546,10 @@ async fn verify_url(url: &str, config: &VerifyConfig) -> Outcome {
     'pages: while audit.frontier.size() < checkpoint.size {
         let from = audit.frontier.size();
         let limit = BATCH.min(checkpoint.size - from);
-        let served = client.entries(from, limit).await?;
-        let entries: Vec<ServedEntry> = match serde_json::from_value(Value::Array(served)) {
+        let page = client.entries_page(from, limit).await?;
+        let entries: Vec<ServedEntry> = match serde_json::from_slice::<Value>(&page)
+            .and_then(|mut page| serde_json::from_value(page["entries"].take()))
+        {
             Ok(entries) => entries,
             Err(e) => {
                 result = Err(Failure::Checkpoint(format!(

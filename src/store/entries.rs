@@ -1,11 +1,40 @@
 //! Reading the log itself: canonical entries with their stored hashes and disclosures.
 
 use ledger::{Disclosure, Hash};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    AccessMode, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend,
+    EntityTrait, IsolationLevel, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+};
 
 use super::append::bound;
-use super::entities::{disclosure, log_entry};
-use super::{Store, StoreError};
+use super::entities::{disclosure, log_entry, log_head};
+use super::{Head, Store, StoreError, head_of};
+
+/// A read-only transaction that sees one moment of the database: `REPEATABLE READ` on
+/// PostgreSQL; on SQLite every read transaction reads one snapshot of the WAL.
+pub(super) async fn read_snapshot(
+    db: &DatabaseConnection,
+) -> Result<DatabaseTransaction, StoreError> {
+    Ok(match db.get_database_backend() {
+        DbBackend::Postgres => {
+            db.begin_with_config(
+                Some(IsolationLevel::RepeatableRead),
+                Some(AccessMode::ReadOnly),
+            )
+            .await?
+        }
+        _ => db.begin().await?,
+    })
+}
+
+/// The head row, read through `db`.
+pub(super) async fn head_in(db: &impl ConnectionTrait) -> Result<Head, StoreError> {
+    let row = log_head::Entity::find_by_id(1)
+        .one(db)
+        .await?
+        .ok_or_else(|| StoreError::Inconsistent("the log_head row is missing".into()))?;
+    head_of(&row)
+}
 
 /// One stored entry, as read from the database (not yet verified).
 #[derive(Debug, Clone)]
@@ -54,6 +83,22 @@ impl Store {
     /// Up to `limit` entries from `from` on, in order.
     pub async fn entries(&self, from: u64, limit: u64) -> Result<Vec<StoredEntry>, StoreError> {
         read_entries(&self.db, from, limit).await
+    }
+
+    /// Up to `limit` entries from `from` on, with the head, read in one snapshot: the
+    /// disclosures are exactly those stored when the log had `head.tree_size` entries, so a
+    /// verifier knows which erasures and publications they reflect (`docs/log-format.md` §11).
+    pub async fn entries_at_head(
+        &self,
+        from: u64,
+        limit: u64,
+    ) -> Result<(Head, Vec<StoredEntry>), StoreError> {
+        let txn = read_snapshot(&self.db).await?;
+        let head = head_in(&txn).await?;
+        let entries =
+            read_entries(&txn, from, limit.min(head.tree_size.saturating_sub(from))).await?;
+        txn.commit().await?;
+        Ok((head, entries))
     }
 }
 

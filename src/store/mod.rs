@@ -15,6 +15,7 @@
 //! confined to [`Store::connect`] and [`append`].
 
 mod append;
+mod audit;
 mod checkpoints;
 mod effects;
 mod entities;
@@ -39,6 +40,7 @@ use sea_orm::{
 };
 
 pub use append::{Appended, NewEntry};
+pub use audit::{AuditBatch, EntryColumns, ViewCopy, completed_ranges};
 pub use checkpoints::StoredCheckpoint;
 pub use entries::StoredEntry;
 pub use idempotency::{Claim, KEY_RETENTION, RegistryOutcome, Replay, Written};
