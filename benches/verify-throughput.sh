@@ -4,7 +4,8 @@
 #
 #   benches/verify-throughput.sh [N]
 #
-# Prints one line per measurement; docs/BENCHMARKS.md records a run.
+# Prints one line per measurement, then each verifier's throughput as a ratio to openssl's over
+# the same bytes, measured in this one run; docs/BENCHMARKS.md records a run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-100000}
@@ -25,12 +26,13 @@ url=http://127.0.0.1:$port
 until curl -sf "$url/api/v1/log/checkpoint" | sed -n 2p | grep -qx "$n"; do sleep 0.2; done
 
 echo "== verify --url (HTTP, JSON pages of 1000)"
-"$bin" verify --url "$url" --vkey "$vkey" --json
+"$bin" verify --url "$url" --vkey "$vkey" --json | tee url.json
 echo "== export, then verify --file"
-"$bin" export --url "$url" > log.jsonl 2>/dev/null
-"$bin" verify --file log.jsonl --vkey "$vkey" --json
+t0=$(date +%s.%N); "$bin" export --url "$url" > log.jsonl 2>/dev/null; t1=$(date +%s.%N)
+echo "export: $(stat -c %s log.jsonl) bytes in $(python3 -c "print(f'{$t1-$t0:.2f}')")s"
+"$bin" verify --file log.jsonl --vkey "$vkey" --json | tee file.json
 echo "== verify --database-url"
-"$bin" verify --database-url "sqlite://$work/log.db?mode=rwc" --json
+"$bin" verify --database-url "sqlite://$work/log.db?mode=rwc" --json | tee database.json
 
 echo "== openssl dgst -sha256 over the same canonical entries"
 python3 - "$url" "$n" > entries.bin <<'PY'
@@ -55,4 +57,15 @@ for t in range((n + 255) // 256):
 PY
 bytes=$(stat -c %s entries.bin)
 t0=$(date +%s.%N); openssl dgst -sha256 entries.bin; t1=$(date +%s.%N)
-python3 -c "b=$bytes; t=$t1-$t0; print(f'openssl: {b} bytes in {t:.3f}s = {b/t/1e6:.1f} MB/s ({$n/t:.0f} entries/s)')"
+python3 - "$bytes" "$t0" "$t1" "$n" <<'PY'
+import json, sys
+size, t0, t1, n = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
+openssl = size / (t1 - t0) / 1e6
+print(f"openssl: {size} bytes in {t1 - t0:.3f}s = {openssl:.1f} MB/s ({n / (t1 - t0):.0f} entries/s)")
+print("== ratios to openssl (verifier MB/s of canonical entry bytes / openssl MB/s)")
+for name in ("file", "database", "url"):
+    report = json.load(open(f"{name}.json"))
+    assert report["ok"], report
+    mbps = report["megabytes_per_second"]
+    print(f"verify --{name:<9} {mbps:8.1f} MB/s  {mbps / openssl:.3f}x")
+PY

@@ -29,7 +29,8 @@ impl LogClient {
         })
     }
 
-    async fn get(&self, path: &str) -> anyhow::Result<reqwest::Response> {
+    /// Sends a GET; any status.
+    async fn send(&self, path: &str) -> anyhow::Result<(String, reqwest::Response)> {
         let url = format!("{}{path}", self.base);
         let request = || {
             let request = self.http.get(&url);
@@ -44,6 +45,12 @@ impl LogClient {
             other => other,
         }
         .with_context(|| format!("GET {url}"))?;
+        Ok((url, response))
+    }
+
+    /// Sends a GET that must succeed.
+    async fn get(&self, path: &str) -> anyhow::Result<reqwest::Response> {
+        let (url, response) = self.send(path).await?;
         let status = response.status();
         if !status.is_success() {
             bail!(
@@ -74,6 +81,30 @@ impl LogClient {
     /// The served verifier key, unverified.
     pub async fn key(&self) -> anyhow::Result<String> {
         Ok(self.get("/api/v1/log/key").await?.text().await?)
+    }
+
+    /// The tile at `path` (after `/tlog/tile/`), as served; `None` if the log answers 404.
+    pub async fn tile(&self, path: &str) -> anyhow::Result<Option<Vec<u8>>> {
+        let (url, response) = self.send(&format!("/tlog/tile/{path}")).await?;
+        match response.status() {
+            reqwest::StatusCode::NOT_FOUND => Ok(None),
+            status if status.is_success() => Ok(Some(response.bytes().await?.to_vec())),
+            status => bail!(
+                "GET {url}: {status}: {}",
+                response.text().await.unwrap_or_default()
+            ),
+        }
+    }
+
+    /// The served inclusion proof of `leaf_index` in the tree of `tree_size`, unverified.
+    pub async fn inclusion_proof(&self, leaf_index: u64, tree_size: u64) -> anyhow::Result<Value> {
+        Ok(self
+            .get(&format!(
+                "/api/v1/log/proofs/inclusion?leaf_index={leaf_index}&tree_size={tree_size}"
+            ))
+            .await?
+            .json()
+            .await?)
     }
 
     /// The served consistency proof from `from` to `to` entries, unverified.

@@ -1,25 +1,43 @@
 //! `decision-log export --url URL`: the whole log, to standard output, as JSON Lines that
 //! `verify --file` checks offline.
 //!
-//! The first line is a header holding the log's latest signed checkpoint; then one line per entry,
-//! `0` up to the checkpoint's size, as the API serves them (entry, entry hash, the disclosures an
-//! anonymous reader may see). The export is a snapshot at that checkpoint: entries appended while
-//! it runs are left for the next one. Memory does not grow with the log.
+//! The first line is a header (`decision-log-export/v2`) holding the log's latest signed
+//! checkpoint and the reader the disclosures were served to; then one line per entry, from `0`
+//! on, as the API served it: the entry's stored bytes verbatim, its hash, the disclosures served
+//! to the token given (none: an anonymous reader's), and the log's size when its page was read.
+//! The export reads past the checkpoint up to the log's size when its last page was read, because
+//! the disclosures served reflect every entry up to that size (an erasure past the checkpoint
+//! removes a value from earlier entries); `verify --file` checks the checkpoint's root at its
+//! size and reports the rest as not yet covered. Memory does not grow with the log.
 
 use std::io::Write;
 
 use anyhow::{Context, bail};
+use ledger::Reader;
+use serde::Deserialize;
 
 use super::client::LogClient;
+use super::verify::{EXPORT_FORMAT, ExportHeader, ServedEntry};
 use crate::config::ExportConfig;
-
-use super::verify::{EXPORT_FORMAT, ExportHeader};
 
 const BATCH: u64 = 1000;
 
-/// Writes the export of the log at `url` to standard output.
+/// A page of entries as served.
+#[derive(Deserialize)]
+struct Page<'a> {
+    #[serde(borrow)]
+    entries: Vec<ServedEntry<'a>>,
+    tree_size: u64,
+}
+
+/// Writes the export of the log at `config.url` to standard output.
 pub async fn export(config: &ExportConfig) -> anyhow::Result<()> {
     let client = LogClient::new(&config.url, config.token.as_deref())?;
+    let reader = config.reader.unwrap_or(if config.token.is_some() {
+        Reader::Auditor
+    } else {
+        Reader::Anonymous
+    });
     let checkpoint = client.checkpoint().await?;
     let mut lines = checkpoint.lines();
     let origin = lines.next().context("the checkpoint is empty")?.to_owned();
@@ -34,27 +52,31 @@ pub async fn export(config: &ExportConfig) -> anyhow::Result<()> {
         format: EXPORT_FORMAT.to_owned(),
         origin,
         checkpoint,
+        reader: Some(reader.as_str().to_owned()),
     };
     serde_json::to_writer(&mut out, &header)?;
     out.write_all(b"\n")?;
     let mut from = 0;
-    while from < size {
-        let limit = BATCH.min(size - from);
-        let page: serde_json::Value =
-            serde_json::from_slice(&client.entries_page(from, limit).await?)?;
-        let entries = page["entries"]
-            .as_array()
-            .context("the page has no entries")?;
-        if entries.is_empty() {
-            bail!("the log ends at {from} entries but its checkpoint commits to {size}");
+    let mut target = size;
+    loop {
+        let body = client.entries_page(from, BATCH).await?;
+        let page: Page = serde_json::from_slice(&body)
+            .with_context(|| format!("the page of entries from {from} is malformed"))?;
+        target = target.max(page.tree_size);
+        if page.entries.is_empty() && from < target {
+            bail!("the log ends at {from} entries but it has {target}");
         }
-        for entry in entries.iter().take(limit as usize) {
-            serde_json::to_writer(&mut out, entry)?;
+        for mut entry in page.entries {
+            entry.tree_size = Some(page.tree_size);
+            serde_json::to_writer(&mut out, &entry)?;
             out.write_all(b"\n")?;
+            from += 1;
         }
-        from += entries.len().min(limit as usize) as u64;
+        if from >= target {
+            break;
+        }
     }
     out.flush()?;
-    eprintln!("Exported {size} entries.");
+    eprintln!("Exported {from} entries ({size} covered by the checkpoint).");
     Ok(())
 }

@@ -2,6 +2,7 @@
 
 mod client;
 mod export;
+mod tilecheck;
 mod verify;
 
 pub use export::export;

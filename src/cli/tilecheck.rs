@@ -83,8 +83,8 @@ impl TileCheck {
     }
 
     fn bundle_tile(&self, index: u64) -> ExpectedTile {
-        let bytes = ledger::tile::entry_bundle(self.bundle.iter().map(Vec::as_slice))
-            .unwrap_or_default();
+        let bytes =
+            ledger::tile::entry_bundle(self.bundle.iter().map(Vec::as_slice)).unwrap_or_default();
         ExpectedTile {
             id: TileId {
                 kind: TileKind::Entries,
@@ -135,7 +135,11 @@ mod tests {
         assert_eq!(count(|k| *k == TileKind::Entries), 257);
         let partial = check.partial();
         let paths: Vec<String> = partial.iter().map(|t| t.id.path()).collect();
-        assert_eq!(paths, ["0/257.p/44", "1/001.p/1", "entries/257.p/44"]);
+        // Level 2 holds the one complete subtree of 65,536 leaves (§10: width ⌊s / 256²⌋ mod 256).
+        assert_eq!(
+            paths,
+            ["0/257.p/44", "1/001.p/1", "2/000.p/1", "entries/257.p/44"]
+        );
         for tile in full.iter().chain(&partial) {
             let TileKind::Hashes { level } = tile.id.kind else {
                 let split = ledger::tile::split_entry_bundle(&tile.bytes).expect("a bundle");
@@ -148,7 +152,11 @@ mod tests {
                     level: level * 8,
                     index: tile.id.index * 256 + i as u64,
                 };
-                assert_eq!(Some(hash), tree.node(id).as_ref().map(|h| &h.0[..]), "{id:?}");
+                assert_eq!(
+                    Some(hash),
+                    tree.node(id).as_ref().map(|h| &h.0[..]),
+                    "{id:?}"
+                );
             }
         }
     }

@@ -1,31 +1,45 @@
 //! `decision-log verify`: the auditor's tool. It trusts nothing the server says without checking
-//! it, and runs the same `ledger` code as the server.
+//! it, writes nothing, and runs the same `ledger` code as the server.
 //!
 //! Four sources, one engine ([`Audit`]): the database (`--database-url`), a live log over HTTP
 //! (`--url`), an export file (`--file`), and a receipt (`--receipt`). For a log, every entry is
-//! streamed in order and checked — entry hash, chain link, disclosures — while a Merkle frontier
-//! (at most 64 hashes) recomputes the root, which must equal the root of a checkpoint signed by
-//! the log's key. The chain and the root take constant memory.
+//! streamed in order and checked — the canonical bytes, entry hash, chain link, disclosures —
+//! while a Merkle frontier (at most 64 hashes) recomputes the root, which must equal the root of
+//! the checkpoint signed by the log's key at its size. The chain and the root take constant
+//! memory.
 //!
-//! A run that reads a log from entry 0 also checks its lineage (`docs/log-format.md` §11) with
-//! [`LineageChecker`]: every lineage entry refers to a decision recorded earlier, supersessions
-//! name an earlier decision, redactions name an earlier entry and placeholder of their decision
-//! and no erased value is still served, and — once the whole log is read — every published value
-//! is served unless erased. That memory grows with the number of decisions and their
-//! placeholders. Receipts are checked entry by entry, without lineage.
+//! Entries are read past the checkpoint, up to the log's size when the last page was served:
+//! each page says the size it was read at (its `tree_size`), and its disclosures reflect the
+//! erasures and publications among exactly those entries, so the lineage rules must see them
+//! all. Entries past the checkpoint are checked the same way but are not yet covered by a
+//! signature; the report says how many.
+//!
+//! What each source checks besides (`docs/log-format.md` §11):
+//! - every source that reads from entry 0 checks the lineage rules with [`LineageChecker`], for
+//!   the reader the disclosures were served to (§6: no value withheld from it that it should be
+//!   served, none served that it should not);
+//! - `--url` compares the served verifier key with the pinned one, every hash tile and entry
+//!   bundle up to the checkpoint with the ones the entries give (so the stored tree nodes the
+//!   proofs are built from, and the bytes the tiles serve, are checked), and a sample of served
+//!   inclusion and consistency proofs;
+//! - `--database-url` opens the database read-only (no migration, no lock, beside a running
+//!   service) and checks everything stored beside the entries: every tree node, every
+//!   checkpoint, the copied columns, the read views' copies and the head — a fsck;
+//! - a receipt proves that its entries are in the log (inclusion), not that it holds every entry
+//!   of its decision.
 //!
 //! With `--state FILE`, `--url` remembers the last checkpoint it verified (size, root, chain head
 //! and frontier). The next run checks a consistency proof from that checkpoint to the new one —
 //! so a history rewritten or forked since, even under the same key and origin, is caught — and
-//! then only has to read the entries appended since. Such a resumed run does not check lineage:
-//! the rules need every earlier entry of a decision and the disclosures served with it now (a
-//! publication or an erasure changes what is served for entries read in an earlier run), which
-//! the state file does not hold. Its report says so (`"lineage": "not_checked"`); `--full`
-//! re-reads the log and checks lineage too.
+//! then only has to read the entries appended since. Such a resumed run does not check lineage
+//! or tiles: both need every earlier entry, which the state file does not hold. Its report says
+//! so (`"lineage": "not_checked"`); `--full` re-reads the log and checks everything.
 //!
-//! Exit codes: 0 verified; 1 the log, file or receipt does not verify (the message names the leaf
-//! and the expected and computed values); 2 it could not be read (network, file, database, usage).
+//! Exit codes: 0 verified; 1 the log, file or receipt does not verify (the message names the leaf,
+//! node or tile and the expected and computed values) — a served body that is not what the format
+//! says counts as this; 2 it could not be read (network, file, database, usage).
 
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -34,19 +48,27 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use ledger::checkpoint::Checkpoint;
-use ledger::merkle::{self, Frontier};
+use ledger::merkle::{self, Frontier, NodeId};
 use ledger::note::Verifier;
-use ledger::{ChainError, ChainVerifier, Disclosure, Hash, LineageChecker, LineageError};
+use ledger::{
+    ChainError, ChainVerifier, Disclosure, Entry, Hash, LineageChecker, LineageError, Reader,
+    Visibility,
+};
+use rand::Rng;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::client::LogClient;
+use super::tilecheck::{ExpectedTile, TileCheck};
 use crate::config::VerifyConfig;
 use crate::receipt::{Receipt, TLOG_PROOF_HEADER};
-use crate::store::Store;
+use crate::store::{AuditBatch, Store};
 
 /// Entries read per request or query.
 const BATCH: u64 = 1000;
+
+/// Served inclusion proofs, and consistency proofs, checked per run from entry 0.
+const PROOF_SAMPLES: usize = 16;
 
 /// The `format` of state files.
 const STATE_FORMAT: &str = "decision-log-verify-state/v1";
@@ -98,8 +120,8 @@ pub enum Failure {
         /// Entries served.
         got: u64,
     },
-    /// The server serves another verifier key than the one the auditor pinned.
-    #[error("the server's verifier key is {served:?}, not the pinned {pinned:?}")]
+    /// The log serves (or its database holds) another verifier key than the one pinned.
+    #[error("the log's verifier key is {served:?}, not the pinned {pinned:?}")]
     KeyMismatch {
         /// The key given with `--vkey`.
         pinned: String,
@@ -114,17 +136,56 @@ pub enum Failure {
         /// What is wrong.
         detail: String,
     },
+    /// A served tile differs from the one the entries give.
+    #[error("tile {path}: {detail}")]
+    Tile {
+        /// The tile's path under `/tlog/tile/`.
+        path: String,
+        /// What differs.
+        detail: String,
+    },
+    /// A served inclusion or consistency proof does not lead to the root the entries give.
+    #[error("{what}: {detail}")]
+    Proof {
+        /// Which proof.
+        what: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// Something the database stores beside the entries (a tree node, a checkpoint, a copied
+    /// column, a read view, the head) disagrees with the entries.
+    #[error("stored {what}: {detail}")]
+    Stored {
+        /// What is stored.
+        what: String,
+        /// How it disagrees.
+        detail: String,
+    },
+    /// What the source served is not what the format says it serves.
+    #[error("{0}")]
+    Malformed(String),
 }
 
-/// What a successful verification covered.
+/// What a verification covered.
 #[derive(Debug, Serialize)]
 struct Report {
     ok: bool,
     source: String,
     origin: Option<String>,
+    /// Who the disclosures were served to, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reader: Option<&'static str>,
+    /// Entries verified: up to the log's size when the last page was read.
     tree_size: u64,
+    /// Their root.
     root_hash: Option<String>,
+    /// The entry hash of the last.
     head_hash: Option<String>,
+    /// The size of the signed checkpoint whose root the entries reach.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    checkpoint_size: Option<u64>,
+    /// Entries past the checkpoint: checked, but not yet covered by a signature.
+    uncovered: u64,
     entries_checked: u64,
     resumed_from: u64,
     bytes: u64,
@@ -135,6 +196,14 @@ struct Report {
     lineage: LineageCoverage,
     #[serde(skip_serializing_if = "Option::is_none")]
     lineage_decisions: Option<usize>,
+    /// Served tiles compared with the ones the entries give.
+    tiles_checked: u64,
+    /// Served inclusion and consistency proofs checked.
+    proofs_checked: u64,
+    /// Stored tree nodes compared with the ones the entries give.
+    nodes_checked: u64,
+    /// Signed checkpoints checked against the entries.
+    checkpoints_checked: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     failure: Option<String>,
     /// For a receipt: the decision it proves.
@@ -152,20 +221,60 @@ enum LineageCoverage {
     NotChecked,
 }
 
+/// Why a run stopped early: the log does not verify (exit 1), or could not be read (exit 2).
+enum Stop {
+    Failure(Failure),
+    Error(anyhow::Error),
+}
+
+impl From<Failure> for Stop {
+    fn from(failure: Failure) -> Stop {
+        Stop::Failure(failure)
+    }
+}
+
+impl From<anyhow::Error> for Stop {
+    fn from(error: anyhow::Error) -> Stop {
+        Stop::Error(error)
+    }
+}
+
+impl From<ChainError> for Stop {
+    fn from(error: ChainError) -> Stop {
+        Stop::Failure(error.into())
+    }
+}
+
 /// The streaming checker shared by every log source.
 struct Audit {
     chain: ChainVerifier,
     frontier: Frontier,
     /// Present when the run starts at entry 0: the lineage rules need every earlier entry.
     lineage: Option<LineageChecker>,
+    reader: Option<Reader>,
+    /// The signed checkpoint the entries must reach, and its root.
+    checkpoint: Option<Checkpoint>,
+    /// The chain head and frontier at the checkpoint's size, once the entries reach it.
+    at_checkpoint: Option<(Hash, Frontier)>,
     resumed_from: u64,
     bytes: u64,
+    tiles_checked: u64,
+    proofs_checked: u64,
+    nodes_checked: u64,
+    checkpoints_checked: u64,
     started: Instant,
     progress: ProgressBar,
 }
 
 impl Audit {
-    fn new(chain: ChainVerifier, frontier: Frontier, total: u64, quiet: bool) -> Audit {
+    fn new(
+        chain: ChainVerifier,
+        frontier: Frontier,
+        checkpoint: Option<Checkpoint>,
+        reader: Option<Reader>,
+        quiet: bool,
+    ) -> Audit {
+        let total = checkpoint.as_ref().map_or(0, |c| c.size);
         let progress = if quiet || !std::io::stderr().is_terminal() {
             ProgressBar::hidden()
         } else {
@@ -181,42 +290,88 @@ impl Audit {
         };
         Audit {
             resumed_from: frontier.size(),
-            lineage: (frontier.size() == 0).then(LineageChecker::new),
+            lineage: (frontier.size() == 0).then(|| match reader {
+                Some(reader) => LineageChecker::for_reader(reader),
+                None => LineageChecker::new(),
+            }),
+            reader,
             chain,
             frontier,
+            checkpoint,
+            at_checkpoint: None,
             bytes: 0,
+            tiles_checked: 0,
+            proofs_checked: 0,
+            nodes_checked: 0,
+            checkpoints_checked: 0,
             started: Instant::now(),
             progress,
         }
     }
 
+    /// An audit that stops before reading any entry, to report a failure of the checkpoint.
+    fn failed(source: &str, checkpoint: Option<Checkpoint>, failure: &Failure) -> Report {
+        Audit::new(
+            ChainVerifier::new(),
+            Frontier::new(),
+            checkpoint,
+            None,
+            true,
+        )
+        .report(source, Some(failure))
+    }
+
+    /// Checks the checkpoint against the entries the run starts from (none, or a state file's).
+    fn start(&mut self) -> Result<(), Failure> {
+        if let Some(c) = &self.checkpoint
+            && c.size == self.frontier.size()
+        {
+            self.reached()?;
+        }
+        Ok(())
+    }
+
+    /// The entries checked from now on were served when the log had `tree_size` entries.
+    fn served_at(&mut self, tree_size: u64) {
+        if let Some(lineage) = &mut self.lineage {
+            lineage.served_at(tree_size);
+        }
+    }
+
+    /// Checks the next entry, served with `disclosures` (labelled with their stored visibility
+    /// when the source shows it). Returns the entry and the tree nodes its leaf completes.
     fn check(
         &mut self,
         leaf_index: u64,
         canonical: &[u8],
         claimed: Option<Hash>,
         disclosures: &[Disclosure],
-    ) -> Result<(), Failure> {
+        labels: &[Visibility],
+    ) -> Result<(Entry, Vec<(NodeId, Hash)>), Failure> {
         let (entry, hash) = self
             .chain
             .check(leaf_index, canonical, claimed, disclosures)?;
         if let Some(lineage) = &mut self.lineage {
-            lineage.check(&entry, disclosures)?;
+            lineage.check_labelled(&entry, disclosures, labels)?;
         }
-        self.frontier.push(hash);
+        let nodes = self.frontier.push(hash);
         self.bytes += canonical.len() as u64;
         self.progress.inc(1);
-        Ok(())
+        if self
+            .checkpoint
+            .as_ref()
+            .is_some_and(|c| c.size == self.frontier.size())
+        {
+            self.reached()?;
+        }
+        Ok((entry, nodes))
     }
 
-    /// Checks that the entries so far hash to the checkpoint's root.
-    fn check_root(&self, checkpoint: &Checkpoint) -> Result<(), Failure> {
-        if self.frontier.size() != checkpoint.size {
-            return Err(Failure::Truncated {
-                expected: checkpoint.size,
-                got: self.frontier.size(),
-            });
-        }
+    /// The entries have reached the checkpoint's size: they must hash to its root.
+    fn reached(&mut self) -> Result<(), Failure> {
+        let Some(checkpoint) = &self.checkpoint else {
+            return Ok(());
+        };
         let computed = self.frontier.root();
         if computed != checkpoint.root {
             return Err(Failure::RootMismatch {
@@ -225,28 +380,44 @@ impl Audit {
                 computed,
             });
         }
+        self.checkpoints_checked += 1;
+        self.at_checkpoint = Some((self.chain.head(), self.frontier.clone()));
         Ok(())
     }
 
-    /// The lineage rules settled only once the whole log is read (publications honoured).
-    fn finish_lineage(&self) -> Result<(), Failure> {
-        match &self.lineage {
-            Some(lineage) => Ok(lineage.finish()?),
-            None => Ok(()),
+    /// The rules settled once every entry is read: the checkpoint was reached, and the lineage
+    /// rules that later entries decide.
+    fn finish(&self) -> Result<(), Failure> {
+        if let Some(c) = &self.checkpoint
+            && self.at_checkpoint.is_none()
+        {
+            return Err(Failure::Truncated {
+                expected: c.size,
+                got: self.frontier.size(),
+            });
         }
+        if let Some(lineage) = &self.lineage {
+            lineage.finish()?;
+        }
+        Ok(())
     }
 
-    fn report(&self, source: &str, origin: Option<&str>, failure: Option<&Failure>) -> Report {
+    fn report(&self, source: &str, failure: Option<&Failure>) -> Report {
         self.progress.finish_and_clear();
         let seconds = self.started.elapsed().as_secs_f64().max(1e-9);
-        let checked = self.frontier.size() - self.resumed_from;
+        let read = self.frontier.size();
+        let checked = read - self.resumed_from;
+        let signed = self.checkpoint.as_ref().map(|c| c.size);
         Report {
             ok: failure.is_none(),
             source: source.to_owned(),
-            origin: origin.map(str::to_owned),
-            tree_size: self.frontier.size(),
+            origin: self.checkpoint.as_ref().map(|c| c.origin.clone()),
+            reader: self.reader.map(Reader::as_str),
+            tree_size: read,
             root_hash: Some(self.frontier.root().to_hex()),
             head_hash: Some(self.chain.head().to_hex()),
+            checkpoint_size: signed,
+            uncovered: read.saturating_sub(signed.unwrap_or(read)),
             entries_checked: checked,
             resumed_from: self.resumed_from,
             bytes: self.bytes,
@@ -258,8 +429,21 @@ impl Audit {
                 None => LineageCoverage::NotChecked,
             },
             lineage_decisions: self.lineage.as_ref().map(LineageChecker::decisions),
+            tiles_checked: self.tiles_checked,
+            proofs_checked: self.proofs_checked,
+            nodes_checked: self.nodes_checked,
+            checkpoints_checked: self.checkpoints_checked,
             failure: failure.map(ToString::to_string),
             receipt_for: None,
+        }
+    }
+
+    /// The report of a run that ended with `result`; an unreadable source is an error (exit 2).
+    fn conclude(&self, source: &str, result: Result<(), Stop>) -> Outcome {
+        match result.and_then(|()| self.finish().map_err(Stop::from)) {
+            Ok(()) => Ok(self.report(source, None)),
+            Err(Stop::Failure(failure)) => Ok(self.report(source, Some(&failure))),
+            Err(Stop::Error(error)) => Err(error),
         }
     }
 }
@@ -309,31 +493,27 @@ impl State {
     }
 }
 
-/// A served or exported entry.
+/// A page of entries as `GET /api/v1/log/entries` serves it.
 #[derive(Debug, Deserialize)]
-struct ServedEntry {
-    leaf_index: u64,
-    entry_hash: Hash,
-    entry: Value,
-    #[serde(default)]
-    disclosures: Vec<Disclosure>,
+struct Page<'a> {
+    #[serde(borrow)]
+    entries: Vec<ServedEntry<'a>>,
+    /// The log's size when the page was read.
+    tree_size: u64,
 }
 
-impl ServedEntry {
-    fn check(&self, audit: &mut Audit) -> Result<(), Failure> {
-        let canonical = ledger::canonical::to_canonical_bytes(&self.entry).map_err(|e| {
-            Failure::Chain(ChainError::BadEntry {
-                leaf_index: self.leaf_index,
-                source: e.into(),
-            })
-        })?;
-        audit.check(
-            self.leaf_index,
-            &canonical,
-            Some(self.entry_hash),
-            &self.disclosures,
-        )
-    }
+/// A served or exported entry: the entry's bytes exactly as served.
+#[derive(Debug, Serialize, Deserialize)]
+pub(super) struct ServedEntry<'a> {
+    pub leaf_index: u64,
+    pub entry_hash: Hash,
+    #[serde(borrow)]
+    pub entry: &'a RawValue,
+    #[serde(default)]
+    pub disclosures: Vec<Disclosure>,
+    /// In an export: the log's size when the entry's page was read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tree_size: Option<u64>,
 }
 
 /// Reads `--vkey`: the key text itself, or a file holding it.
@@ -396,17 +576,22 @@ fn print_report(report: &Report, json: bool) {
         println!("FAILED: {failure}");
         return;
     }
+    let origin = report.origin.as_deref();
+    let root = report.root_hash.as_deref().unwrap_or("-");
     if let Some(decision) = &report.receipt_for {
-        let origin = report.origin.as_deref().unwrap_or("-");
-        let root = report.root_hash.as_deref().unwrap_or("-");
         let noun = if report.entries_checked == 1 {
             "entry"
         } else {
             "entries"
         };
         println!(
-            "OK: {origin}: receipt for decision {decision}: {} {noun} included in tree size {}; root {root}",
-            report.entries_checked, report.tree_size
+            "OK: {}: receipt for decision {decision}: {} {noun} included in tree size {}; root {root}",
+            origin.unwrap_or("-"),
+            report.entries_checked,
+            report.tree_size
+        );
+        eprintln!(
+            "a receipt proves that its entries are in the log, not that it holds every entry of the decision"
         );
         return;
     }
@@ -415,9 +600,8 @@ fn print_report(report: &Report, json: bool) {
     } else {
         "entries"
     };
-    let root = report.root_hash.as_deref().unwrap_or("-");
     let head = report.head_hash.as_deref().unwrap_or("-");
-    match &report.origin {
+    match origin {
         Some(origin) => println!(
             "OK: {origin}: {} {noun} verified; root {root}; head {head}",
             report.tree_size
@@ -426,6 +610,14 @@ fn print_report(report: &Report, json: bool) {
             "OK: {} {noun} verified; root {root}; head {head}",
             report.tree_size
         ),
+    }
+    match report.checkpoint_size {
+        Some(signed) if report.uncovered > 0 => eprintln!(
+            "the first {signed} are covered by the signed checkpoint; the newest {} are not yet",
+            report.uncovered
+        ),
+        Some(_) => {}
+        None => eprintln!("the log has no signed checkpoint yet: no signature covers them"),
     }
     if report.entries_checked > 0 {
         eprintln!(
@@ -437,49 +629,203 @@ fn print_report(report: &Report, json: bool) {
             report.megabytes_per_second
         );
     }
+    let also = [
+        (report.tiles_checked, "served tiles"),
+        (report.proofs_checked, "served proofs"),
+        (report.nodes_checked, "stored tree nodes"),
+        (report.checkpoints_checked, "checkpoints"),
+    ]
+    .iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, what)| format!("{n} {what}"))
+    .collect::<Vec<_>>();
+    if !also.is_empty() {
+        eprintln!("also checked: {}", also.join(", "));
+    }
     match (report.lineage, report.lineage_decisions) {
         (LineageCoverage::Checked, Some(decisions)) => eprintln!(
-            "lineage checked: references, supersessions, redactions, erasures and publications of {decisions} decisions"
+            "lineage checked: references, supersessions, redactions, erasures, publications and what is served to {} readers, over {decisions} decisions",
+            report.reader.unwrap_or("any")
         ),
         _ => eprintln!(
-            "lineage not checked: this run resumed from the state file at {} entries, and the lineage rules need every earlier entry (use --full to check them)",
+            "lineage and tiles not checked: this run resumed from the state file at {} entries, and they need every earlier entry (use --full to check them)",
             report.resumed_from
         ),
     }
 }
 
-fn finish(
-    audit: &Audit,
-    source: &str,
-    origin: Option<&str>,
-    result: Result<(), Failure>,
-) -> Report {
-    audit.report(source, origin, result.err().as_ref())
+/// The leaves and sizes whose served proofs a run checks, and what the entries gave for them.
+struct Samples {
+    /// Leaf index → its entry hash, once read.
+    leaves: BTreeMap<u64, Option<Hash>>,
+    /// Tree size → its root, once reached.
+    sizes: BTreeMap<u64, Option<Hash>>,
+}
+
+impl Samples {
+    /// The first and last leaves of a tree of `size` and random others; random smaller sizes.
+    fn new(size: u64) -> Samples {
+        let mut rng = rand::rng();
+        let mut leaves = BTreeSet::new();
+        let mut sizes = BTreeSet::new();
+        if size > 0 {
+            leaves.insert(0);
+            leaves.insert(size - 1);
+            while leaves.len() < PROOF_SAMPLES.min(size as usize) {
+                leaves.insert(rng.random_range(0..size));
+            }
+            while sizes.len() < PROOF_SAMPLES.min(size as usize - 1) {
+                sizes.insert(rng.random_range(1..size));
+            }
+        }
+        Samples {
+            leaves: leaves.into_iter().map(|l| (l, None)).collect(),
+            sizes: sizes.into_iter().map(|s| (s, None)).collect(),
+        }
+    }
+
+    fn observe(&mut self, leaf_index: u64, frontier: &Frontier, nodes: &[(NodeId, Hash)]) {
+        if let Some(slot) = self.leaves.get_mut(&leaf_index)
+            && let Some((_, hash)) = nodes.first()
+        {
+            *slot = Some(*hash);
+        }
+        if let Some(slot) = self.sizes.get_mut(&frontier.size()) {
+            *slot = Some(frontier.root());
+        }
+    }
+
+    /// Checks the served proofs of the sampled leaves and sizes against `checkpoint`.
+    async fn check(
+        &self,
+        client: &LogClient,
+        checkpoint: &Checkpoint,
+        audit: &mut Audit,
+    ) -> Result<(), Stop> {
+        #[derive(Deserialize)]
+        struct Inclusion {
+            leaf_hash: Hash,
+            hashes: Vec<Hash>,
+        }
+        #[derive(Deserialize)]
+        struct Consistency {
+            hashes: Vec<Hash>,
+        }
+        let size = checkpoint.size;
+        for (&leaf, hash) in &self.leaves {
+            let Some(hash) = hash else { continue };
+            let what = format!("the served inclusion proof of leaf {leaf} in tree size {size}");
+            let proof: Inclusion =
+                serde_json::from_value(client.inclusion_proof(leaf, size).await?)
+                    .map_err(|e| Failure::Malformed(format!("{what} is malformed: {e}")))?;
+            if proof.leaf_hash != *hash {
+                return Err(Failure::Proof {
+                    what,
+                    detail: format!(
+                        "it proves leaf hash {} but the entry hashes to {hash}",
+                        proof.leaf_hash
+                    ),
+                }
+                .into());
+            }
+            merkle::verify_inclusion(leaf, size, hash, &proof.hashes, &checkpoint.root).map_err(
+                |e| Failure::Proof {
+                    what,
+                    detail: format!("it does not lead to the checkpoint's root: {e}"),
+                },
+            )?;
+            audit.proofs_checked += 1;
+        }
+        for (&old, root) in &self.sizes {
+            let Some(root) = root else { continue };
+            let what = format!("the served consistency proof from tree size {old} to {size}");
+            let proof: Consistency =
+                serde_json::from_value(client.consistency_proof(old, size).await?)
+                    .map_err(|e| Failure::Malformed(format!("{what} is malformed: {e}")))?;
+            merkle::verify_consistency(old, size, root, &checkpoint.root, &proof.hashes).map_err(
+                |e| Failure::Proof {
+                    what,
+                    detail: format!(
+                        "it does not lead from the root the entries give ({root}) to the checkpoint's: {e}"
+                    ),
+                },
+            )?;
+            audit.proofs_checked += 1;
+        }
+        Ok(())
+    }
+}
+
+/// Compares a served tile with the one the entries give.
+async fn check_tile(
+    client: &LogClient,
+    tile: &ExpectedTile,
+    audit: &mut Audit,
+) -> Result<(), Stop> {
+    let path = tile.id.path();
+    let Some(served) = client.tile(&path).await? else {
+        return Err(Failure::Tile {
+            path,
+            detail: "the log does not serve it (404)".into(),
+        }
+        .into());
+    };
+    if served != tile.bytes {
+        let detail = match tile.id.kind {
+            ledger::tile::TileKind::Entries => format!(
+                "the bundle ({} bytes) is not the entries the API serves ({} bytes)",
+                served.len(),
+                tile.bytes.len()
+            ),
+            ledger::tile::TileKind::Hashes { .. } => {
+                let at = served
+                    .chunks(32)
+                    .zip(tile.bytes.chunks(32))
+                    .position(|(a, b)| a != b)
+                    .unwrap_or(served.len().min(tile.bytes.len()) / 32);
+                format!(
+                    "hash {at} is {} but the entries give {}",
+                    served
+                        .get(at * 32..at * 32 + 32)
+                        .map_or("missing".to_owned(), hex::encode),
+                    tile.bytes
+                        .get(at * 32..at * 32 + 32)
+                        .map_or("nothing".to_owned(), hex::encode)
+                )
+            }
+        };
+        return Err(Failure::Tile { path, detail }.into());
+    }
+    audit.tiles_checked += 1;
+    Ok(())
 }
 
 async fn verify_url(url: &str, config: &VerifyConfig) -> Outcome {
     let vkey = config.vkey.as_deref().context("--url needs --vkey")?;
     let verifier = read_vkey(vkey)?;
     let client = LogClient::new(url, config.token.as_deref())?;
+    let reader = config.reader.unwrap_or(if config.token.is_some() {
+        Reader::Auditor
+    } else {
+        Reader::Anonymous
+    });
 
     let note = client.checkpoint().await?;
     let state = match &config.state {
         Some(path) => State::load(path)?,
         None => None,
     };
-    let empty = Audit::new(ChainVerifier::new(), Frontier::new(), 0, true);
     let checkpoint = match open_checkpoint(&note, &verifier) {
         Ok(c) => c,
-        Err(failure) => return Ok(empty.report(url, None, Some(&failure))),
+        Err(failure) => return Ok(Audit::failed(url, None, &failure)),
     };
-    let origin = Some(checkpoint.origin.as_str());
     let served_key = client.key().await?;
     if served_key.trim() != verifier.to_vkey() {
         let failure = Failure::KeyMismatch {
             pinned: verifier.to_vkey(),
             served: served_key.trim().to_owned(),
         };
-        return Ok(empty.report(url, origin, Some(&failure)));
+        return Ok(Audit::failed(url, Some(checkpoint), &failure));
     }
 
     // Consistency with what was verified before: the proof, and (below) our own recomputation.
@@ -502,31 +848,38 @@ async fn verify_url(url: &str, config: &VerifyConfig) -> Outcome {
                 "the log shrank from {} to {} entries",
                 state.tree_size, checkpoint.size
             ));
-            return Ok(empty.report(url, origin, Some(&failure)));
+            return Ok(Audit::failed(url, Some(checkpoint), &failure));
         }
-        // Every tree extends the empty one; RFC 9162 defines no proof for it.
+        // Every tree extends the empty one, and a tree itself; neither has a proof.
         if state.tree_size == 0 {
             if state.root_hash != merkle::empty_root() {
                 bail!("the state file is damaged: size 0 with a non-empty root");
+            }
+        } else if state.tree_size == checkpoint.size {
+            if state.root_hash != checkpoint.root {
+                let failure = rewritten("the same size now has another root".into());
+                return Ok(Audit::failed(url, Some(checkpoint), &failure));
             }
         } else {
             let proof = client
                 .consistency_proof(state.tree_size, checkpoint.size)
                 .await?;
-            let hashes: Vec<Hash> = serde_json::from_value(proof["hashes"].clone())
-                .context("the consistency proof is malformed")?;
-            if let Err(e) = merkle::verify_consistency(
-                state.tree_size,
-                checkpoint.size,
-                &state.root_hash,
-                &checkpoint.root,
-                &hashes,
-            ) {
-                return Ok(empty.report(
-                    url,
-                    origin,
-                    Some(&rewritten(format!("the consistency proof fails: {e}"))),
-                ));
+            let hashes: Result<Vec<Hash>, _> = serde_json::from_value(proof["hashes"].clone());
+            let checked = match hashes {
+                Ok(hashes) => merkle::verify_consistency(
+                    state.tree_size,
+                    checkpoint.size,
+                    &state.root_hash,
+                    &checkpoint.root,
+                    &hashes,
+                )
+                .map_err(|e| rewritten(format!("the consistency proof fails: {e}"))),
+                Err(e) => Err(Failure::Malformed(format!(
+                    "the consistency proof is malformed: {e}"
+                ))),
+            };
+            if let Err(failure) = checked {
+                return Ok(Audit::failed(url, Some(checkpoint), &failure));
             }
         }
     }
@@ -539,69 +892,111 @@ async fn verify_url(url: &str, config: &VerifyConfig) -> Outcome {
         ),
         _ => (ChainVerifier::new(), Frontier::new()),
     };
-    let mut audit = Audit::new(chain, frontier, checkpoint.size, config.json);
-    // A page that cannot be fetched ends the run with exit 2 (`?`); one that does not verify
-    // ends it with the failure (exit 1).
-    let mut result = Ok(());
-    'pages: while audit.frontier.size() < checkpoint.size {
-        let from = audit.frontier.size();
-        let limit = BATCH.min(checkpoint.size - from);
-        let page = client.entries_page(from, limit).await?;
-        let entries: Vec<ServedEntry> = match serde_json::from_slice::<Value>(&page)
-            .and_then(|mut page| serde_json::from_value(page["entries"].take()))
-        {
-            Ok(entries) => entries,
-            Err(e) => {
-                result = Err(Failure::Checkpoint(format!(
-                    "entries from {from} are malformed: {e}"
-                )));
-                break;
+    // Tiles and proofs are checked against the tree recomputed from entry 0.
+    let fresh = frontier.size() == 0;
+    let mut audit = Audit::new(
+        chain,
+        frontier,
+        Some(checkpoint.clone()),
+        Some(reader),
+        config.json,
+    );
+    let mut tiles = fresh.then(TileCheck::new);
+    let mut samples = fresh.then(|| Samples::new(checkpoint.size));
+    let result = async {
+        audit.start()?;
+        let mut target = checkpoint.size;
+        let mut read_once = false;
+        while audit.frontier.size() < target || !read_once {
+            read_once = true;
+            let from = audit.frontier.size();
+            let body = client.entries_page(from, BATCH).await?;
+            let page: Page = serde_json::from_slice(&body).map_err(|e| {
+                Failure::Malformed(format!("the page of entries from {from} is malformed: {e}"))
+            })?;
+            if page.tree_size < checkpoint.size {
+                return Err(Failure::Truncated {
+                    expected: checkpoint.size,
+                    got: page.tree_size,
+                }
+                .into());
             }
-        };
-        if entries.is_empty() {
-            result = Err(Failure::Truncated {
-                expected: checkpoint.size,
-                got: from,
-            });
-            break;
+            target = target.max(page.tree_size);
+            audit.served_at(page.tree_size);
+            if page.entries.is_empty() && from < target {
+                return Err(Failure::Truncated {
+                    expected: target,
+                    got: from,
+                }
+                .into());
+            }
+            for served in &page.entries {
+                if served.leaf_index >= page.tree_size {
+                    return Err(Failure::Malformed(format!(
+                        "the page read at tree size {} serves leaf {}",
+                        page.tree_size, served.leaf_index
+                    ))
+                    .into());
+                }
+                let canonical = served.entry.get().as_bytes();
+                let (_, nodes) = audit.check(
+                    served.leaf_index,
+                    canonical,
+                    Some(served.entry_hash),
+                    &served.disclosures,
+                    &[],
+                )?;
+                if let Some(state) = &state
+                    && config.full
+                    && audit.frontier.size() == state.tree_size
+                    && audit.frontier.root() != state.root_hash
+                {
+                    return Err(Failure::Rewritten {
+                        old_size: state.tree_size,
+                        old_root: state.root_hash,
+                        new_size: checkpoint.size,
+                        detail: format!("the entries now hash to {}", audit.frontier.root()),
+                    }
+                    .into());
+                }
+                if served.leaf_index >= checkpoint.size {
+                    continue;
+                }
+                if let Some(samples) = &mut samples {
+                    samples.observe(served.leaf_index, &audit.frontier, &nodes);
+                }
+                if let Some(tiles) = &mut tiles {
+                    let mut due = tiles.push(canonical, &nodes);
+                    if served.leaf_index + 1 == checkpoint.size {
+                        due.extend(tiles.partial());
+                    }
+                    for tile in &due {
+                        check_tile(&client, tile, &mut audit).await?;
+                    }
+                }
+            }
         }
-        for entry in entries.iter().take(limit as usize) {
-            if let Err(failure) = entry.check(&mut audit) {
-                result = Err(failure);
-                break 'pages;
-            }
-            if let Some(state) = &state
-                && config.full
-                && audit.frontier.size() == state.tree_size
-                && audit.frontier.root() != state.root_hash
-            {
-                result = Err(Failure::Rewritten {
-                    old_size: state.tree_size,
-                    old_root: state.root_hash,
-                    new_size: checkpoint.size,
-                    detail: format!("the entries now hash to {}", audit.frontier.root()),
-                });
-                break 'pages;
-            }
+        if let Some(samples) = &samples {
+            samples.check(&client, &checkpoint, &mut audit).await?;
         }
+        Ok(())
     }
-    let result = result
-        .and_then(|()| audit.check_root(&checkpoint))
-        .and_then(|()| audit.finish_lineage());
-    if result.is_ok()
-        && let Some(path) = &config.state
+    .await;
+    let report = audit.conclude(url, result)?;
+    if report.ok
+        && let (Some(path), Some((head, frontier))) = (&config.state, &audit.at_checkpoint)
     {
         State {
             format: STATE_FORMAT.to_owned(),
             vkey: verifier.to_vkey(),
             tree_size: checkpoint.size,
             root_hash: checkpoint.root,
-            head_hash: audit.chain.head(),
-            frontier: audit.frontier.hashes().to_vec(),
+            head_hash: *head,
+            frontier: frontier.hashes().to_vec(),
         }
         .save(path)?;
     }
-    Ok(finish(&audit, url, origin, result))
+    Ok(report)
 }
 
 /// The first line of an export file.
@@ -610,10 +1005,16 @@ pub(super) struct ExportHeader {
     pub format: String,
     pub origin: String,
     pub checkpoint: String,
+    /// Who the disclosures were served to (format 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reader: Option<String>,
 }
 
-/// The `format` of export files.
-pub(super) const EXPORT_FORMAT: &str = "decision-log-export/v1";
+/// The `format` of export files written now: each line carries the size its page was read at.
+pub(super) const EXPORT_FORMAT: &str = "decision-log-export/v2";
+
+/// The first format, still read: entries up to the checkpoint, served anonymously.
+const EXPORT_FORMAT_V1: &str = "decision-log-export/v1";
 
 fn verify_file(path: &PathBuf, config: &VerifyConfig) -> Outcome {
     let verifier = read_vkey(config.vkey.as_deref().context("--file needs --vkey")?)?;
@@ -623,119 +1024,271 @@ fn verify_file(path: &PathBuf, config: &VerifyConfig) -> Outcome {
     let header: ExportHeader =
         serde_json::from_str(&lines.next().context("the export file is empty")??)
             .context("the first line is not an export header")?;
-    if header.format != EXPORT_FORMAT {
-        bail!(
-            "{} has format {:?}, not {EXPORT_FORMAT}",
-            path.display(),
-            header.format
-        );
-    }
+    let reader =
+        match header.format.as_str() {
+            EXPORT_FORMAT => match header.reader.as_deref() {
+                Some(text) => Some(Reader::parse(text).with_context(|| {
+                    format!("the export header names an unknown reader {text:?}")
+                })?),
+                None => None,
+            },
+            EXPORT_FORMAT_V1 => None,
+            other => bail!(
+                "{} has format {other:?}, not {EXPORT_FORMAT} or {EXPORT_FORMAT_V1}",
+                path.display()
+            ),
+        };
     let source = path.display().to_string();
-    let empty = Audit::new(ChainVerifier::new(), Frontier::new(), 0, true);
     let checkpoint = match open_checkpoint(&header.checkpoint, &verifier) {
         Ok(c) => c,
-        Err(failure) => return Ok(empty.report(&source, None, Some(&failure))),
+        Err(failure) => return Ok(Audit::failed(&source, None, &failure)),
     };
     let mut audit = Audit::new(
         ChainVerifier::new(),
         Frontier::new(),
-        checkpoint.size,
+        Some(checkpoint),
+        reader,
         config.json,
     );
-    let mut result = Ok(());
-    for (n, line) in lines.enumerate() {
-        let line = line?;
-        let entry: ServedEntry = serde_json::from_str(&line)
-            .with_context(|| format!("line {} is not an exported entry", n + 2))?;
-        if let Err(failure) = entry.check(&mut audit) {
-            result = Err(failure);
-            break;
+    let result = (|| {
+        audit.start()?;
+        for (n, line) in lines.enumerate() {
+            let line = line.with_context(|| format!("cannot read {}", path.display()))?;
+            let entry: ServedEntry = serde_json::from_str(&line).map_err(|e| {
+                Failure::Malformed(format!("line {} is not an exported entry: {e}", n + 2))
+            })?;
+            if let Some(size) = entry.tree_size {
+                audit.served_at(size);
+            }
+            audit.check(
+                entry.leaf_index,
+                entry.entry.get().as_bytes(),
+                Some(entry.entry_hash),
+                &entry.disclosures,
+                &[],
+            )?;
         }
-    }
-    let result = result
-        .and_then(|()| audit.check_root(&checkpoint))
-        .and_then(|()| audit.finish_lineage());
-    Ok(finish(&audit, &source, Some(&checkpoint.origin), result))
+        Ok(())
+    })();
+    audit.conclude(&source, result)
 }
 
 async fn verify_database(config: &VerifyConfig) -> Outcome {
-    let store = Store::connect(&config.database.database_url, 1).await?;
-    let head = store.head().await?;
-    let checkpoint = match store.identity().await? {
-        Some((_, vkey)) => match store.latest_checkpoint().await? {
-            Some(stored) => Some((vkey, stored.note)),
-            None => None,
+    let source = "database".to_owned();
+    let store = Store::open_read_only(&config.database.database_url).await?;
+    let Some((_, vkey)) = store.identity().await? else {
+        bail!("the log has no identity yet: it was never served");
+    };
+    let verifier = read_vkey(&vkey).context("the stored verifier key")?;
+    if let Some(pinned) = &config.vkey {
+        let pinned = read_vkey(pinned)?;
+        if pinned.to_vkey() != verifier.to_vkey() {
+            let failure = Failure::KeyMismatch {
+                pinned: pinned.to_vkey(),
+                served: verifier.to_vkey(),
+            };
+            return Ok(Audit::failed(&source, None, &failure));
+        }
+    }
+    let checkpoint = match store.latest_checkpoint().await? {
+        Some(stored) => match open_checkpoint(&stored.note, &verifier) {
+            Ok(c) => Some(c),
+            Err(failure) => return Ok(Audit::failed(&source, None, &failure)),
         },
         None => None,
     };
-    let source = "database".to_owned();
+    // Every disclosure is in the database, labelled: it is read as an auditor is served.
     let mut audit = Audit::new(
         ChainVerifier::new(),
         Frontier::new(),
-        head.tree_size,
+        checkpoint,
+        Some(Reader::Auditor),
         config.json,
     );
-    let checkpoint = match checkpoint {
-        Some((vkey, note)) => {
-            let verifier = read_vkey(&vkey)?;
-            match open_checkpoint(&note, &verifier) {
-                Ok(c) => Some(c),
-                Err(failure) => return Ok(audit.report(&source, None, Some(&failure))),
-            }
-        }
-        None => None,
-    };
-    let result: Result<(), Failure> = async {
-        if let Some(c) = &checkpoint
-            && c.size == 0
-        {
-            audit.check_root(c)?;
-        }
-        let mut from = 0;
-        while from < head.tree_size {
+    let result = async {
+        audit.start()?;
+        let mut target = 0;
+        loop {
+            let from = audit.frontier.size();
             let batch = store
-                .entries(from, BATCH.min(head.tree_size - from))
+                .audit_batch(from, BATCH)
                 .await
-                .map_err(|e| {
-                    Failure::Checkpoint(format!("cannot read entries from {from}: {e}"))
-                })?;
-            if batch.is_empty() {
+                .with_context(|| format!("cannot read entries from {from}"))?;
+            target = target.max(batch.head.tree_size);
+            audit.served_at(batch.head.tree_size);
+            if batch.entries.is_empty() && from < target {
                 return Err(Failure::Truncated {
-                    expected: head.tree_size,
+                    expected: target,
                     got: from,
-                });
-            }
-            for stored in &batch {
-                let disclosures: Vec<Disclosure> =
-                    stored.disclosures.iter().map(|(d, _)| d.clone()).collect();
-                audit.check(
-                    stored.leaf_index,
-                    &stored.canonical,
-                    Some(stored.entry_hash),
-                    &disclosures,
-                )?;
-                if let Some(c) = &checkpoint
-                    && audit.frontier.size() == c.size
-                {
-                    audit.check_root(c)?;
                 }
+                .into());
             }
-            from += batch.len() as u64;
+            check_batch(&mut audit, &batch, &verifier)?;
+            if audit.frontier.size() == batch.head.tree_size {
+                check_head(&audit, &batch)?;
+                return Ok(());
+            }
         }
-        if let Some(c) = &checkpoint
-            && c.size > head.tree_size
-        {
-            return Err(Failure::Truncated {
-                expected: c.size,
-                got: head.tree_size,
-            });
-        }
-        audit.chain.check_head(head.tree_size, head.head_hash)?;
-        audit.finish_lineage()
     }
     .await;
-    let origin = checkpoint.as_ref().map(|c| c.origin.clone());
-    Ok(finish(&audit, &source, origin.as_deref(), result))
+    audit.conclude(&source, result)
+}
+
+/// Checks a database batch: its entries, and everything stored beside them.
+fn check_batch(audit: &mut Audit, batch: &AuditBatch, verifier: &Verifier) -> Result<(), Stop> {
+    let stored_fail =
+        |what: String, detail: String| Stop::Failure(Failure::Stored { what, detail });
+    let mut views: HashMap<u64, Vec<&crate::store::ViewCopy>> = HashMap::new();
+    for view in &batch.views {
+        views.entry(view.leaf_index).or_default().push(view);
+    }
+    let checkpoints: HashMap<u64, (&[u8], &str)> = batch
+        .checkpoints
+        .iter()
+        .map(|(size, root, note)| (*size, (root.as_slice(), note.as_str())))
+        .collect();
+    let check_checkpoint = |audit: &mut Audit| -> Result<(), Stop> {
+        let size = audit.frontier.size();
+        let Some((root, note)) = checkpoints.get(&size) else {
+            return Ok(());
+        };
+        let what = format!("checkpoint of tree size {size}");
+        let opened = open_checkpoint(note, verifier)
+            .map_err(|e| stored_fail(what.clone(), format!("its note does not open: {e}")))?;
+        let computed = audit.frontier.root();
+        if opened.size != size || opened.root != computed {
+            return Err(stored_fail(
+                what,
+                format!(
+                    "its note signs size {} root {} but the entries give root {computed}",
+                    opened.size, opened.root
+                ),
+            ));
+        }
+        if *root != computed.0 {
+            return Err(stored_fail(
+                what,
+                format!(
+                    "its root column holds {} but the entries give {computed}",
+                    hex::encode(root)
+                ),
+            ));
+        }
+        audit.checkpoints_checked += 1;
+        Ok(())
+    };
+    if audit.frontier.size() == 0 {
+        check_checkpoint(audit)?;
+    }
+    for stored in &batch.entries {
+        let leaf = stored.leaf_index;
+        let mut disclosures = Vec::with_capacity(stored.disclosures.len());
+        let mut labels = Vec::with_capacity(stored.disclosures.len());
+        for (disclosure, label) in &stored.disclosures {
+            let visibility = Visibility::parse(label).ok_or_else(|| {
+                stored_fail(
+                    format!("disclosure {} of leaf {leaf}", disclosure.path),
+                    format!("its visibility {label:?} is not public, internal or restricted"),
+                )
+            })?;
+            disclosures.push(disclosure.clone());
+            labels.push(visibility);
+        }
+        let (entry, nodes) = audit.check(
+            leaf,
+            &stored.canonical,
+            Some(stored.entry_hash),
+            &disclosures,
+            &labels,
+        )?;
+
+        let columns = batch
+            .columns
+            .get(&leaf)
+            .ok_or_else(|| stored_fail(format!("columns of leaf {leaf}"), "are missing".into()))?;
+        let prev = entry.prev_hash.to_hex();
+        for (name, stored, expected) in [
+            ("prev_hash", &columns.prev_hash, &prev),
+            ("kind", &columns.kind, &entry.kind.as_str().to_owned()),
+            ("decision_id", &columns.decision_id, &entry.decision_id),
+            ("recorded_at", &columns.recorded_at, &entry.recorded_at),
+        ] {
+            if stored != expected {
+                return Err(stored_fail(
+                    format!("column {name} of leaf {leaf}"),
+                    format!("holds {stored:?} but the entry says {expected:?}"),
+                ));
+            }
+        }
+
+        for (id, hash) in &nodes {
+            let what = || format!("tree node {}/{} (level/index)", id.level, id.index);
+            match batch.nodes.get(id) {
+                None => return Err(stored_fail(what(), "is missing".into())),
+                Some(bytes) if bytes[..] != hash.0 => {
+                    return Err(stored_fail(
+                        what(),
+                        format!("holds {} but the entries give {hash}", hex::encode(bytes)),
+                    ));
+                }
+                Some(_) => audit.nodes_checked += 1,
+            }
+        }
+
+        if entry.kind.is_decision() {
+            let mut tables = vec!["decision_events"];
+            if entry.kind == ledger::EntryKind::DecisionRecorded {
+                tables.push("decisions");
+            }
+            let rows = views.get(&leaf).map(Vec::as_slice).unwrap_or_default();
+            let hash = stored.entry_hash.to_hex();
+            for table in tables {
+                let what = format!("{table} row of leaf {leaf}");
+                let Some(row) = rows.iter().find(|r| r.table == table) else {
+                    return Err(stored_fail(what, "is missing".into()));
+                };
+                for (name, stored, expected) in [
+                    ("decision_id", &row.decision_id, &entry.decision_id),
+                    ("kind", &row.kind, &entry.kind.as_str().to_owned()),
+                    ("recorded_at", &row.recorded_at, &entry.recorded_at),
+                    ("recorded_by", &row.recorded_by, &entry.recorded_by),
+                    ("entry_hash", &row.entry_hash, &hash),
+                ] {
+                    if stored != expected {
+                        return Err(stored_fail(
+                            what,
+                            format!("{name} holds {stored:?} but the entry says {expected:?}"),
+                        ));
+                    }
+                }
+            }
+        }
+        check_checkpoint(audit)?;
+    }
+    Ok(())
+}
+
+/// The head row at the end of the log read: its size, head hash and Merkle compact range.
+fn check_head(audit: &Audit, batch: &AuditBatch) -> Result<(), Stop> {
+    audit
+        .chain
+        .check_head(batch.head.tree_size, batch.head.head_hash)?;
+    let (merkle_size, frontier) = &batch.tree;
+    let detail = if *merkle_size != audit.frontier.size() {
+        format!(
+            "merkle_size is {merkle_size} but the log has {} entries",
+            audit.frontier.size()
+        )
+    } else if *frontier != audit.frontier.to_bytes() {
+        "its frontier is not the compact range of the entries' tree".to_owned()
+    } else {
+        return Ok(());
+    };
+    Err(Failure::Stored {
+        what: "head row".into(),
+        detail,
+    }
+    .into())
 }
 
 fn verify_receipt(path: &PathBuf, config: &VerifyConfig) -> Outcome {
@@ -750,19 +1303,27 @@ fn verify_receipt(path: &PathBuf, config: &VerifyConfig) -> Outcome {
         serde_json::from_str::<Receipt>(&text)
             .with_context(|| format!("{} is not a receipt", path.display()))?
     };
-    let empty = Audit::new(ChainVerifier::new(), Frontier::new(), 0, true);
     let checkpoint = match open_checkpoint(&receipt.checkpoint, &verifier) {
         Ok(c) => c,
-        Err(failure) => return Ok(empty.report(&source, None, Some(&failure))),
+        Err(failure) => return Ok(Audit::failed(&source, None, &failure)),
     };
     let result = receipt.check(&checkpoint).map_err(|e| Failure::Receipt {
         leaf_index: e.leaf_index,
         detail: e.detail,
     });
-    let mut report = empty.report(&source, Some(&checkpoint.origin), result.as_ref().err());
-    report.tree_size = checkpoint.size;
-    report.root_hash = Some(checkpoint.root.to_hex());
+    let (checkpoint_size, checkpoint_root) = (checkpoint.size, checkpoint.root);
+    let audit = Audit::new(
+        ChainVerifier::new(),
+        Frontier::new(),
+        Some(checkpoint),
+        None,
+        true,
+    );
+    let mut report = audit.report(&source, result.as_ref().err());
+    report.tree_size = checkpoint_size;
+    report.root_hash = Some(checkpoint_root.to_hex());
     report.head_hash = None;
+    report.uncovered = 0;
     report.entries_checked = receipt.entries.len() as u64;
     report.receipt_for = Some(receipt.decision_id.to_string());
     report.lineage = LineageCoverage::NotChecked;

@@ -96,7 +96,14 @@ impl Store {
             .idle_timeout(Duration::from_secs(60))
             .sqlx_logging(false)
             .map_sqlx_sqlite_opts(|opts| {
+                // A database no service has open (no write-ahead log beside it) is opened
+                // immutable: SQLite then creates no `-wal` or `-shm` file and leaves every byte
+                // as it was. One in use is read through its WAL, as any reader does.
+                let mut wal = opts.get_filename().as_os_str().to_owned();
+                wal.push("-wal");
+                let idle = !std::path::Path::new(&wal).exists();
                 opts.read_only(true)
+                    .immutable(idle)
                     .create_if_missing(false)
                     .busy_timeout(Duration::from_secs(30))
             })

@@ -20,6 +20,7 @@ mod proofs;
 mod search;
 mod stats;
 mod storage;
+mod tamper;
 mod verify_lineage;
 mod workflow;
 
