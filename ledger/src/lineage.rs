@@ -22,6 +22,12 @@
 //!   once the whole log has been read;
 //! - `access.granted` mints a grant id no decision or earlier grant uses; `access.revoked` names
 //!   an earlier grant, of the same token, at most once (§5.10);
+//! - for a checker that knows its reader ([`LineageChecker::for_reader`]), every placeholder is
+//!   served to exactly the readers §6 gives it, judged at the size the log had when its page was
+//!   read ([`LineageChecker::served_at`]): a value withheld from this reader, and not erased
+//!   before that size, fails; so does one served to a reader who may not see it; and a source
+//!   that shows the stored labels ([`LineageChecker::check_labelled`]) must label each as §6
+//!   does. These, like the publication rule, are settled by [`LineageChecker::finish`];
 //! - a redaction is read opened with its own disclosures: in format 2 a withheld decision's
 //!   redaction commits its `path`, and a reader not shown it cannot tell which value was erased,
 //!   so the publication rule excuses every placeholder of the entry it names;
