@@ -11,9 +11,16 @@
 //! store calls it under the append lock, so a check and the append it permits see the same
 //! state, and two rescissions racing each other cannot both succeed.
 //!
+//! Which entries a decision's status admits is not decided here: every request is checked with
+//! [`ledger::lifecycle::Lifecycle::apply`], the transition function the verifier replays over
+//! the log, so the service never appends an entry that verification would refuse. What stays
+//! here is the request's own validity (fields, dates, text) and the API's schema of the
+//! statuses ([`Status`], [`CallInStatus`]), which mirror the ledger's types one to one.
+//!
 //! The payload shapes are specified in `docs/log-format.md` §5; changing one is a new kind name.
 
 use chrono::NaiveDate;
+use ledger::lifecycle::{self, Event, Lifecycle};
 use ledger::{Disclosure, EntryKind};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -45,6 +52,9 @@ pub const AMENDABLE_FIELDS: &[&str] = &[
 ];
 
 /// Where a decision stands.
+//
+// The API's schema of `ledger::lifecycle::Status`, which the orphan rule keeps from deriving
+// `ToSchema`: same variants, same spellings, converted both ways.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
@@ -65,33 +75,43 @@ pub enum Status {
 impl Status {
     /// The spelling used in JSON, filters and the database.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Status::InForce => "in_force",
-            Status::CalledIn => "called_in",
-            Status::ReferredBack => "referred_back",
-            Status::ReferredToCouncil => "referred_to_council",
-            Status::Rescinded => "rescinded",
-            Status::Superseded => "superseded",
-        }
+        lifecycle::Status::from(self).as_str()
     }
 
     /// The status spelt `text`.
     pub fn parse(text: &str) -> Option<Status> {
-        [
-            Status::InForce,
-            Status::CalledIn,
-            Status::ReferredBack,
-            Status::ReferredToCouncil,
-            Status::Rescinded,
-            Status::Superseded,
-        ]
-        .into_iter()
-        .find(|s| s.as_str() == text)
+        lifecycle::Status::parse(text).map(Status::from)
     }
 
     /// Whether the decision has ended: nothing but erasure and publication may follow.
     pub fn is_final(self) -> bool {
-        matches!(self, Status::Rescinded | Status::Superseded)
+        lifecycle::Status::from(self).is_final()
+    }
+}
+
+impl From<Status> for lifecycle::Status {
+    fn from(status: Status) -> lifecycle::Status {
+        match status {
+            Status::InForce => lifecycle::Status::InForce,
+            Status::CalledIn => lifecycle::Status::CalledIn,
+            Status::ReferredBack => lifecycle::Status::ReferredBack,
+            Status::ReferredToCouncil => lifecycle::Status::ReferredToCouncil,
+            Status::Rescinded => lifecycle::Status::Rescinded,
+            Status::Superseded => lifecycle::Status::Superseded,
+        }
+    }
+}
+
+impl From<lifecycle::Status> for Status {
+    fn from(status: lifecycle::Status) -> Status {
+        match status {
+            lifecycle::Status::InForce => Status::InForce,
+            lifecycle::Status::CalledIn => Status::CalledIn,
+            lifecycle::Status::ReferredBack => Status::ReferredBack,
+            lifecycle::Status::ReferredToCouncil => Status::ReferredToCouncil,
+            lifecycle::Status::Rescinded => Status::Rescinded,
+            lifecycle::Status::Superseded => Status::Superseded,
+        }
     }
 }
 
@@ -125,6 +145,8 @@ impl OutcomeStatus {
 }
 
 /// A call-in status change.
+//
+// The API's schema of `ledger::lifecycle::CallInStatus`, for the same reason as `Status`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CallInStatus {
@@ -136,6 +158,17 @@ pub enum CallInStatus {
     ReferredBack,
     /// Referred to full council.
     ReferredToCouncil,
+}
+
+impl From<CallInStatus> for lifecycle::CallInStatus {
+    fn from(status: CallInStatus) -> lifecycle::CallInStatus {
+        match status {
+            CallInStatus::CalledIn => lifecycle::CallInStatus::CalledIn,
+            CallInStatus::Upheld => lifecycle::CallInStatus::Upheld,
+            CallInStatus::ReferredBack => lifecycle::CallInStatus::ReferredBack,
+            CallInStatus::ReferredToCouncil => lifecycle::CallInStatus::ReferredToCouncil,
+        }
+    }
 }
 
 /// Correct named fields of a decision.
@@ -264,10 +297,8 @@ pub struct Current<'a> {
     pub id: &'a str,
     /// Its record, with amendments applied.
     pub record: &'a DecisionRecord,
-    /// Where it stands.
-    pub status: Status,
-    /// Whether it has ever been called in.
-    pub called_in_before: bool,
+    /// Its lifecycle state: where it stands, whether it has ever been called in, its successor.
+    pub lifecycle: Lifecycle,
     /// What has been published of it.
     pub published: &'a Published,
 }
@@ -343,15 +374,17 @@ fn require_line(errors: &mut Vec<FieldError>, field: &str, text: &str, max: usiz
     }
 }
 
-fn not_ended(current: &Current<'_>, what: &str) -> Result<(), Refusal> {
-    if current.status.is_final() {
-        return Err(Refusal::Conflict(format!(
-            "decision {} is {}; {what}",
-            current.id,
-            current.status.as_str()
-        )));
-    }
-    Ok(())
+/// Whether the decision's lifecycle state admits `event`: the ledger's transition function, the
+/// one the verifier replays. A state that does not admit it is a conflict (409).
+fn admit(current: &Current<'_>, event: Event<'_>) -> Result<(), Refusal> {
+    admit_on(&current.lifecycle, current.id, event)
+}
+
+fn admit_on(state: &Lifecycle, id: &str, event: Event<'_>) -> Result<(), Refusal> {
+    state
+        .apply(id, event)
+        .map(drop)
+        .map_err(|refusal| Refusal::Conflict(refusal.to_string()))
 }
 
 fn check_date(
@@ -479,7 +512,7 @@ impl AmendmentRequest {
             }
         }
         invalid_unless_empty(errors)?;
-        not_ended(current, "it can no longer be amended")?;
+        admit(current, Event::Amended)?;
 
         let mut merged = serde_json::to_value(current.record).unwrap_or(Value::Null);
         let mut changed = false;
@@ -545,7 +578,7 @@ impl OutcomeRequest {
             ));
         }
         invalid_unless_empty(errors)?;
-        not_ended(current, "outcomes are reported on decisions that stand")?;
+        admit(current, Event::OutcomeReported)?;
         let mut record = json!({
             "status": self.status,
             "reported_on": reported_on.to_string(),
@@ -581,31 +614,7 @@ impl CallInRequest {
         }
         check_date(&mut errors, "on", self.on, current, today);
         invalid_unless_empty(errors)?;
-        not_ended(current, "it can no longer be called in")?;
-        let allowed = match self.status {
-            CallInStatus::CalledIn => {
-                current.status == Status::InForce && !current.called_in_before
-            }
-            CallInStatus::Upheld => {
-                matches!(current.status, Status::CalledIn | Status::ReferredToCouncil)
-            }
-            CallInStatus::ReferredBack | CallInStatus::ReferredToCouncil => {
-                current.status == Status::CalledIn
-            }
-        };
-        if !allowed {
-            let status = serde_json::to_value(self.status).unwrap_or(Value::Null);
-            let why = if self.status == CallInStatus::CalledIn && current.called_in_before {
-                "a decision is called in once".to_owned()
-            } else {
-                format!("the decision is {}", current.status.as_str())
-            };
-            return Err(Refusal::Conflict(format!(
-                "decision {} cannot move to call-in status {}: {why}",
-                current.id,
-                status.as_str().unwrap_or("?"),
-            )));
-        }
+        admit(current, Event::CallIn(self.status.into()))?;
         let mut record = json!({"status": self.status, "on": self.on.to_string()});
         if let Some(note) = &self.note {
             record["note"] = json!(note);
@@ -633,7 +642,7 @@ impl RescissionRequest {
         let on = self.rescinded_on.unwrap_or(today);
         check_date(&mut errors, "rescinded_on", on, current, today);
         invalid_unless_empty(errors)?;
-        not_ended(current, "it cannot be rescinded")?;
+        admit(current, Event::Rescinded)?;
         Ok(finish(
             EntryKind::DecisionRescinded,
             json!({"rescinded_on": on.to_string(), "reason": self.reason}),
@@ -646,11 +655,11 @@ impl RescissionRequest {
 
 impl SupersessionRequest {
     /// Checks the supersession against both decisions and plans its entry. `successor` is the
-    /// superseding decision's status and what it supersedes, if it exists.
+    /// superseding decision's lifecycle state, if it exists.
     pub fn plan(
         &self,
         current: &Current<'_>,
-        successor: Option<(Status, Option<String>)>,
+        successor: Option<&Lifecycle>,
         mut salt: impl FnMut() -> [u8; 16],
     ) -> Result<Planned, Refusal> {
         let mut errors = Vec::new();
@@ -668,19 +677,15 @@ impl SupersessionRequest {
             ));
         }
         invalid_unless_empty(errors)?;
-        not_ended(current, "it cannot be superseded")?;
-        if let Some((status, successor_superseded_by)) = successor {
-            if status == Status::Rescinded {
-                return Err(Refusal::Conflict(format!(
-                    "decision {by} is rescinded and cannot supersede another"
-                )));
-            }
-            if successor_superseded_by.as_deref() == Some(current.id) {
-                return Err(Refusal::Conflict(format!(
-                    "decision {by} is itself superseded by {}",
-                    current.id
-                )));
-            }
+        admit(current, Event::Superseded { by: &by })?;
+        if let Some(successor) = successor {
+            admit_on(
+                successor,
+                &by,
+                Event::Supersedes {
+                    predecessor: current.id,
+                },
+            )?;
         }
         Ok(finish(
             EntryKind::DecisionSuperseded,
@@ -738,8 +743,9 @@ impl RedactionRequest {
         leaf_index: u64,
         commitment: &str,
         mut salt: impl FnMut() -> [u8; 16],
-    ) -> Planned {
-        finish(
+    ) -> Result<Planned, Refusal> {
+        admit(current, Event::Redacted)?;
+        Ok(finish(
             EntryKind::DecisionRedacted,
             json!({
                 "leaf_index": leaf_index,
@@ -752,7 +758,7 @@ impl RedactionRequest {
             &["/path".into(), "/authorised_by".into(), "/reason".into()],
             current,
             &mut salt,
-        )
+        ))
     }
 }
 
@@ -798,6 +804,7 @@ impl PublicationRequest {
             }
         }
         invalid_unless_empty(errors)?;
+        admit(current, Event::Published)?;
         if !current.withholds() {
             return Err(Refusal::Conflict(format!(
                 "decision {} is already public",
@@ -919,8 +926,7 @@ mod tests {
         Current {
             id: "0193a1b2-0000-7000-8000-000000000000",
             record,
-            status: Status::InForce,
-            called_in_before: false,
+            lifecycle: Lifecycle::recorded(),
             published,
         }
     }
@@ -980,7 +986,7 @@ mod tests {
     }
 
     #[test]
-    fn call_in_follows_its_state_machine() {
+    fn call_ins_are_judged_by_the_ledger_lifecycle_with_its_messages() {
         let record = record();
         let published = Published::default();
         let mut c = current(&record, &published);
@@ -989,65 +995,117 @@ mod tests {
             on: today(),
             note: None,
         };
-        assert!(
-            call(CallInStatus::Upheld)
-                .plan(&c, today(), salts())
-                .is_err()
+        assert_eq!(
+            call(CallInStatus::Upheld).plan(&c, today(), salts()).err(),
+            Some(Refusal::Conflict(format!(
+                "decision {} cannot move to call-in status upheld: the decision is in_force",
+                c.id
+            )))
         );
-        assert!(
+        let planned = call(CallInStatus::CalledIn)
+            .plan(&c, today(), salts())
+            .expect("called in");
+        assert_eq!(planned.record["status"], "called_in");
+        c.lifecycle = Lifecycle {
+            status: lifecycle::Status::CalledIn,
+            called_in_before: true,
+            superseded_by: None,
+        };
+        assert_eq!(
             call(CallInStatus::CalledIn)
                 .plan(&c, today(), salts())
-                .is_ok()
-        );
-        c.status = Status::CalledIn;
-        c.called_in_before = true;
-        assert!(
-            call(CallInStatus::CalledIn)
-                .plan(&c, today(), salts())
-                .is_err()
+                .err(),
+            Some(Refusal::Conflict(format!(
+                "decision {} cannot move to call-in status called_in: a decision is called in once",
+                c.id
+            )))
         );
         assert!(
             call(CallInStatus::ReferredToCouncil)
                 .plan(&c, today(), salts())
                 .is_ok()
         );
-        c.status = Status::ReferredToCouncil;
-        assert!(
-            call(CallInStatus::Upheld)
-                .plan(&c, today(), salts())
-                .is_ok()
-        );
-        assert!(
-            call(CallInStatus::ReferredBack)
-                .plan(&c, today(), salts())
-                .is_err()
-        );
-        c.status = Status::InForce;
+        // A malformed request is refused as such before its state is judged.
+        let mut early = call(CallInStatus::CalledIn);
+        early.on = NaiveDate::from_ymd_opt(2000, 1, 1).expect("date");
         assert!(matches!(
-            call(CallInStatus::CalledIn).plan(&c, today(), salts()),
-            Err(Refusal::Conflict(_))
+            early.plan(&c, today(), salts()),
+            Err(Refusal::Invalid(_))
         ));
     }
 
     #[test]
-    fn ended_decisions_take_no_more_lineage() {
+    fn ended_decisions_take_no_more_lineage_but_erasure_and_publication() {
         let record = record();
         let published = Published::default();
         let mut c = current(&record, &published);
-        c.status = Status::Rescinded;
+        c.lifecycle.status = lifecycle::Status::Rescinded;
         let rescind = RescissionRequest {
             rescinded_on: None,
             reason: "again".into(),
         };
-        assert!(matches!(
-            rescind.plan(&c, today(), salts()),
-            Err(Refusal::Conflict(_))
-        ));
+        assert_eq!(
+            rescind.plan(&c, today(), salts()).err(),
+            Some(Refusal::Conflict(format!(
+                "decision {} is rescinded; it cannot be rescinded",
+                c.id
+            )))
+        );
         let outcome: OutcomeRequest =
             parse(&json!({"status": "achieved", "narrative": "n"})).expect("parses");
+        assert_eq!(
+            outcome.plan(&c, today(), salts()).err(),
+            Some(Refusal::Conflict(format!(
+                "decision {} is rescinded; outcomes are reported on decisions that stand",
+                c.id
+            )))
+        );
+        let erasure = RedactionRequest {
+            path: "/participants/0/name".into(),
+            basis: "UK GDPR Art. 17".into(),
+            authorised_by: "Data Protection Officer".into(),
+            reason: "Upheld".into(),
+        };
+        assert!(erasure.plan(&c, 0, &"ab".repeat(32), salts()).is_ok());
+    }
+
+    #[test]
+    fn a_supersession_is_judged_on_both_decisions() {
+        let record = record();
+        let published = Published::default();
+        let c = current(&record, &published);
+        let by = uuid::Uuid::from_u128(0x0193a1b2_0000_7000_8000_00000000000b);
+        let request = SupersessionRequest {
+            superseded_by: by,
+            reason: "Replaced".into(),
+        };
+        let standing = Lifecycle::recorded();
+        assert!(request.plan(&c, Some(&standing), salts()).is_ok());
+        let rescinded = Lifecycle {
+            status: lifecycle::Status::Rescinded,
+            ..Lifecycle::recorded()
+        };
+        assert_eq!(
+            request.plan(&c, Some(&rescinded), salts()).err(),
+            Some(Refusal::Conflict(format!(
+                "decision {by} is rescinded and cannot supersede another"
+            )))
+        );
+        let superseded_by_c = Lifecycle {
+            status: lifecycle::Status::Superseded,
+            called_in_before: false,
+            superseded_by: Some(c.id.to_owned()),
+        };
+        assert_eq!(
+            request.plan(&c, Some(&superseded_by_c), salts()).err(),
+            Some(Refusal::Conflict(format!(
+                "decision {by} is itself superseded by {}",
+                c.id
+            )))
+        );
         assert!(matches!(
-            outcome.plan(&c, today(), salts()),
-            Err(Refusal::Conflict(_))
+            request.plan(&c, None, salts()),
+            Err(Refusal::Invalid(_))
         ));
     }
 

@@ -13,8 +13,10 @@
 //! - [`entry`]: the versioned log entry, its canonical bytes and its leaf hash.
 //! - [`merkle`]: the RFC 6962 Merkle tree: planning, proofs, verification, the compact range.
 //! - [`chain`]: a streaming verifier for the hash chain, with evidence on every failure.
-//! - [`lineage`]: the verifier's checks of references between entries, erasures, publications
-//!   and who is served what, which need each decision's history.
+//! - [`lifecycle`]: the decision lifecycle state machine: which lineage entries a decision's
+//!   status admits, checked by the writer before it appends and replayed by the verifier.
+//! - [`lineage`]: the verifier's checks of references between entries, erasures, publications,
+//!   who is served what and the lifecycle, which need each decision's history.
 //! - [`note`]: C2SP signed notes with Ed25519 keys: key texts, signing and verification.
 //! - [`checkpoint`]: C2SP tlog-checkpoints (origin, tree size, root hash) in signed notes.
 //! - [`tile`]: C2SP tlog-tiles paths and entry bundles.
@@ -29,6 +31,7 @@ pub mod checkpoint;
 pub mod disclosure;
 pub mod entry;
 pub mod hash;
+pub mod lifecycle;
 pub mod lineage;
 pub mod merkle;
 pub mod note;
@@ -40,6 +43,7 @@ pub use checkpoint::{Checkpoint, CheckpointError};
 pub use disclosure::{Disclosure, DisclosureError};
 pub use entry::{Entry, EntryError, EntryKind};
 pub use hash::Hash;
+pub use lifecycle::Lifecycle;
 pub use lineage::{LineageChecker, LineageError};
 pub use merkle::{Frontier, NodeId, ProofError};
 pub use note::{Note, NoteError, Signer, Verifier};

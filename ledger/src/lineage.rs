@@ -1,4 +1,5 @@
-//! The lineage checks of a verifier: the references between entries, erasures and publications.
+//! The lineage checks of a verifier: the references between entries, erasures, publications and
+//! the decision lifecycle.
 //!
 //! Every entry kind but `decision.recorded` belongs to the **lineage** of a decision recorded by
 //! an earlier entry (`docs/log-format.md` §5). The hash chain and the Merkle tree prove that no
@@ -20,6 +21,11 @@
 //!   erased it or a value containing it. Because an erasure may follow the publication (and the
 //!   service then no longer serves the value), this rule is settled by [`LineageChecker::finish`]
 //!   once the whole log has been read;
+//! - every lineage entry is one its decision's lifecycle state admits, replayed with the writer's
+//!   own transition function ([`crate::lifecycle`], §5.9), and a `decision.superseded` entry's
+//!   successor admits being one: an outcome on a rescinded decision, a second rescission or an
+//!   `upheld` call-in of a decision never called in is an entry the service refuses, so a log that
+//!   holds one fails;
 //! - `access.granted` mints a grant id no decision or earlier grant uses; `access.revoked` names
 //!   an earlier grant, of the same token, at most once (§5.10);
 //! - for a checker that knows its reader ([`LineageChecker::for_reader`]), every placeholder is
@@ -42,7 +48,8 @@
 //! publication may refer to any earlier entry of its decision. The checker therefore remembers,
 //! for every decision, the leaf index and kind of each of its entries and each placeholder seen
 //! in them (path, digest, whether a served disclosure opened it, whether a publication covers
-//! it), plus the erasures. Memory grows with the number of decisions and their placeholders —
+//! it), plus the erasures and its lifecycle state (a status, a flag and a successor's id).
+//! Memory grows with the number of decisions and their placeholders —
 //! tens of bytes a placeholder — not with the size of the records. A verifier that resumes from
 //! a remembered head without this state cannot apply the rules to the entries it reads.
 
@@ -54,6 +61,7 @@ use crate::access::{Reader, Visibility};
 use crate::disclosure::{self, Disclosure, DisclosureError};
 use crate::entry::{Entry, EntryKind};
 use crate::hash::Hash;
+use crate::lifecycle::{self, CallInStatus, Event, Lifecycle, Status};
 
 /// The first lineage rule a log breaks, naming the leaf that breaks it and the evidence.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -268,6 +276,25 @@ pub enum LineageError {
         /// What is wrong.
         why: String,
     },
+    /// A lineage entry the decision's lifecycle state does not admit (§5.9): the service refuses
+    /// such a request, so the log holds an entry it did not write faithfully. For a supersession
+    /// whose successor refuses it, `decision_id` and `state` are the successor's.
+    #[error(
+        "leaf {leaf_index}: transition refused: {} while decision {decision_id} is {state}: {refusal}",
+        .kind.as_str()
+    )]
+    TransitionRefused {
+        /// The lineage entry.
+        leaf_index: u64,
+        /// The decision whose state refuses it.
+        decision_id: String,
+        /// The entry's kind.
+        kind: EntryKind,
+        /// That decision's status before the entry.
+        state: Status,
+        /// Why the state does not admit the entry: the message the service would have answered.
+        refusal: lifecycle::Refusal,
+    },
     /// A disclosure does not open a placeholder of its entry.
     #[error("leaf {leaf_index}: {source}")]
     BadDisclosure {
@@ -324,6 +351,8 @@ struct Decision {
     erasures: Vec<Erasure>,
     /// Every publication of some of its values.
     publications: Vec<Publication>,
+    /// Its lifecycle state after the entries read so far.
+    lifecycle: Lifecycle,
 }
 
 /// A `decision.redacted` entry.
@@ -519,6 +548,7 @@ impl LineageChecker {
             EntryKind::DecisionPublished => self.note_publication(entry),
             _ => {}
         }
+        self.check_lifecycle(entry)?;
 
         let mut placeholders = placeholders_seen(entry, disclosures, labels)?;
         for p in &mut placeholders {
@@ -535,6 +565,7 @@ impl LineageChecker {
                 leaves: Vec::new(),
                 erasures: Vec::new(),
                 publications: Vec::new(),
+                lifecycle: Lifecycle::recorded(),
             })
             .leaves
             .push(Leaf {
@@ -653,6 +684,67 @@ impl LineageChecker {
                 leaf_index: entry.leaf_index,
                 superseded_by: successor.to_owned(),
             });
+        }
+        Ok(())
+    }
+
+    /// Replays the lifecycle (§5.9) over a lineage entry of a recorded decision: its state MUST
+    /// admit the entry, and for a supersession the successor's state MUST admit being one. The
+    /// references have been checked, so both decisions are known.
+    fn check_lifecycle(&mut self, entry: &Entry) -> Result<(), LineageError> {
+        let event = match entry.kind {
+            EntryKind::DecisionAmended => Event::Amended,
+            EntryKind::OutcomeReported => Event::OutcomeReported,
+            EntryKind::CallIn => {
+                let Some(status) = entry.record["status"]
+                    .as_str()
+                    .and_then(CallInStatus::parse)
+                else {
+                    return Ok(()); // unreachable: the member checks have established it
+                };
+                Event::CallIn(status)
+            }
+            EntryKind::DecisionRescinded => Event::Rescinded,
+            EntryKind::DecisionSuperseded => Event::Superseded {
+                // The member checks have established it.
+                by: entry.record["superseded_by"].as_str().unwrap_or_default(),
+            },
+            EntryKind::DecisionRedacted => Event::Redacted,
+            EntryKind::DecisionPublished => Event::Published,
+            EntryKind::DecisionRecorded | EntryKind::AccessGranted | EntryKind::AccessRevoked => {
+                return Ok(());
+            }
+        };
+        let refused = |decision_id: &str, state: Status, refusal| LineageError::TransitionRefused {
+            leaf_index: entry.leaf_index,
+            decision_id: decision_id.to_owned(),
+            kind: entry.kind,
+            state,
+            refusal,
+        };
+        let Some(decision) = self.decisions.get(&entry.decision_id) else {
+            return Ok(()); // unreachable: `check` has found the decision
+        };
+        let next = decision
+            .lifecycle
+            .apply(&entry.decision_id, event)
+            .map_err(|refusal| refused(&entry.decision_id, decision.lifecycle.status, refusal))?;
+        if let Event::Superseded { by } = event
+            && let Some(successor) = self.decisions.get(by)
+        {
+            // Being named a successor changes nothing of its state; only the refusal matters.
+            successor
+                .lifecycle
+                .apply(
+                    by,
+                    Event::Supersedes {
+                        predecessor: &entry.decision_id,
+                    },
+                )
+                .map_err(|refusal| refused(by, successor.lifecycle.status, refusal))?;
+        }
+        if let Some(decision) = self.decisions.get_mut(&entry.decision_id) {
+            decision.lifecycle = next;
         }
         Ok(())
     }
@@ -845,6 +937,18 @@ fn check_members(entry: &Entry, disclosures: &[Disclosure]) -> Result<(), Lineag
                 .is_none() =>
         {
             return Err(bad("classification", "public, internal or restricted"));
+        }
+        EntryKind::CallIn
+            if record
+                .get("status")
+                .and_then(Value::as_str)
+                .and_then(CallInStatus::parse)
+                .is_none() =>
+        {
+            return Err(bad(
+                "status",
+                "called_in, upheld, referred_back or referred_to_council",
+            ));
         }
         EntryKind::DecisionSuperseded if !is_string("superseded_by") => {
             return Err(bad("superseded_by", "a decision id"));
@@ -1894,5 +1998,214 @@ mod tests {
             log.run_as(Reader::Auditor, &[], &labels),
             Err(LineageError::VisibilityMislabelled { leaf_index: 0, ref path, expected: Visibility::Restricted, .. }) if path == "/title"
         ));
+    }
+
+    fn call_in(status: &str) -> Value {
+        json!({"status": status, "on": "2026-12-03"})
+    }
+
+    fn rescission() -> Value {
+        json!({"rescinded_on": "2027-01-15", "reason": "Funding withdrawn"})
+    }
+
+    fn outcome() -> Value {
+        json!({"status": "on_track", "reported_on": "2027-01-01", "narrative": "n"})
+    }
+
+    #[test]
+    fn a_log_that_follows_the_lifecycle_verifies() {
+        let mut log = Log::default();
+        log.record_public(A);
+        log.record_public(B);
+        log.push(EntryKind::CallIn, A, call_in("called_in"), &[]);
+        log.push(EntryKind::CallIn, A, call_in("referred_to_council"), &[]);
+        log.push(EntryKind::CallIn, A, call_in("upheld"), &[]);
+        log.push(EntryKind::OutcomeReported, A, outcome(), &[]);
+        log.push(EntryKind::CallIn, B, call_in("called_in"), &[]);
+        log.push(EntryKind::CallIn, B, call_in("referred_back"), &[]);
+        log.push(
+            EntryKind::DecisionAmended,
+            B,
+            json!({"changes": {"title": "Reconsidered"}, "reason": "referred back"}),
+            &[],
+        );
+        log.push(
+            EntryKind::DecisionSuperseded,
+            A,
+            json!({"superseded_by": B, "reason": "replaced"}),
+            &[],
+        );
+        // An ended decision still takes erasures.
+        log.redact(A, 0, "/participants/0/name");
+        log.push(EntryKind::DecisionRescinded, B, rescission(), &[]);
+        log.run().expect("every entry is one the service admits");
+    }
+
+    #[test]
+    fn an_outcome_after_rescission_fails_naming_the_leaf_the_state_and_the_refusal() {
+        let mut log = Log::default();
+        log.record_public(A);
+        log.push(EntryKind::DecisionRescinded, A, rescission(), &[]);
+        log.push(EntryKind::OutcomeReported, A, outcome(), &[]);
+        let error = log.run().expect_err("refused");
+        assert_eq!(
+            error,
+            LineageError::TransitionRefused {
+                leaf_index: 2,
+                decision_id: A.into(),
+                kind: EntryKind::OutcomeReported,
+                state: Status::Rescinded,
+                refusal: lifecycle::Refusal::Ended {
+                    decision_id: A.into(),
+                    status: Status::Rescinded,
+                    kind: EntryKind::OutcomeReported,
+                },
+            }
+        );
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "leaf 2: transition refused: decision.outcome_reported while decision {A} is \
+                 rescinded: decision {A} is rescinded; outcomes are reported on decisions that stand"
+            )
+        );
+    }
+
+    #[test]
+    fn a_second_rescission_fails() {
+        let mut log = Log::default();
+        log.record_public(A);
+        log.push(EntryKind::DecisionRescinded, A, rescission(), &[]);
+        log.run().expect("one rescission");
+        log.push(EntryKind::DecisionRescinded, A, rescission(), &[]);
+        assert!(matches!(
+            log.run(),
+            Err(LineageError::TransitionRefused {
+                leaf_index: 2,
+                kind: EntryKind::DecisionRescinded,
+                state: Status::Rescinded,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn a_call_in_the_table_does_not_lead_to_fails() {
+        let mut upheld = Log::default();
+        upheld.record_public(A);
+        upheld.push(EntryKind::CallIn, A, call_in("upheld"), &[]);
+        let error = upheld.run().expect_err("upheld without a call-in");
+        assert!(
+            matches!(
+                &error,
+                LineageError::TransitionRefused {
+                    leaf_index: 1,
+                    state: Status::InForce,
+                    refusal: lifecycle::Refusal::CallIn {
+                        to: CallInStatus::Upheld,
+                        ..
+                    },
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+        assert!(
+            error
+                .to_string()
+                .ends_with("cannot move to call-in status upheld: the decision is in_force"),
+            "{error}"
+        );
+
+        let mut twice = Log::default();
+        twice.record_public(A);
+        for status in ["called_in", "upheld", "called_in"] {
+            twice.push(EntryKind::CallIn, A, call_in(status), &[]);
+        }
+        let error = twice.run().expect_err("called in twice");
+        assert!(
+            matches!(error, LineageError::TransitionRefused { leaf_index: 3, .. }),
+            "{error:?}"
+        );
+        assert!(error.to_string().ends_with("a decision is called in once"));
+
+        let mut after_end = Log::default();
+        after_end.record_public(A);
+        after_end.record_public(B);
+        after_end.push(
+            EntryKind::DecisionSuperseded,
+            A,
+            json!({"superseded_by": B, "reason": "replaced"}),
+            &[],
+        );
+        after_end.push(EntryKind::CallIn, A, call_in("called_in"), &[]);
+        assert!(matches!(
+            after_end.run(),
+            Err(LineageError::TransitionRefused {
+                leaf_index: 3,
+                state: Status::Superseded,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn a_supersession_fails_when_its_successor_is_rescinded_or_superseded_by_it() {
+        let supersede = |by: &str| json!({"superseded_by": by, "reason": "replaced"});
+        let mut rescinded = Log::default();
+        rescinded.record_public(A);
+        rescinded.record_public(B);
+        rescinded.push(EntryKind::DecisionRescinded, B, rescission(), &[]);
+        rescinded.push(EntryKind::DecisionSuperseded, A, supersede(B), &[]);
+        let error = rescinded.run().expect_err("a rescinded successor");
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "leaf 3: transition refused: decision.superseded while decision {B} is rescinded: \
+                 decision {B} is rescinded and cannot supersede another"
+            )
+        );
+
+        let mut mutual = Log::default();
+        mutual.record_public(A);
+        mutual.record_public(B);
+        mutual.push(EntryKind::DecisionSuperseded, B, supersede(A), &[]);
+        mutual.run().expect("B superseded by A");
+        mutual.push(EntryKind::DecisionSuperseded, A, supersede(B), &[]);
+        assert!(matches!(
+            mutual.run(),
+            Err(LineageError::TransitionRefused {
+                leaf_index: 3,
+                state: Status::Superseded,
+                refusal: lifecycle::Refusal::SuccessorSupersededByPredecessor { .. },
+                ref decision_id,
+                ..
+            }) if decision_id == B
+        ));
+    }
+
+    #[test]
+    fn a_call_in_status_outside_the_table_of_section_5_4_is_malformed() {
+        for status in [json!("rescinded"), json!(null), json!(1)] {
+            let mut log = Log::default();
+            log.record_public(A);
+            log.push(
+                EntryKind::CallIn,
+                A,
+                json!({"status": status, "on": "2026-12-03"}),
+                &[],
+            );
+            assert!(
+                matches!(
+                    log.run(),
+                    Err(LineageError::BadMember {
+                        leaf_index: 1,
+                        member: "status",
+                        ..
+                    })
+                ),
+                "{status}"
+            );
+        }
     }
 }

@@ -1,5 +1,8 @@
 //! Appending lineage entries: the decision's state is read and the request checked under the
 //! append lock, so the check and the append see the same state.
+//!
+//! The state a request is checked against is the read view's, handed to the ledger's lifecycle
+//! ([`ledger::Lifecycle`]) as the verifier would derive it from the entries.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
@@ -14,7 +17,7 @@ use crate::lineage::{
     RedactionRequest, RescissionRequest, SupersessionRequest,
 };
 use crate::record::FieldError;
-use ledger::{Disclosure, EntryKind};
+use ledger::{Disclosure, EntryKind, Lifecycle};
 
 /// A lineage request, checked and planned by [`crate::lineage`].
 #[derive(Debug, Clone)]
@@ -42,6 +45,16 @@ async fn called_in_before(db: &impl ConnectionTrait, id: &str) -> Result<bool, S
         .count(db)
         .await?
         > 0)
+}
+
+/// The decision's lifecycle state, read from its view: status and successor from its row,
+/// whether it was ever called in from its events.
+async fn lifecycle(db: &impl ConnectionTrait, row: &DecisionRow) -> Result<Lifecycle, StoreError> {
+    Ok(Lifecycle {
+        status: row.status.into(),
+        called_in_before: called_in_before(db, &row.id.to_string()).await?,
+        superseded_by: row.superseded_by.map(|id| id.to_string()),
+    })
 }
 
 /// The stored disclosure of the decision's recorded entry at `path`, if it has not been erased.
@@ -109,15 +122,10 @@ async fn plan(
     today: chrono::NaiveDate,
 ) -> Result<Planned, StoreError> {
     let id = row.id.to_string();
-    let called_in = match request {
-        LineageRequest::CallIn(_) => called_in_before(db, &id).await?,
-        _ => false,
-    };
     let current = Current {
         id: &id,
         record: &row.record,
-        status: row.status,
-        called_in_before: called_in,
+        lifecycle: lifecycle(db, row).await?,
         published: &row.published,
     };
     let salt = rand::random;
@@ -127,10 +135,11 @@ async fn plan(
         LineageRequest::CallIn(r) => r.plan(&current, today, salt)?,
         LineageRequest::Rescind(r) => r.plan(&current, today, salt)?,
         LineageRequest::Supersede(r) => {
-            let successor = find_decision(db, &r.superseded_by.to_string())
-                .await?
-                .map(|s| (s.status, s.superseded_by.map(|u| u.to_string())));
-            r.plan(&current, successor, salt)?
+            let successor = match find_decision(db, &r.superseded_by.to_string()).await? {
+                Some(s) => Some(lifecycle(db, &s).await?),
+                None => None,
+            };
+            r.plan(&current, successor.as_ref(), salt)?
         }
         LineageRequest::Redact(r) => {
             r.check()?;
@@ -140,7 +149,7 @@ async fn plan(
             let commitment = d
                 .digest()
                 .map_err(|e| StoreError::Inconsistent(format!("disclosure {}: {e}", r.path)))?;
-            r.plan(&current, row.leaf_index, &commitment.to_hex(), salt)
+            r.plan(&current, row.leaf_index, &commitment.to_hex(), salt)?
         }
         LineageRequest::Publish(r) => r.plan(&current)?,
     })

@@ -1,6 +1,7 @@
 //! `decision-log verify` checks a log's lineage (`docs/log-format.md` §11), not only its hashes:
-//! a disclosure served for an erased value, or a published value no longer served, fails the log
-//! even though every hash, link and root still verifies.
+//! a disclosure served for an erased value, a published value no longer served, or an entry the
+//! decision's lifecycle does not admit (§5.9) fails the log even though every hash, link and root
+//! still verifies.
 
 use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
@@ -8,9 +9,15 @@ use serde_json::{Value, json};
 use crate::helpers::{Backend, TestApp, decision, run_cli};
 use crate::on_both_backends;
 use crate::proofs::{checkpoint, python, run_python};
-use decision_log::store::{Power, Role};
+use decision_log::store::{Appended, NewEntry, Power, Role};
+use ledger::EntryKind;
 
-on_both_backends!(verify_checks_lineage_and_names_what_was_tampered_with);
+on_both_backends!(
+    verify_checks_lineage_and_names_what_was_tampered_with,
+    verify_fails_on_an_outcome_after_rescission,
+    verify_fails_on_a_second_rescission,
+    verify_fails_on_an_upheld_call_in_without_a_call_in,
+);
 
 /// POSTs a lineage request and returns the appended event, failing the test on anything but 201.
 async fn lineage(app: &TestApp, id: &str, what: &str, token: &str, body: Value) -> Value {
@@ -272,4 +279,145 @@ async fn verify_checks_lineage_and_names_what_was_tampered_with(backend: Backend
             );
         }
     }
+}
+
+/// Today, as the service dates lineage requests.
+fn today() -> String {
+    chrono::Utc::now().date_naive().to_string()
+}
+
+/// Asks the service for `what` on decision `id` and expects it refused with a 409; then appends
+/// the entry `kind` with `record` behind the service's back, straight into the store (every hash,
+/// link and checkpoint of it is genuine), and expects every verifier to fail at its leaf, naming
+/// the decision's state `state` and, for the Rust verifier, the very refusal the service gave.
+async fn forge_refused(
+    app: &TestApp,
+    id: &str,
+    request: (&str, Value),
+    kind: EntryKind,
+    record: Value,
+    state: &str,
+) {
+    let (status, problem) = app.lineage(id, request.0, &app.clerk, request.1).await;
+    assert_eq!(status, 409, "{problem:#}");
+    let refusal = problem["detail"].as_str().expect("detail").to_owned();
+
+    let appended = app
+        .store
+        .append(
+            NewEntry {
+                kind,
+                decision_id: id.to_owned(),
+                recorded_by: "cabinet-secretariat".into(),
+                record,
+                disclosures: Vec::new(),
+            },
+            None,
+            chrono::Utc::now(),
+        )
+        .await
+        .expect("the store appends what it is given");
+    let Appended::Fresh(entry, _) = appended else {
+        panic!("a fresh append")
+    };
+    let leaf = entry.leaf_index;
+    let size = app.check_log().await;
+    assert_eq!(size, leaf + 1, "the forged entry is the last");
+    checkpoint(app, size).await;
+
+    let failure = format!(
+        "FAILED: leaf {leaf}: transition refused: {} while decision {id} is {state}: ",
+        kind.as_str()
+    );
+    for token in [Some(app.auditor.as_str()), None] {
+        for (by, code, out, err) in verify_all(app, token) {
+            assert_eq!(code, 1, "{by:?}: {out}{err}");
+            assert!(out.starts_with(&failure), "{by:?}: {out}");
+            assert!(
+                by == By::Python || out.trim_end().ends_with(&refusal),
+                "{by:?}: {out} does not end with the service's refusal: {refusal}"
+            );
+        }
+    }
+}
+
+async fn verify_fails_on_an_outcome_after_rescission(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let id = record(&app, &decision(0)).await;
+    lineage(
+        &app,
+        &id,
+        "rescission",
+        &app.clerk,
+        json!({"reason": "Funding withdrawn"}),
+    )
+    .await;
+    checkpoint(&app, app.check_log().await).await;
+    for (by, code, out, err) in verify_all(&app, None) {
+        assert_eq!(code, 0, "{by:?}: the honest log verifies: {out}{err}");
+    }
+    forge_refused(
+        &app,
+        &id,
+        (
+            "outcomes",
+            json!({"status": "on_track", "narrative": "Collections moved."}),
+        ),
+        EntryKind::OutcomeReported,
+        json!({"status": "on_track", "reported_on": today(), "narrative": "Collections moved."}),
+        "rescinded",
+    )
+    .await;
+}
+
+async fn verify_fails_on_a_second_rescission(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let id = record(&app, &decision(0)).await;
+    lineage(
+        &app,
+        &id,
+        "rescission",
+        &app.clerk,
+        json!({"reason": "Funding withdrawn"}),
+    )
+    .await;
+    forge_refused(
+        &app,
+        &id,
+        ("rescission", json!({"reason": "Withdrawn again"})),
+        EntryKind::DecisionRescinded,
+        json!({"rescinded_on": today(), "reason": "Withdrawn again"}),
+        "rescinded",
+    )
+    .await;
+}
+
+async fn verify_fails_on_an_upheld_call_in_without_a_call_in(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    // Another decision's call-in is no call-in of this one.
+    let other = record(&app, &decision(1)).await;
+    lineage(
+        &app,
+        &other,
+        "call-in",
+        &app.clerk,
+        json!({"status": "called_in", "on": today()}),
+    )
+    .await;
+    let id = record(&app, &decision(0)).await;
+    forge_refused(
+        &app,
+        &id,
+        ("call-in", json!({"status": "upheld", "on": today()})),
+        EntryKind::CallIn,
+        json!({"status": "upheld", "on": today()}),
+        "in_force",
+    )
+    .await;
 }

@@ -429,7 +429,7 @@ def full_log() -> FakeLog:
     log.lineage("decision.rescinded", B, {"rescinded_on": "2027-03-01", "reason": "Contract ended."})  # 14
     log.record(D, a_record(4))  # 15
     log.lineage("decision.superseded", A, {"superseded_by": D, "reason": "Replaced."})  # 16
-    log.lineage("decision.amended", B, {"changes": {"reasons": "Clearer reasons."}, "reason": "Clarity."})  # 17
+    log.lineage("decision.amended", D, {"changes": {"reasons": "Clearer reasons."}, "reason": "Clarity."})  # 17
     log.grant(G, "internal-audit")  # 18
     log.revoke(G, "internal-audit")  # 19
     return log
@@ -510,6 +510,46 @@ def test_lineage() -> None:
         log.lineage("decision.superseded", A, {"superseded_by": successor, "reason": "Replaced."})
         expect(log, "anonymous tiles", f"leaf 1: {want}", "a bad successor")
 
+    # The lifecycle (§5.9): each entry must be one the decision's state admits.
+    rescind = {"rescinded_on": "2027-01-01", "reason": "Gone."}
+    outcome = {"status": "on_track", "reported_on": "2027-01-10", "narrative": "Going well."}
+    for events, want, what in (
+        ([("decision.rescinded", A, rescind), ("decision.outcome_reported", A, outcome)],
+         f"leaf 4: transition refused: decision.outcome_reported while decision {A} is rescinded", "an outcome after rescission"),
+        ([("decision.rescinded", A, rescind), ("decision.rescinded", A, rescind)],
+         f"leaf 4: transition refused: decision.rescinded while decision {A} is rescinded", "a second rescission"),
+        ([("decision.call_in", A, {"status": "upheld", "on": "2026-11-12"})],
+         f"leaf 3: transition refused: decision.call_in while decision {A} is in_force", "an upheld call-in without a call-in"),
+        ([("decision.call_in", A, {"status": s, "on": "2026-11-12"}) for s in ("called_in", "upheld", "called_in")],
+         f"leaf 5: transition refused: decision.call_in while decision {A} is in_force", "a second call-in"),
+        ([("decision.call_in", A, {"status": s, "on": "2026-11-12"}) for s in ("called_in", "referred_back", "upheld")],
+         f"leaf 5: transition refused: decision.call_in while decision {A} is referred_back", "a referral back upheld"),
+        ([("decision.superseded", A, {"superseded_by": D, "reason": "Replaced."}),
+          ("decision.amended", A, {"changes": {"title": "Late"}, "reason": "Typo."})],
+         f"leaf 4: transition refused: decision.amended while decision {A} is superseded", "an amendment after supersession"),
+        ([("decision.rescinded", D, rescind), ("decision.superseded", A, {"superseded_by": D, "reason": "Replaced."})],
+         f"leaf 4: transition refused: decision.superseded while decision {D} is rescinded", "a rescinded successor"),
+        ([("decision.superseded", D, {"superseded_by": A, "reason": "Replaced."}),
+          ("decision.superseded", A, {"superseded_by": D, "reason": "Replaced."})],
+         f"leaf 4: transition refused: decision.superseded while decision {D} is superseded", "two decisions superseding each other"),
+        ([("decision.call_in", A, {"status": s, "on": "2026-11-12"}) for s in ("called_in", "referred_to_council", "upheld")]
+         + [("decision.superseded", A, {"superseded_by": C, "reason": "Replaced."}),
+            ("decision.superseded", D, {"superseded_by": A, "reason": "Replaced."})],
+         "OK", "a call-in resolved by council; a successor itself superseded by a third decision"),
+    ):
+        log = FakeLog()
+        log.record(A, a_record(1))
+        log.record(D, a_record(4))
+        log.record(C, a_record(3))
+        for kind, decision, record in events:
+            log.lineage(kind, decision, record)
+        expect(log, "anonymous token tiles", want, what)
+    log = FakeLog()
+    log.record(A, a_record(1))
+    log.lineage("decision.rescinded", A, rescind)
+    log.redact(A, 0, "/participants/0/name")
+    expect(log, "anonymous token tiles", "OK", "an erasure after rescission")
+
     # Redactions: the commitment must match, the target must be an earlier entry of the decision
     # holding a placeholder at the path, and the erased value must no longer be served.
     log = FakeLog()
@@ -550,6 +590,7 @@ def test_lineage() -> None:
         ("decision.redacted", dict(redaction, path=7), "record.path must be a string or a placeholder"),
         ("decision.redacted", dict(redaction, commitment="AB" * 32), "record.commitment must be 64 lowercase hex"),
         ("decision.superseded", {"superseded_by": 5, "reason": "Replaced."}, "record.superseded_by must be a decision id"),
+        ("decision.call_in", {"status": "rescinded", "on": "2026-11-12"}, "record.status must be one of called_in"),
         ("decision.published", {"scope": "fields", "reason": "Open."}, "record.fields must be a non-empty list"),
     ]
     for kind, record, want in malformed:

@@ -12,7 +12,9 @@ Usage:
 
 Besides hashes, links, the root and commitments, a whole-log run checks the lineage
 of every decision (§11): each entry's kind is one of the ten of §5; lineage entries
-refer to decisions recorded earlier; a redaction names a placeholder of an earlier
+refer to decisions recorded earlier; each is one its decision's lifecycle state
+admits (§5.9: no outcome after rescission, a call-in only from the states the table
+gives, ...); a redaction names a placeholder of an earlier
 entry of its decision, whose disclosure is no longer served; a publication's values
 are served to this reader unless erased. A receipt is checked entry by entry (kinds
 and the record members the lineage checks rely on), not across entries.
@@ -439,6 +441,9 @@ def open_checkpoint(note: str, vkey: VerifierKey) -> Checkpoint:
 ENTRY_MEMBERS = {"format", "leaf_index", "kind", "decision_id", "recorded_at", "recorded_by", "prev_hash", "record"}
 RECORDED = "decision.recorded"
 AMENDED = "decision.amended"
+OUTCOME = "decision.outcome_reported"
+CALL_IN = "decision.call_in"
+RESCINDED = "decision.rescinded"
 SUPERSEDED = "decision.superseded"
 REDACTED = "decision.redacted"
 PUBLISHED = "decision.published"
@@ -450,15 +455,26 @@ FORMATS = (1, 2)
 KINDS = {
     RECORDED,
     AMENDED,
-    "decision.outcome_reported",
-    "decision.call_in",
-    "decision.rescinded",
+    OUTCOME,
+    CALL_IN,
+    RESCINDED,
     SUPERSEDED,
     REDACTED,
     PUBLISHED,
     GRANTED,
     REVOKED,
 }
+# §5.4: the call-in statuses. §5.9: the call-in table, (status before, called in before,
+# call-in status) -> status after; every other triple is refused.
+CALL_IN_STATUSES = ("called_in", "upheld", "referred_back", "referred_to_council")
+CALL_IN_TABLE = {
+    ("in_force", False, "called_in"): "called_in",
+    ("called_in", True, "upheld"): "in_force",
+    ("called_in", True, "referred_back"): "referred_back",
+    ("called_in", True, "referred_to_council"): "referred_to_council",
+    ("referred_to_council", True, "upheld"): "in_force",
+}
+ENDED = ("rescinded", "superseded")
 UUID_V7 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 SALT = re.compile(r"^[0-9a-f]{32}$")
@@ -510,6 +526,8 @@ def check_record_members(kind: str, record: dict, where: str) -> None:
 
     if kind == SUPERSEDED:
         need("superseded_by", lambda x: is_str(x) and bool(UUID_V7.match(x)), "a decision id")
+    elif kind == CALL_IN:
+        need("status", lambda x: x in CALL_IN_STATUSES, "one of " + ", ".join(CALL_IN_STATUSES))
     elif kind == REDACTED:
         need("leaf_index", is_index, "a leaf index")
         need("basis", is_str, "a string")
@@ -686,6 +704,10 @@ class Decision:
     # (leaf index, path) of a placeholder a publication covers but no disclosure opened ->
     # the publication's leaf index. Checked at the end, when every erasure is known.
     unserved: dict[tuple[int, str], int] = field(default_factory=dict)
+    # The lifecycle state of §5.9.
+    status: str = "in_force"
+    called_in_before: bool = False
+    superseded_by: str | None = None
 
 
 class Lineage:
@@ -727,7 +749,9 @@ class Lineage:
                 raise VerificationFailure(
                     where, f"superseded_by {successor}: no earlier decision.recorded entry records that decision"
                 )
-        elif kind == REDACTED:
+        if kind != RECORDED:
+            self._replay_lifecycle(decision, decision_id, kind, record, where)
+        if kind == REDACTED:
             self._check_redaction(decision, decision_id, opened_record, leaf)
         elif kind == PUBLISHED and self.disclosures_served:
             self._note_publication(decision, record, leaf)
@@ -737,6 +761,33 @@ class Lineage:
             decision.placeholders[(leaf, path)] = Placeholder(digest, opened=True)
         for path, digest in placeholders_in(opened_record):
             decision.placeholders[(leaf, path)] = Placeholder(digest, opened=False)
+
+    def _replay_lifecycle(self, decision: Decision, decision_id: str, kind: str, record: dict, where: str) -> None:
+        """§5.9: the entry must be one the decision's state admits; it moves to the state the table gives."""
+
+        def refused(subject: str, status: str, why: str) -> VerificationFailure:
+            return VerificationFailure(where, f"transition refused: {kind} while decision {subject} is {status}: {why}")
+
+        if kind in (REDACTED, PUBLISHED):
+            return
+        if decision.status in ENDED:
+            raise refused(decision_id, decision.status, "nothing but erasure and publication follows")
+        if kind == CALL_IN:
+            to = record["status"]
+            after = CALL_IN_TABLE.get((decision.status, decision.called_in_before, to))
+            if after is None:
+                raise refused(decision_id, decision.status, f"no call-in to {to} from this state")
+            decision.status, decision.called_in_before = after, True
+        elif kind == RESCINDED:
+            decision.status = "rescinded"
+        elif kind == SUPERSEDED:
+            successor_id = record["superseded_by"]
+            successor = self.decisions[successor_id]
+            if successor.status == "rescinded":
+                raise refused(successor_id, successor.status, "a rescinded decision supersedes no other")
+            if successor.superseded_by == decision_id:
+                raise refused(successor_id, successor.status, f"it is itself superseded by {decision_id}")
+            decision.status, decision.superseded_by = "superseded", successor_id
 
     def _check_access(self, entry: dict) -> None:
         leaf, kind, grant_id, token = entry["leaf_index"], entry["kind"], entry["decision_id"], entry["record"]["token"]
