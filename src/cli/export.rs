@@ -12,32 +12,17 @@
 
 use std::io::Write;
 
-use anyhow::{Context, bail};
-use ledger::Reader;
-use serde::Deserialize;
-
 use super::client::LogClient;
-use super::verify::{EXPORT_FORMAT, ExportHeader, ServedEntry};
+use super::verify::{EXPORT_FORMAT, ExportHeader, Page, reader_of};
 use crate::config::ExportConfig;
+use anyhow::{Context, bail};
 
 const BATCH: u64 = 1000;
-
-/// A page of entries as served.
-#[derive(Deserialize)]
-struct Page<'a> {
-    #[serde(borrow)]
-    entries: Vec<ServedEntry<'a>>,
-    tree_size: u64,
-}
 
 /// Writes the export of the log at `config.url` to standard output.
 pub async fn export(config: &ExportConfig) -> anyhow::Result<()> {
     let client = LogClient::new(&config.url, config.token.as_deref())?;
-    let reader = config.reader.unwrap_or(if config.token.is_some() {
-        Reader::Auditor
-    } else {
-        Reader::Anonymous
-    });
+    let reader = reader_of(config.reader, config.token.as_deref());
     let checkpoint = client.checkpoint().await?;
     let mut lines = checkpoint.lines();
     let origin = lines.next().context("the checkpoint is empty")?.to_owned();

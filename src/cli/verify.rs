@@ -495,11 +495,20 @@ impl State {
 
 /// A page of entries as `GET /api/v1/log/entries` serves it.
 #[derive(Debug, Deserialize)]
-struct Page<'a> {
+pub(super) struct Page<'a> {
     #[serde(borrow)]
-    entries: Vec<ServedEntry<'a>>,
+    pub entries: Vec<ServedEntry<'a>>,
     /// The log's size when the page was read.
-    tree_size: u64,
+    pub tree_size: u64,
+}
+
+/// Who a run reads as: `--reader`, else an auditor with a token and anonymous without.
+pub(super) fn reader_of(reader: Option<Reader>, token: Option<&str>) -> Reader {
+    reader.unwrap_or(if token.is_some() {
+        Reader::Auditor
+    } else {
+        Reader::Anonymous
+    })
 }
 
 /// A served or exported entry: the entry's bytes exactly as served.
@@ -804,11 +813,7 @@ async fn verify_url(url: &str, config: &VerifyConfig) -> Outcome {
     let vkey = config.vkey.as_deref().context("--url needs --vkey")?;
     let verifier = read_vkey(vkey)?;
     let client = LogClient::new(url, config.token.as_deref())?;
-    let reader = config.reader.unwrap_or(if config.token.is_some() {
-        Reader::Auditor
-    } else {
-        Reader::Anonymous
-    });
+    let reader = reader_of(config.reader, config.token.as_deref());
 
     let note = client.checkpoint().await?;
     let state = match &config.state {

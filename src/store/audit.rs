@@ -216,7 +216,7 @@ impl Store {
             }
         }
 
-        let checkpoints = checkpoint::Entity::find()
+        let mut checkpoints: Vec<(u64, Vec<u8>, String)> = checkpoint::Entity::find()
             .filter(checkpoint::Column::TreeSize.gt(bound(from)))
             .filter(checkpoint::Column::TreeSize.lte(bound(end)))
             .order_by_asc(checkpoint::Column::TreeSize)
@@ -226,45 +226,64 @@ impl Store {
             .map(|c| (c.tree_size as u64, c.root_hash, c.note))
             .collect();
         // The empty tree's checkpoint belongs to the run that starts the log.
-        let mut checkpoints: Vec<(u64, Vec<u8>, String)> = checkpoints;
         if from == 0
             && let Some(c) = checkpoint::Entity::find_by_id(0).one(&txn).await?
         {
             checkpoints.insert(0, (0, c.root_hash, c.note));
         }
 
+        // Only the copied columns: a view row's document can be large.
         let mut views: Vec<ViewCopy> = decision::Entity::find()
+            .select_only()
+            .column(decision::Column::LeafIndex)
+            .column(decision::Column::Id)
+            .column(decision::Column::RecordedAt)
+            .column(decision::Column::RecordedBy)
+            .column(decision::Column::EntryHash)
             .filter(decision::Column::LeafIndex.gte(bound(from)))
             .filter(decision::Column::LeafIndex.lt(bound(end)))
+            .into_tuple::<(i64, String, String, String, String)>()
             .all(&txn)
             .await?
             .into_iter()
-            .map(|d| ViewCopy {
-                table: "decisions",
-                leaf_index: d.leaf_index as u64,
-                decision_id: d.id,
-                kind: ledger::EntryKind::DecisionRecorded.as_str().to_owned(),
-                recorded_at: d.recorded_at,
-                recorded_by: d.recorded_by,
-                entry_hash: d.entry_hash,
-            })
+            .map(
+                |(leaf, id, recorded_at, recorded_by, entry_hash)| ViewCopy {
+                    table: "decisions",
+                    leaf_index: leaf as u64,
+                    decision_id: id,
+                    kind: ledger::EntryKind::DecisionRecorded.as_str().to_owned(),
+                    recorded_at,
+                    recorded_by,
+                    entry_hash,
+                },
+            )
             .collect();
         views.extend(
             event::Entity::find()
+                .select_only()
+                .column(event::Column::LeafIndex)
+                .column(event::Column::DecisionId)
+                .column(event::Column::Kind)
+                .column(event::Column::RecordedAt)
+                .column(event::Column::RecordedBy)
+                .column(event::Column::EntryHash)
                 .filter(event::Column::LeafIndex.gte(bound(from)))
                 .filter(event::Column::LeafIndex.lt(bound(end)))
+                .into_tuple::<(i64, String, String, String, String, String)>()
                 .all(&txn)
                 .await?
                 .into_iter()
-                .map(|e| ViewCopy {
-                    table: "decision_events",
-                    leaf_index: e.leaf_index as u64,
-                    decision_id: e.decision_id,
-                    kind: e.kind,
-                    recorded_at: e.recorded_at,
-                    recorded_by: e.recorded_by,
-                    entry_hash: e.entry_hash,
-                }),
+                .map(
+                    |(leaf, decision_id, kind, recorded_at, recorded_by, entry_hash)| ViewCopy {
+                        table: "decision_events",
+                        leaf_index: leaf as u64,
+                        decision_id,
+                        kind,
+                        recorded_at,
+                        recorded_by,
+                        entry_hash,
+                    },
+                ),
         );
         txn.commit().await?;
         Ok(AuditBatch {

@@ -18,6 +18,8 @@ on_both_backends!(
     verify_reads_the_bytes_the_log_stores,
     verify_reads_past_the_checkpoint_without_a_false_alarm,
     verify_database_writes_nothing_and_runs_beside_appends,
+    verify_database_checks_every_stored_copy,
+    verify_compares_the_served_key_with_the_pinned_one,
 );
 
 /// `verify --url`, with `token` and the extra arguments.
@@ -67,6 +69,31 @@ async fn sql(app: &TestApp, statement: &str) {
         .unwrap_or_else(|e| panic!("{statement}: {e}"));
 }
 
+/// Deletes the disclosure at `path` of entry `leaf` behind the service's back; returns it.
+async fn delete_disclosure(app: &TestApp, leaf: u64, path: &str) -> Value {
+    let saved = disclosure(app, leaf, path).await;
+    sql(
+        app,
+        &format!("DELETE FROM disclosures WHERE leaf_index = {leaf} AND path = '{path}'"),
+    )
+    .await;
+    saved
+}
+
+/// Puts back a disclosure [`delete_disclosure`] took, with its stored `visibility`.
+async fn restore_disclosure(app: &TestApp, leaf: u64, saved: &Value, visibility: &str) {
+    sql(
+        app,
+        &format!(
+            "INSERT INTO disclosures (leaf_index, path, salt, value, visibility) VALUES ({leaf}, '{}', '{}', '{}', '{visibility}')",
+            saved["path"].as_str().expect("path"),
+            saved["salt"].as_str().expect("salt"),
+            saved["value"]
+        ),
+    )
+    .await;
+}
+
 fn assert_fails(answer: (i32, String, String), starts: &str, what: &str) {
     let (code, out, err) = answer;
     assert_eq!(code, 1, "{what}: {out}{err}");
@@ -102,14 +129,7 @@ async fn verify_checks_who_is_served_what(backend: Backend) {
     honest(&app);
 
     // A public name deleted from the store: no longer served to anyone.
-    let name = disclosure(&app, public, "/participants/0/name").await;
-    sql(
-        &app,
-        &format!(
-            "DELETE FROM disclosures WHERE leaf_index = {public} AND path = '/participants/0/name'"
-        ),
-    )
-    .await;
+    let name = delete_disclosure(&app, public, "/participants/0/name").await;
     let withheld = format!("FAILED: leaf {public}: value withheld: /participants/0/name");
     assert_fails(verify_url(&app, None, &[]), &withheld, "anonymous");
     assert_fails(
@@ -118,25 +138,12 @@ async fn verify_checks_who_is_served_what(backend: Backend) {
         "auditor",
     );
     assert_fails(verify_db(&app.db.url), &withheld, "database");
-    sql(
-        &app,
-        &format!(
-            "INSERT INTO disclosures (leaf_index, path, salt, value, visibility) VALUES ({public}, '/participants/0/name', '{}', '{}', 'public')",
-            name["salt"].as_str().expect("salt"),
-            name["value"]
-        ),
-    )
-    .await;
+    restore_disclosure(&app, public, &name, "public").await;
     honest(&app);
 
     // A restricted value withheld from the auditor, who is served every value not erased; an
     // anonymous reader, never served it, cannot tell.
-    let title = disclosure(&app, secret, "/title").await;
-    sql(
-        &app,
-        &format!("DELETE FROM disclosures WHERE leaf_index = {secret} AND path = '/title'"),
-    )
-    .await;
+    let title = delete_disclosure(&app, secret, "/title").await;
     let withheld = format!("FAILED: leaf {secret}: value withheld: /title");
     assert_fails(
         verify_url(&app, Some(&app.auditor), &[]),
@@ -145,15 +152,7 @@ async fn verify_checks_who_is_served_what(backend: Backend) {
     );
     assert_fails(verify_db(&app.db.url), &withheld, "database");
     assert_passes(verify_url(&app, None, &[]), "anonymous");
-    sql(
-        &app,
-        &format!(
-            "INSERT INTO disclosures (leaf_index, path, salt, value, visibility) VALUES ({secret}, '/title', '{}', '{}', 'restricted')",
-            title["salt"].as_str().expect("salt"),
-            title["value"]
-        ),
-    )
-    .await;
+    restore_disclosure(&app, secret, &title, "restricted").await;
     honest(&app);
 
     // The restricted title relabelled public: served to anonymous readers and to staff.
@@ -192,18 +191,27 @@ fn bytes(backend: DbBackend, byte: u8) -> String {
     literal(backend, &[byte; 32])
 }
 
-/// The stored tree node at `level`/`idx`.
-async fn node(app: &TestApp, level: u8, idx: u64) -> Vec<u8> {
+/// The one byte column `query` selects, as `value`.
+async fn select_bytes(app: &TestApp, query: &str) -> Vec<u8> {
     let db = app.store.connection();
     let row = db
         .query_one_raw(sea_orm::Statement::from_string(
             db.get_database_backend(),
-            format!("SELECT hash FROM merkle_nodes WHERE level = {level} AND idx = {idx}"),
+            query.to_owned(),
         ))
         .await
         .expect("select")
-        .unwrap_or_else(|| panic!("no node {level}/{idx}"));
-    row.try_get("", "hash").expect("hash")
+        .unwrap_or_else(|| panic!("no row: {query}"));
+    row.try_get("", "value").expect("value")
+}
+
+/// The stored tree node at `level`/`idx`.
+async fn node(app: &TestApp, level: u8, idx: u64) -> Vec<u8> {
+    select_bytes(
+        app,
+        &format!("SELECT hash AS value FROM merkle_nodes WHERE level = {level} AND idx = {idx}"),
+    )
+    .await
 }
 
 async fn verify_recomputes_the_stored_tree(backend: Backend) {
@@ -562,4 +570,141 @@ async fn verify_database_writes_nothing_and_runs_beside_appends(backend: Backend
             );
         }
     }
+}
+
+/// `verify --database-url` compares everything the store keeps beside the entries with the
+/// entries: a read view's copy, a checkpoint's root column, the head's compact range.
+async fn verify_database_checks_every_stored_copy(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    for n in 0..3 {
+        app.record(&decision(n)).await;
+    }
+    let size = app.check_log().await;
+    checkpoint(&app, size).await;
+    assert_passes(verify_db(&app.db.url), "honest");
+    let db = app.store.connection().get_database_backend();
+
+    sql(
+        &app,
+        "UPDATE decision_events SET recorded_by = 'someone-else' WHERE leaf_index = 1",
+    )
+    .await;
+    assert_fails(
+        verify_db(&app.db.url),
+        "FAILED: stored decision_events row of leaf 1: recorded_by holds \"someone-else\"",
+        "view row",
+    );
+    sql(
+        &app,
+        "UPDATE decision_events SET recorded_by = (SELECT recorded_by FROM decisions WHERE leaf_index = 1) WHERE leaf_index = 1",
+    )
+    .await;
+    assert_passes(verify_db(&app.db.url), "view row restored");
+
+    let frontier = select_bytes(&app, "SELECT frontier AS value FROM log_head").await;
+    let mut wrong = frontier.clone();
+    wrong[0] ^= 1;
+    sql(
+        &app,
+        &format!("UPDATE log_head SET frontier = {}", literal(db, &wrong)),
+    )
+    .await;
+    assert_fails(
+        verify_db(&app.db.url),
+        "FAILED: stored head row: its frontier is not the compact range",
+        "head frontier",
+    );
+    sql(
+        &app,
+        &format!("UPDATE log_head SET frontier = {}", literal(db, &frontier)),
+    )
+    .await;
+    assert_passes(verify_db(&app.db.url), "head restored");
+
+    sql(
+        &app,
+        &format!(
+            "UPDATE checkpoints SET root_hash = {} WHERE tree_size = {size}",
+            bytes(db, 5)
+        ),
+    )
+    .await;
+    assert_fails(
+        verify_db(&app.db.url),
+        &format!("FAILED: stored checkpoint of tree size {size}: its root column holds"),
+        "checkpoint root",
+    );
+}
+
+/// A front for `app` that serves `key` at `/api/v1/log/key` and everything else as `app` does:
+/// a log whose checkpoints verify under the pinned key but which tells its other readers
+/// another key. Returns its base URL.
+async fn serving_another_key(app: &TestApp, key: String) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let front = format!("http://{}", listener.local_addr().expect("address"));
+    let (base, client) = (app.base.clone(), app.client.clone());
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let (base, client, key) = (base.clone(), client.clone(), key.clone());
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buffer = [0u8; 4096];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut buffer).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buffer[..n]),
+                    }
+                }
+                let head = String::from_utf8_lossy(&request);
+                let target = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
+                let (status, body) = if target == "/api/v1/log/key" {
+                    (200, format!("{key}\n").into_bytes())
+                } else {
+                    let response = client
+                        .get(format!("{base}{target}"))
+                        .send()
+                        .await
+                        .expect("forward");
+                    let status = response.status().as_u16();
+                    (status, response.bytes().await.expect("body").to_vec())
+                };
+                let head = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = socket.write_all(head.as_bytes()).await;
+                let _ = socket.write_all(&body).await;
+            });
+        }
+    });
+    front
+}
+
+async fn verify_compares_the_served_key_with_the_pinned_one(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    app.record(&decision(0)).await;
+    checkpoint(&app, app.check_log().await).await;
+    let other = decision_log::keys::generate("test.decision-log.example/log")
+        .expect("key")
+        .verifier()
+        .to_vkey();
+    let honest = serving_another_key(&app, app.vkey()).await;
+    let vkey = app.vkey();
+    assert_passes(
+        run_cli(&["verify", "--url", &honest, "--vkey", &vkey]),
+        "the front itself changes nothing",
+    );
+    let front = serving_another_key(&app, other.clone()).await;
+    assert_fails(
+        run_cli(&["verify", "--url", &front, "--vkey", &vkey]),
+        &format!("FAILED: the log's verifier key is {other:?}, not the pinned {vkey:?}"),
+        "served key",
+    );
 }
