@@ -158,6 +158,46 @@ fn check_numbers(value: &Value, path: &mut String) -> Result<(), CanonicalError>
     }
 }
 
+/// Appends the canonical bytes of `value` to `out`, for callers that frame several values.
+pub(crate) fn write_canonical(value: &Value, out: &mut Vec<u8>) -> Result<(), CanonicalError> {
+    check_numbers(value, &mut String::new())?;
+    serde_json_canonicalizer::to_writer(value, out)
+        .map_err(|e| CanonicalError::Encoding(e.to_string()))
+}
+
+/// Appends the canonical form of the string `text`, quotes included, to `out`.
+pub(crate) fn write_canonical_str(text: &str, out: &mut Vec<u8>) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push(b'"');
+    let bytes = text.as_bytes();
+    let mut run = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x00..=0x1f => &[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[usize::from(b >> 4)],
+                HEX[usize::from(b & 0xf)],
+            ],
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[run..i]);
+        out.extend_from_slice(escape);
+        run = i + 1;
+    }
+    out.extend_from_slice(&bytes[run..]);
+    out.push(b'"');
+}
+
 /// Checks that `bytes` are exactly the RFC 8785 canonical form of the JSON value they denote,
 /// without building that value.
 ///
