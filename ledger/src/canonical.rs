@@ -275,6 +275,30 @@ static STRING_CLASS: [u8; 256] = {
     table
 };
 
+/// The position of the first byte at or after `pos` that is not printable ASCII other than `"`
+/// and `\`, or a position shortly before it: strings are most of an entry, and most of their
+/// bytes need no attention, so they are skipped eight at a time.
+fn skip_plain_ascii(bytes: &[u8], mut pos: usize) -> usize {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    // Non-zero when some byte of `v` is below `n` (n ≤ 0x80); exact as to whether one is.
+    let below = |v: u64, n: u8| v.wrapping_sub(ONES * u64::from(n)) & !v & HIGHS;
+    while let Some(chunk) = bytes.get(pos..pos + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_ne_bytes(word);
+        let special = below(w ^ (ONES * u64::from(b'"')), 1)
+            | below(w ^ (ONES * u64::from(b'\\')), 1)
+            | below(w, 0x20)
+            | (w & HIGHS);
+        if special != 0 {
+            break;
+        }
+        pos += 8;
+    }
+    pos
+}
+
 /// A checked string's content range, and whether its raw bytes sort as its UTF-16 code units.
 struct Span {
     start: usize,
@@ -406,6 +430,7 @@ impl Checker<'_> {
         let start = self.pos;
         let mut bytes_sort_as_utf16 = true;
         loop {
+            self.pos = skip_plain_ascii(self.bytes, self.pos);
             let Some(&b) = self.bytes.get(self.pos) else {
                 return Err(CanonicalError::NotJson("unterminated string".into()));
             };
@@ -846,6 +871,23 @@ mod tests {
             "\"\\u0000\\u001f\\b\\t\\n\\f\\r\\\"\\\\\u{7f}\u{2028}😂\"",
         ] {
             assert_eq!(check(text), Ok(()), "{text}");
+        }
+    }
+
+    #[test]
+    fn long_strings_are_checked_at_every_offset_of_the_eight_byte_skip() {
+        for special in ['"', '\\', '\n', '\u{1}', '\u{7f}', 'é', '\u{fb33}', '😂'] {
+            for at in 0..24 {
+                // No letter that a backslash would turn into an escape.
+                let mut text = "acdeghij".repeat(3);
+                text.insert(at, special);
+                let bytes =
+                    to_canonical_bytes(&json!({ text.clone(): text.clone() })).expect("canonical");
+                assert_eq!(check_canonical(&bytes), Ok(()), "{text:?}");
+                let raw = format!("\"{text}\"");
+                let raw_is_canonical = !matches!(special, '"' | '\\' | '\n' | '\u{1}');
+                assert_eq!(check(&raw).is_ok(), raw_is_canonical, "{raw:?}");
+            }
         }
     }
 

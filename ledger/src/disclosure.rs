@@ -20,6 +20,8 @@
 //! that only needs the verdict uses [`check_all`], which gives the same answer without copying or
 //! changing the record.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -192,7 +194,7 @@ pub fn check_all<'a>(
     let mut ordered: Vec<&Disclosure> = disclosures.into_iter().collect();
     ordered.sort_by_key(|d| d.path.matches('/').count());
     // What reveal_all would have put where, in the order it would have done so.
-    let mut revealed: Vec<(Vec<String>, &Value)> = Vec::with_capacity(ordered.len());
+    let mut revealed: Vec<(Vec<Cow<'a, str>>, &Value)> = Vec::with_capacity(ordered.len());
     for d in ordered {
         let path = &d.path;
         let missing = || DisclosureError::Missing { path: path.clone() };
@@ -214,14 +216,18 @@ pub fn check_all<'a>(
 }
 
 /// The unescaped reference tokens of an RFC 6901 pointer, as `serde_json`'s `pointer` reads them.
-fn pointer_tokens(pointer: &str) -> Option<Vec<String>> {
+/// Tokens without a `~` are borrowed: allocation dominates the cost of a lookup.
+fn pointer_tokens(pointer: &str) -> Option<Vec<Cow<'_, str>>> {
     if pointer.is_empty() {
         return Some(Vec::new());
     }
     let tokens = pointer.strip_prefix('/')?.split('/');
     Some(
         tokens
-            .map(|t| t.replace("~1", "/").replace("~0", "~"))
+            .map(|t| match t.contains('~') {
+                true => Cow::Owned(t.replace("~1", "/").replace("~0", "~")),
+                false => Cow::Borrowed(t),
+            })
             .collect(),
     )
 }
@@ -232,8 +238,8 @@ fn pointer_tokens(pointer: &str) -> Option<Vec<String>> {
 /// there is the value in place, and deeper ones are met further down the walk.
 fn resolve<'v>(
     record: &'v Value,
-    tokens: &[String],
-    revealed: &[(Vec<String>, &'v Value)],
+    tokens: &[Cow<'_, str>],
+    revealed: &[(Vec<Cow<'_, str>>, &'v Value)],
 ) -> Option<&'v Value> {
     let replaced = |depth: usize| {
         revealed
@@ -245,7 +251,7 @@ fn resolve<'v>(
     let mut current = replaced(0).unwrap_or(record);
     for (depth, token) in tokens.iter().enumerate() {
         current = match current {
-            Value::Object(members) => members.get(token)?,
+            Value::Object(members) => members.get(token.as_ref())?,
             Value::Array(items) => items.get(array_index(token)?)?,
             _ => return None,
         };
