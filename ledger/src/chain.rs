@@ -1,14 +1,31 @@
 //! Streaming verification of the hash chain.
 //!
-//! [`ChainVerifier`] is fed entries in `leaf_index` order and keeps only the position and the
-//! previous entry hash, so checking a log of any size takes constant memory. For each entry it
-//! checks, in this order, and reports the first failure with its evidence:
+//! The work per entry is split in two, so that the expensive, independent part can run on several
+//! threads while the cheap, sequential part runs in leaf order:
 //!
-//! 1. the entry arrives at the next position (no gap, no repeat);
-//! 2. its bytes are a canonical entry of a supported format whose `leaf_index` is that position;
-//! 3. its entry hash equals the hash the source claims for it (when the source claims one);
-//! 4. its `prev_hash` equals the entry hash of the entry before it;
-//! 5. every disclosure offered with it opens a commitment in its record.
+//! - [`check_entry`] needs nothing but the entry: its bytes are a canonical entry of a supported
+//!   format whose `leaf_index` is the position it was served at, its entry hash is the one the
+//!   source claims (when the source claims one), and every disclosure offered with it opens a
+//!   commitment in its record. It is pure, and its result ([`CheckedEntry`]) is `Send`.
+//! - [`ChainVerifier::link`] takes checked entries in `leaf_index` order and keeps only the
+//!   position and the previous entry hash, so checking a log of any size takes constant memory:
+//!   the entry arrives at the next position (no gap, no repeat) and its `prev_hash` is the entry
+//!   hash of the entry before it.
+//!
+//! [`ChainVerifier::check`] does both for one entry. For each entry it checks, in this order, and
+//! reports the first failure with its evidence:
+//!
+//! 1. the entry arrives at the next position (`OutOfOrder`);
+//! 2. its bytes are a canonical entry of a supported format (`BadEntry`) whose `leaf_index` is
+//!    that position (`WrongIndex`);
+//! 3. its entry hash equals the hash the source claims for it (`HashMismatch`);
+//! 4. every disclosure offered with it opens a commitment in its record (`BadDisclosure`);
+//! 5. its `prev_hash` equals the entry hash of the entry before it (`BrokenLink`).
+//!
+//! Disclosures are checked before the link since the split (an entry failing both reports
+//! `BadDisclosure`). A caller that runs [`check_entry`] ahead on other threads MUST still report
+//! failures in leaf order: the first failure is the one of the lowest leaf, whether it came from
+//! [`check_entry`] or from [`ChainVerifier::link`].
 
 use crate::disclosure::{self, Disclosure, DisclosureError};
 use crate::entry::{self, Entry, EntryError, GENESIS_PREV_HASH};
@@ -125,8 +142,9 @@ impl ChainVerifier {
         self.head
     }
 
-    /// Checks the entry at `leaf_index` and advances. `claimed_hash` is the hash the source
-    /// stores or serves for it, if any. Returns the entry and its hash.
+    /// Checks the entry at `leaf_index` and advances: [`check_entry`] then
+    /// [`ChainVerifier::link`], refusing an entry out of order before parsing it. `claimed_hash`
+    /// is the hash the source stores or serves for it, if any. Returns the entry and its hash.
     pub fn check(
         &mut self,
         leaf_index: u64,
@@ -134,45 +152,39 @@ impl ChainVerifier {
         claimed_hash: Option<Hash>,
         disclosures: &[Disclosure],
     ) -> Result<(Entry, Hash), ChainError> {
+        self.expect_next(leaf_index)?;
+        let checked = check_entry(leaf_index, canonical, claimed_hash, disclosures)?;
+        self.link(&checked)?;
+        let leaf_hash = checked.leaf_hash();
+        Ok((checked.into_entry(), leaf_hash))
+    }
+
+    /// Links an entry checked by [`check_entry`] to the chain and advances: it MUST be the next
+    /// entry (`OutOfOrder`) and its `prev_hash` MUST be the entry hash of the last entry linked
+    /// (`BrokenLink`). Nothing changes when it fails.
+    pub fn link(&mut self, checked: &CheckedEntry) -> Result<(), ChainError> {
+        self.expect_next(checked.leaf_index)?;
+        let found = checked.prev_hash();
+        if found != self.head {
+            return Err(ChainError::BrokenLink {
+                leaf_index: checked.leaf_index,
+                expected: self.head,
+                found,
+            });
+        }
+        self.size += 1;
+        self.head = checked.leaf_hash;
+        Ok(())
+    }
+
+    fn expect_next(&self, leaf_index: u64) -> Result<(), ChainError> {
         if leaf_index != self.size {
             return Err(ChainError::OutOfOrder {
                 expected: self.size,
                 found: leaf_index,
             });
         }
-        let entry = Entry::from_canonical_bytes(canonical)
-            .map_err(|source| ChainError::BadEntry { leaf_index, source })?;
-        if entry.leaf_index != leaf_index {
-            return Err(ChainError::WrongIndex {
-                leaf_index,
-                in_entry: entry.leaf_index,
-            });
-        }
-        let computed = entry::entry_hash(canonical);
-        if let Some(claimed) = claimed_hash
-            && claimed != computed
-        {
-            return Err(ChainError::HashMismatch {
-                leaf_index,
-                claimed,
-                computed,
-            });
-        }
-        if entry.prev_hash != self.head {
-            return Err(ChainError::BrokenLink {
-                leaf_index,
-                expected: self.head,
-                found: entry.prev_hash,
-            });
-        }
-        if !disclosures.is_empty() {
-            let mut record = entry.record.clone();
-            disclosure::reveal_all(&mut record, disclosures)
-                .map_err(|source| ChainError::BadDisclosure { leaf_index, source })?;
-        }
-        self.size += 1;
-        self.head = computed;
-        Ok((entry, computed))
+        Ok(())
     }
 
     /// Checks that the source's claimed size and head are the ones recomputed.
@@ -187,6 +199,81 @@ impl ChainVerifier {
         }
         Ok(())
     }
+}
+
+/// An entry whose own checks passed ([`check_entry`]), waiting to be linked to the chain.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckedEntry {
+    leaf_index: u64,
+    leaf_hash: Hash,
+    entry: Entry,
+}
+
+impl CheckedEntry {
+    /// The position the entry was checked at, which its `leaf_index` member names.
+    pub fn leaf_index(&self) -> u64 {
+        self.leaf_index
+    }
+
+    /// The entry hash (RFC 6962 leaf hash) of its canonical bytes.
+    pub fn leaf_hash(&self) -> Hash {
+        self.leaf_hash
+    }
+
+    /// The entry hash it claims for the entry before it.
+    pub fn prev_hash(&self) -> Hash {
+        self.entry.prev_hash
+    }
+
+    /// The parsed entry.
+    pub fn entry(&self) -> &Entry {
+        &self.entry
+    }
+
+    /// The parsed entry, by value.
+    pub fn into_entry(self) -> Entry {
+        self.entry
+    }
+}
+
+/// Checks everything about the entry at `leaf_index` that does not need the entry before it:
+/// its bytes are a canonical entry of a supported format (`BadEntry`) naming that position
+/// (`WrongIndex`), they hash to `claimed_hash` when the source claims one (`HashMismatch`), and
+/// every disclosure opens a commitment in the record (`BadDisclosure`), in that order.
+///
+/// Pure: entries may be checked on any thread, in any order, and then linked in leaf order with
+/// [`ChainVerifier::link`].
+pub fn check_entry(
+    leaf_index: u64,
+    canonical: &[u8],
+    claimed_hash: Option<Hash>,
+    disclosures: &[Disclosure],
+) -> Result<CheckedEntry, ChainError> {
+    let entry = Entry::from_canonical_bytes(canonical)
+        .map_err(|source| ChainError::BadEntry { leaf_index, source })?;
+    if entry.leaf_index != leaf_index {
+        return Err(ChainError::WrongIndex {
+            leaf_index,
+            in_entry: entry.leaf_index,
+        });
+    }
+    let leaf_hash = entry::entry_hash(canonical);
+    if let Some(claimed) = claimed_hash
+        && claimed != leaf_hash
+    {
+        return Err(ChainError::HashMismatch {
+            leaf_index,
+            claimed,
+            computed: leaf_hash,
+        });
+    }
+    disclosure::check_all(&entry.record, disclosures)
+        .map_err(|source| ChainError::BadDisclosure { leaf_index, source })?;
+    Ok(CheckedEntry {
+        leaf_index,
+        leaf_hash,
+        entry,
+    })
 }
 
 #[cfg(test)]
@@ -283,5 +370,96 @@ mod tests {
             run(&log),
             Err(ChainError::BadDisclosure { leaf_index: 1, .. })
         ));
+    }
+
+    #[test]
+    fn entries_checked_on_other_threads_link_in_order() {
+        let log = build(6);
+        let checked: Vec<CheckedEntry> = std::thread::scope(|scope| {
+            let handles: Vec<_> = log
+                .iter()
+                .enumerate()
+                .map(|(i, (bytes, hash, ds))| {
+                    scope.spawn(move || check_entry(i as u64, bytes, Some(*hash), ds))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("no panic").expect("checks"))
+                .collect()
+        });
+        let mut v = ChainVerifier::new();
+        for c in &checked {
+            assert_eq!(c.leaf_hash(), log[c.leaf_index() as usize].1);
+            v.link(c).expect("links");
+        }
+        assert_eq!(v.check_head(6, log[5].1), Ok(()));
+        assert_eq!(checked[2].entry().leaf_index, 2);
+        assert_eq!(checked[3].prev_hash(), log[2].1);
+    }
+
+    #[test]
+    fn linking_out_of_order_fails_and_changes_nothing() {
+        let log = build(3);
+        let check = |i: usize| check_entry(i as u64, &log[i].0, None, &log[i].2).expect("checks");
+        let mut v = ChainVerifier::new();
+        v.link(&check(0)).expect("links");
+        assert_eq!(
+            v.link(&check(2)),
+            Err(ChainError::OutOfOrder {
+                expected: 1,
+                found: 2
+            })
+        );
+        assert_eq!(
+            v.link(&check(0)),
+            Err(ChainError::OutOfOrder {
+                expected: 1,
+                found: 0
+            })
+        );
+        assert_eq!((v.size(), v.head()), (1, log[0].1));
+        v.link(&check(1)).expect("links");
+        v.link(&check(2)).expect("links");
+    }
+
+    #[test]
+    fn check_refuses_an_entry_out_of_order_before_parsing_it() {
+        let mut v = ChainVerifier::new();
+        assert_eq!(
+            v.check(1, b"not json", None, &[]),
+            Err(ChainError::OutOfOrder {
+                expected: 0,
+                found: 1
+            })
+        );
+    }
+
+    #[test]
+    fn a_forged_disclosure_is_reported_before_a_broken_link() {
+        let log = build(2);
+        let mut unlinked = Entry::from_canonical_bytes(&log[1].0).expect("entry");
+        unlinked.prev_hash = GENESIS_PREV_HASH;
+        let bytes = unlinked.canonical_bytes().expect("canonical");
+        let forged = Disclosure {
+            value: json!("B"),
+            ..log[1].2[0].clone()
+        };
+        let mut v = ChainVerifier::new();
+        v.check(0, &log[0].0, None, &log[0].2).expect("checks");
+        assert!(matches!(
+            v.check(1, &bytes, None, std::slice::from_ref(&forged)),
+            Err(ChainError::BadDisclosure { leaf_index: 1, .. })
+        ));
+        assert!(matches!(
+            v.check(1, &bytes, None, &log[1].2),
+            Err(ChainError::BrokenLink { leaf_index: 1, .. })
+        ));
+    }
+
+    #[test]
+    fn checked_entries_can_be_sent_between_threads() {
+        fn send<T: Send + Sync>() {}
+        send::<CheckedEntry>();
     }
 }

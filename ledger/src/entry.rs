@@ -150,9 +150,18 @@ pub enum EntryError {
     /// The bytes are not JSON, or not an entry of a known format.
     #[error("not a valid entry: {0}")]
     Malformed(String),
-    /// The bytes are an entry but not in canonical form, so their hash is not the entry hash.
-    #[error("the entry bytes are not in RFC 8785 canonical form")]
-    NotCanonical,
+    /// The bytes are JSON but not in canonical form, so their hash is not the entry hash.
+    #[error("the entry bytes are not in RFC 8785 canonical form: {0}")]
+    NotCanonical(CanonicalError),
+    /// An object in the entry names a member twice: JSON readers disagree on which one counts,
+    /// so such bytes never denote one entry.
+    #[error("the entry's object at {path:?} has the member {member:?} more than once")]
+    DuplicateMember {
+        /// JSON Pointer to the object.
+        path: String,
+        /// The repeated member name.
+        member: String,
+    },
     /// The entry declares a format this code does not read.
     #[error(
         "entry format {0} is not supported (this verifier reads formats 1 to {FORMAT_VERSION})"
@@ -171,19 +180,50 @@ impl Entry {
     }
 
     /// Parses stored or served canonical bytes, refusing any other byte form.
+    ///
+    /// The bytes are checked to be canonical in one pass ([`canonical::check_canonical`]) and
+    /// then deserialised directly; they are never re-serialised. Checking first matters: it
+    /// refuses duplicate members, which `serde_json` would otherwise resolve silently.
     pub fn from_canonical_bytes(bytes: &[u8]) -> Result<Entry, EntryError> {
-        let value: Value =
-            serde_json::from_slice(bytes).map_err(|e| EntryError::Malformed(e.to_string()))?;
-        if canonical::to_canonical_bytes(&value)? != bytes {
-            return Err(EntryError::NotCanonical);
+        canonical::check_canonical(bytes).map_err(|e| match e {
+            CanonicalError::NotJson(reason) => EntryError::Malformed(reason),
+            CanonicalError::DuplicateMember { path, member } => {
+                EntryError::DuplicateMember { path, member }
+            }
+            unsafe_integer @ CanonicalError::UnsafeInteger { .. } => {
+                EntryError::Canonical(unsafe_integer)
+            }
+            other => EntryError::NotCanonical(other),
+        })?;
+        match serde_json::from_slice::<Entry>(bytes) {
+            Ok(entry) if SUPPORTED_FORMATS.contains(&entry.format) => Ok(entry),
+            Ok(entry) => Err(EntryError::UnsupportedFormat(entry.format)),
+            // An entry of an unknown format may have other members: its format is the finding.
+            Err(e) => match declared_format(bytes) {
+                Some(format) if !SUPPORTED_FORMATS.contains(&format) => {
+                    Err(EntryError::UnsupportedFormat(format))
+                }
+                _ => Err(EntryError::Malformed(e.to_string())),
+            },
         }
-        let format = value.get("format").and_then(Value::as_u64).unwrap_or(0);
-        let format = u32::try_from(format).unwrap_or(u32::MAX);
-        if !SUPPORTED_FORMATS.contains(&format) {
-            return Err(EntryError::UnsupportedFormat(format));
-        }
-        serde_json::from_value(value).map_err(|e| EntryError::Malformed(e.to_string()))
     }
+}
+
+/// The `format` member of entry bytes that do not deserialise as an [`Entry`]: 0 when it is
+/// missing or not an integer, `u32::MAX` when it is too large; `None` when the bytes are not an
+/// object.
+fn declared_format(bytes: &[u8]) -> Option<u32> {
+    #[derive(Deserialize)]
+    struct Declared {
+        format: Option<Value>,
+    }
+    let declared: Declared = serde_json::from_slice(bytes).ok()?;
+    let format = declared
+        .format
+        .as_ref()
+        .and_then(Value::as_u64)
+        .unwrap_or(0);
+    Some(u32::try_from(format).unwrap_or(u32::MAX))
 }
 
 /// The entry hash of canonical entry bytes: the RFC 6962 leaf hash.
@@ -243,8 +283,57 @@ mod tests {
         spaced.extend_from_slice(&bytes);
         assert_eq!(
             Entry::from_canonical_bytes(&spaced),
-            Err(EntryError::NotCanonical)
+            Err(EntryError::NotCanonical(CanonicalError::Whitespace {
+                offset: 0
+            }))
         );
+    }
+
+    #[test]
+    fn a_duplicate_member_is_refused_though_serde_json_would_keep_the_last() {
+        let bytes = sample().canonical_bytes().expect("canonical");
+        let text = String::from_utf8(bytes).expect("utf-8");
+        let doubled = text.replacen(r#""record":{"b":1,"#, r#""record":{"b":1,"b":2,"#, 1);
+        assert_ne!(doubled, text);
+        assert_eq!(
+            Entry::from_canonical_bytes(doubled.as_bytes()),
+            Err(EntryError::DuplicateMember {
+                path: "/record".into(),
+                member: "b".into()
+            })
+        );
+        let top = text.replacen(
+            r#"{"decision_id":"#,
+            r#"{"decision_id":"x","decision_id":"#,
+            1,
+        );
+        assert!(matches!(
+            Entry::from_canonical_bytes(top.as_bytes()),
+            Err(EntryError::DuplicateMember { path, .. }) if path.is_empty()
+        ));
+    }
+
+    #[test]
+    fn the_parsed_entry_is_the_one_the_old_reserialising_reader_gave() {
+        let mut entry = sample();
+        entry.record = json!({"n": [0.5, -3, 1e-7, 1e21], "s": "a\u{1}\"\\é😂", "z": {}});
+        let bytes = entry.canonical_bytes().expect("canonical");
+        let value: Value = serde_json::from_slice(&bytes).expect("JSON");
+        assert_eq!(canonical::to_canonical_bytes(&value).as_ref(), Ok(&bytes));
+        let old: Entry = serde_json::from_value(value).expect("entry");
+        assert_eq!(Entry::from_canonical_bytes(&bytes), Ok(old));
+    }
+
+    #[test]
+    fn bytes_that_are_not_json_are_malformed() {
+        assert!(matches!(
+            Entry::from_canonical_bytes(b"{\"format\":2"),
+            Err(EntryError::Malformed(_))
+        ));
+        assert!(matches!(
+            Entry::from_canonical_bytes(b"[1]"),
+            Err(EntryError::Malformed(_))
+        ));
     }
 
     #[test]
@@ -256,6 +345,15 @@ mod tests {
             Entry::from_canonical_bytes(&bytes),
             Err(EntryError::Malformed(_))
         ));
+
+        let mut value = serde_json::to_value(sample()).expect("value");
+        value["format"] = json!(3);
+        value["extra"] = json!(1);
+        let bytes = canonical::to_canonical_bytes(&value).expect("canonical");
+        assert_eq!(
+            Entry::from_canonical_bytes(&bytes),
+            Err(EntryError::UnsupportedFormat(3))
+        );
 
         for (format, read) in [(0, false), (1, true), (2, true), (3, false)] {
             let mut value = serde_json::to_value(sample()).expect("value");

@@ -6,13 +6,15 @@
 //!
 //! # Layout
 //! - [`hash`]: the [`Hash`](struct@Hash) newtype and RFC 6962 leaf hashing.
-//! - [`canonical`]: RFC 8785 (JCS) canonical JSON, the only byte form that is ever hashed.
+//! - [`canonical`]: RFC 8785 (JCS) canonical JSON, the only byte form that is ever hashed: the
+//!   writer, a one-pass check of stored bytes, and a reader that refuses duplicate members.
 //! - [`disclosure`]: salted commitments that keep personal and withheld values out of the hashed
 //!   entry while letting anyone who is shown a value check it against the log.
 //! - [`access`]: who is served which disclosure: visibility labels and reader classes.
 //! - [`entry`]: the versioned log entry, its canonical bytes and its leaf hash.
 //! - [`merkle`]: the RFC 6962 Merkle tree: planning, proofs, verification, the compact range.
-//! - [`chain`]: a streaming verifier for the hash chain, with evidence on every failure.
+//! - [`chain`]: a streaming verifier for the hash chain, with evidence on every failure; the
+//!   per-entry checks run apart from the links so that they can run on several threads.
 //! - [`lifecycle`]: the decision lifecycle state machine: which lineage entries a decision's
 //!   status admits, checked by the writer before it appends and replayed by the verifier.
 //! - [`lineage`]: the verifier's checks of references between entries, erasures, publications,
@@ -38,7 +40,7 @@ pub mod note;
 pub mod tile;
 
 pub use access::{Reader, Visibility};
-pub use chain::{ChainError, ChainVerifier};
+pub use chain::{ChainError, ChainVerifier, CheckedEntry};
 pub use checkpoint::{Checkpoint, CheckpointError};
 pub use disclosure::{Disclosure, DisclosureError};
 pub use entry::{Entry, EntryError, EntryKind};
