@@ -39,6 +39,27 @@ fn verify_url(app: &TestApp, token: Option<&str>, extra: &[&str]) -> (i32, Strin
     run_cli(&args)
 }
 
+/// `verify --url` and the independent Python verifier (`tools/independent-verifier`, when
+/// DECISION_LOG_TEST_PYTHON is set) with the same arguments: each must give the same verdict.
+fn verify_url_both(
+    app: &TestApp,
+    token: Option<&str>,
+    extra: &[&str],
+) -> Vec<(i32, String, String)> {
+    let mut answers = vec![verify_url(app, token, extra)];
+    if let Some(python) = crate::proofs::python() {
+        let vkey = app.vkey();
+        let mut args = vec!["--url", app.base.as_str(), "--vkey", vkey.as_str()];
+        if let Some(token) = token {
+            args.extend(["--token", token]);
+        }
+        args.extend(extra);
+        let (code, out, err) = crate::proofs::run_python(&python, &args);
+        answers.push((code, out, format!("(Python) {err}")));
+    }
+    answers
+}
+
 fn verify_db(url: &str) -> (i32, String, String) {
     run_cli(&["verify", "--database-url", url])
 }
@@ -118,12 +139,15 @@ async fn verify_checks_who_is_served_what(backend: Backend) {
     checkpoint(&app, size).await;
     let reader = &app.clerk.clone();
     let honest = |app: &TestApp| {
-        assert_passes(verify_url(app, None, &[]), "anonymous");
-        assert_passes(verify_url(app, Some(&app.auditor), &[]), "auditor");
-        assert_passes(
-            verify_url(app, Some(reader), &["--reader", "secretariat"]),
-            "secretariat",
-        );
+        for answer in verify_url_both(app, None, &[]) {
+            assert_passes(answer, "anonymous");
+        }
+        for answer in verify_url_both(app, Some(&app.auditor), &[]) {
+            assert_passes(answer, "auditor");
+        }
+        for answer in verify_url_both(app, Some(reader), &["--reader", "secretariat"]) {
+            assert_passes(answer, "secretariat");
+        }
         assert_passes(verify_db(&app.db.url), "database");
     };
     honest(&app);
@@ -131,12 +155,12 @@ async fn verify_checks_who_is_served_what(backend: Backend) {
     // A public name deleted from the store: no longer served to anyone.
     let name = delete_disclosure(&app, public, "/participants/0/name").await;
     let withheld = format!("FAILED: leaf {public}: value withheld: /participants/0/name");
-    assert_fails(verify_url(&app, None, &[]), &withheld, "anonymous");
-    assert_fails(
-        verify_url(&app, Some(&app.auditor), &[]),
-        &withheld,
-        "auditor",
-    );
+    for answer in verify_url_both(&app, None, &[]) {
+        assert_fails(answer, &withheld, "anonymous");
+    }
+    for answer in verify_url_both(&app, Some(&app.auditor), &[]) {
+        assert_fails(answer, &withheld, "auditor");
+    }
     assert_fails(verify_db(&app.db.url), &withheld, "database");
     restore_disclosure(&app, public, &name, "public").await;
     honest(&app);
@@ -145,13 +169,13 @@ async fn verify_checks_who_is_served_what(backend: Backend) {
     // anonymous reader, never served it, cannot tell.
     let title = delete_disclosure(&app, secret, "/title").await;
     let withheld = format!("FAILED: leaf {secret}: value withheld: /title");
-    assert_fails(
-        verify_url(&app, Some(&app.auditor), &[]),
-        &withheld,
-        "auditor",
-    );
+    for answer in verify_url_both(&app, Some(&app.auditor), &[]) {
+        assert_fails(answer, &withheld, "auditor");
+    }
     assert_fails(verify_db(&app.db.url), &withheld, "database");
-    assert_passes(verify_url(&app, None, &[]), "anonymous");
+    for answer in verify_url_both(&app, None, &[]) {
+        assert_passes(answer, "anonymous");
+    }
     restore_disclosure(&app, secret, &title, "restricted").await;
     honest(&app);
 
@@ -164,12 +188,12 @@ async fn verify_checks_who_is_served_what(backend: Backend) {
     )
     .await;
     let leaked = format!("FAILED: leaf {secret}: value served beyond its readers: /title");
-    assert_fails(verify_url(&app, None, &[]), &leaked, "anonymous");
-    assert_fails(
-        verify_url(&app, Some(reader), &["--reader", "secretariat"]),
-        &leaked,
-        "secretariat",
-    );
+    for answer in verify_url_both(&app, None, &[]) {
+        assert_fails(answer, &leaked, "anonymous");
+    }
+    for answer in verify_url_both(&app, Some(reader), &["--reader", "secretariat"]) {
+        assert_fails(answer, &leaked, "secretariat");
+    }
     assert_fails(
         verify_db(&app.db.url),
         &format!("FAILED: leaf {secret}: disclosure /title is stored as public"),
@@ -368,16 +392,19 @@ async fn verify_reads_the_bytes_the_log_stores(backend: Backend) {
     twice.extend_from_slice(&original[1..]);
     for (what, bytes) in [("non-canonical", &spaced), ("duplicate member", &twice)] {
         sql(&app, &rewrite(bytes)).await;
-        let (code, out, err) = verify_url(&app, None, &[]);
-        assert_eq!(code, 1, "{what}: {out}{err}");
-        assert!(out.starts_with("FAILED: leaf 3: "), "{what}: {out}");
+        for (code, out, err) in verify_url_both(&app, None, &[]) {
+            assert_eq!(code, 1, "{what}: {out}{err}");
+            assert!(out.starts_with("FAILED: leaf 3: "), "{what}: {out}{err}");
+        }
         let (code, out, err) = export_and_verify(&app);
         assert_eq!(code, 1, "{what}, file: {out}{err}");
         assert!(out.starts_with("FAILED: leaf 3: "), "{what}, file: {out}");
         assert_fails(verify_db(&app.db.url), "FAILED: leaf 3: ", what);
     }
     sql(&app, &rewrite(&original)).await;
-    assert_passes(verify_url(&app, None, &[]), "restored");
+    for answer in verify_url_both(&app, None, &[]) {
+        assert_passes(answer, "restored");
+    }
     assert_passes(export_and_verify(&app), "restored, file");
 
     // A pinned key that is not the log's: the database's identity is compared with it.
@@ -447,14 +474,17 @@ async fn verify_reads_past_the_checkpoint_without_a_false_alarm(backend: Backend
             "{report}"
         );
     }
-    let (code, out, err) = verify_url(&app, None, &[]);
-    assert_eq!(code, 0, "{out}{err}");
-    assert!(
-        err.contains(&format!(
-            "the first {size} are covered by the signed checkpoint; the newest 1 are not yet"
-        )),
-        "{err}"
-    );
+    for token in [None, Some(app.auditor.as_str())] {
+        for (code, out, err) in verify_url_both(&app, token, &[]) {
+            assert_eq!(code, 0, "{token:?}: {out}{err}");
+            assert!(
+                err.contains(&format!(
+                    "the first {size} are covered by the signed checkpoint; the newest 1 are not yet"
+                )),
+                "{err}"
+            );
+        }
+    }
     assert_passes(verify_db(&app.db.url), "database");
 }
 

@@ -203,6 +203,10 @@ class FakeLog:
         self.publications: list[tuple[int, str, dict]] = []  # (leaf, decision id, record)
         self.extra: dict[int, list[dict]] = {}  # disclosures served although they should not be
         self.withheld: set[tuple[int, str]] = set()  # disclosures not served although they should be
+        self.raw: dict[int, bytes] = {}  # entry bytes served instead of the canonical ones (§2)
+        self.signed_size: int | None = None  # the checkpoint's size, when it lags the log (§11)
+        self.served_key: str | None = None  # the key served at /api/v1/log/key, when not the log's
+        self.next_from: dict[int, object] = {}  # a wrong next_from for the page starting there
 
     # -- writing ----------------------------------------------------------------------------
 
@@ -308,20 +312,22 @@ class FakeLog:
                 return True
         return False
 
-    def served(self, leaf: int, token: bool) -> list[dict]:
-        public = self.classification.get(self.entries[leaf]["decision_id"], "public") == "public"
+    def served(self, leaf: int, reader: str) -> list[dict]:
+        """§6, served to whom exactly: `reader` is anonymous, authenticated or auditor."""
+        classification = self.classification.get(self.entries[leaf]["decision_id"], "public")
         out = [
             d
             for d in self.disclosures[leaf]
             if not any(t == leaf and v._is_under(d["path"], p) for t, p in self.erased)
             and (leaf, d["path"]) not in self.withheld
-            and (token or public or self.published(leaf, d["path"]))
+            and (self.published(leaf, d["path"]) or classification in v.SERVED_TO[reader])
         ]
         return out + self.extra.get(leaf, [])
 
     def checkpoint(self) -> str:
-        root = base64.b64encode(v.merkle_root(self.hashes)).decode()
-        text = f"{ORIGIN}\n{len(self.entries)}\n{root}\n"
+        size = len(self.entries) if self.signed_size is None else self.signed_size
+        root = base64.b64encode(v.merkle_root(self.hashes[:size])).decode()
+        text = f"{ORIGIN}\n{size}\n{root}\n"
         signature = base64.b64encode(self.key_id + self.key.sign(text.encode())).decode()
         return f"{text}\n\u2014 {ORIGIN} {signature}\n"
 
@@ -329,25 +335,32 @@ class FakeLog:
 class FakeHttp:
     """Serves a FakeLog as the JSON API (§9) and as tiles (§10, one partial tile)."""
 
-    def __init__(self, log: FakeLog, token: bool):
-        self.log, self.token = log, token
+    def __init__(self, log: FakeLog, reader: str):
+        self.log, self.reader = log, reader
 
     def get(self, path: str, params: dict | None = None) -> bytes:
         log, size = self.log, len(self.log.entries)
         if path in ("/api/v1/log/checkpoint", "/tlog/checkpoint"):
             return log.checkpoint().encode()
+        if path == "/api/v1/log/key":
+            return ((log.vkey if log.served_key is None else log.served_key) + "\n").encode()
         if path == "/api/v1/log/entries":
             start, limit = int(params["from"]), int(params["limit"])
-            items = [
-                {
-                    "leaf_index": i,
-                    "entry_hash": log.hashes[i].hex(),
-                    "entry": log.entries[i],
-                    "disclosures": log.served(i, self.token),
-                }
-                for i in range(start, min(start + limit, size))
-            ]
-            return json.dumps({"entries": items}).encode()
+            # Entries are served as their bytes, verbatim (§2): spliced into the page as they are.
+            items = []
+            for i in range(start, min(start + limit, size)):
+                entry = log.raw.get(i, v.canonicalize(log.entries[i])).decode()
+                items.append(
+                    f'{{"leaf_index":{i},"entry_hash":"{log.hashes[i].hex()}","entry":{entry},'
+                    f'"disclosures":{json.dumps(log.served(i, self.reader))}}}'
+                )
+            end = min(start + limit, size)
+            page = f'{{"entries":[{",".join(items)}],"tree_size":{size}'
+            if start in log.next_from:
+                page += f',"next_from":{json.dumps(log.next_from[start])}'
+            elif end < size:
+                page += f',"next_from":{end}'
+            return (page + "}").encode()
         if path == f"/tlog/tile/entries/000.p/{size}":
             return b"".join(len(e).to_bytes(2, "big") + e for e in map(v.canonicalize, log.entries))
         if path == f"/tlog/tile/0/000.p/{size}":
@@ -358,17 +371,19 @@ class FakeHttp:
         return self.get(path).decode()
 
 
-def verify_fake(log: FakeLog, mode: str) -> str:
-    """Run the verifier on `log` read anonymously, with a token, or through tiles: "OK" or the failure."""
+def verify_fake(log: FakeLog, mode: str, page_size: int = 1000) -> str:
+    """Run the verifier on `log` read anonymously, as an authenticated reader, with an auditor's
+    token, or through tiles: "OK" or the failure."""
     vkey = v.parse_vkey(log.vkey)
+    reader = {"token": "auditor", "authenticated": "authenticated"}.get(mode, "anonymous")
     try:
         with contextlib.redirect_stderr(io.StringIO()):
             if mode == "tiles":
-                v.verify_via_tiles(FakeHttp(log, token=False), vkey)
+                v.verify_via_tiles(FakeHttp(log, "anonymous"), vkey)
             else:
-                v.verify_via_api(FakeHttp(log, token=mode == "token"), vkey)
+                v.verify_via_api(FakeHttp(log, reader), vkey, page_size, reader=reader, vkey_text=log.vkey)
     except v.VerificationFailure as e:
-        return f"{e.where}: {e.message}"
+        return str(e)
     return "OK"
 
 
@@ -601,7 +616,7 @@ def test_lineage() -> None:
 
     log = full_log()
     log.extra[0] = [next(d for d in log.disclosures[0] if d["path"] == "/participants/1/name")]
-    expect(log, "anonymous token", "leaf 7: erased value still held: the disclosure of leaf 0 /participants/1/name", "an erased disclosure still served")
+    expect(log, "anonymous token", "leaf 7: erased value still held: this entry erases leaf 0 /participants/1/name", "an erased disclosure still served")
     expect(log, "tiles", "OK", "tiles serve no disclosures, so no erased one")
 
     # Publications: what they make public must be served to anyone, unless erased.
@@ -618,7 +633,7 @@ def test_lineage() -> None:
     log.lineage("decision.amended", B, {"changes": {"title": "Decision 2, corrected"}, "reason": "Typo."})
     log.publish(B, ["title"])
     expect(log, "anonymous", "OK", "a fields publication publishes only its fields")
-    check(sorted(d["path"] for leaf in (0, 1) for d in log.served(leaf, token=False)) == ["/changes/title", "/title"],
+    check(sorted(d["path"] for leaf in (0, 1) for d in log.served(leaf, "anonymous")) == ["/changes/title", "/title"],
           "lineage: the fake service publishes /title and /changes/title")
     for leaf, path in ((0, "/title"), (1, "/changes/title")):
         log.withheld = {(leaf, path)}
@@ -633,7 +648,95 @@ def test_lineage() -> None:
     expect(log, "anonymous token tiles", "OK", "an erasure whose path is withheld excuses its entry")
     log.withheld = {(0, "/participants/0/name")}
     expect(log, "token", "leaf 1: publication not honoured", "a reader shown the path still checks the rest")
+    test_served_to_whom()
+    test_served_bytes()
     print(f"lineage: every kind verified anonymously, with a token and through tiles; {caught} failure cases")
+
+
+def test_served_to_whom() -> None:
+    """§6 "served to whom, exactly", both ways, judged at each page's tree_size."""
+    log = full_log()
+    log.record(X, a_record(5, "internal"))  # 20
+    Y = decision_id(8)
+    log.record(Y, a_record(6, "restricted"))  # 21
+    expect(log, "anonymous authenticated token", "OK", "each reader served exactly its values")
+    log.withheld = {(0, "/participants/0/name")}
+    expect(log, "anonymous authenticated token", f"leaf 0: value withheld: /participants/0/name of decision {A} is public, so",
+           "a public name withheld")
+    check(verify_fake(log, "anonymous").endswith("so an anonymous reader is served it, but no disclosure of it is served "
+                                                 "and no redaction erased it"), "the withheld message")
+    log.withheld = {(20, "/title")}
+    expect(log, "authenticated", f"leaf 20: value withheld: /title of decision {X} is internal, so a authenticated",
+           "an internal value withheld from an authenticated reader")
+    expect(log, "anonymous", "OK", "an internal value is not an anonymous reader's to miss")
+    log.withheld = {(21, "/title")}
+    expect(log, "token", f"leaf 21: value withheld: /title of decision {Y} is restricted, so an auditor", "a restricted value withheld")
+    expect(log, "anonymous authenticated", "OK", "a restricted value is only an auditor's to miss")
+    log.withheld = set()
+    log.extra[21] = [next(d for d in log.disclosures[21] if d["path"] == "/title")]
+    expect(log, "anonymous authenticated",
+           f"leaf 21: value served beyond its readers: /title of decision {Y} is restricted, but it is served to",
+           "a restricted value served to others")
+    log.extra = {20: [next(d for d in log.disclosures[20] if d["path"] == "/title")]}
+    expect(log, "anonymous", f"leaf 20: value served beyond its readers: /title of decision {X} is internal", "over-served")
+
+    # Read past the checkpoint: an erasure after it withdraws a published value, without a false alarm.
+    log = FakeLog()
+    log.record(B, a_record(2, "restricted"))  # 0
+    log.publish(B)  # 1
+    log.signed_size = 2
+    log.redact(B, 0, "/participants/1/name")  # 2: in no checkpoint yet
+    expect(log, "anonymous token", "OK", "an erasure past the checkpoint is read")
+    for page_size in (1, 2):
+        check(verify_fake(log, "anonymous", page_size) == "OK", f"pages of {page_size} past the checkpoint")
+    log.extra[0] = [next(d for d in log.disclosures[0] if d["path"] == "/participants/1/name")]
+    expect(log, "anonymous", "leaf 2: erased value still held: this entry erases leaf 0 /participants/1/name",
+           "an erasure past the checkpoint is checked too")
+    err = io.StringIO()
+    log.extra = {}
+    with contextlib.redirect_stderr(err):
+        v.verify_via_api(FakeHttp(log, "anonymous"), v.parse_vkey(log.vkey), reader="anonymous")
+    check("the first 2 are covered by the signed checkpoint; the newest 1 are not yet" in err.getvalue(),
+          f"uncovered entries reported: {err.getvalue()!r}")
+
+
+def test_served_bytes() -> None:
+    """§2: entries are served verbatim and must be canonical; duplicate members fail; §8, §9."""
+    log = full_log()
+    canonical = v.canonicalize(log.entries[3])
+    log.raw[3] = b"{ " + canonical[1:]
+    expect(log, "anonymous", "leaf 3: the served entry bytes are not in RFC 8785 canonical form", "a non-canonical entry")
+    log.raw[3] = b'{"format":9,' + canonical[1:]
+    expect(log, "anonymous", "leaf 3: the served page is not valid JSON: duplicate object member 'format'",
+           "a duplicate member in an entry")
+    log.raw = {}
+    d = json.dumps(log.disclosures[0][0])
+    # A duplicate member in a disclosure (spliced into the served page).
+    original_get = FakeHttp.get
+
+    def duplicated(self, path, params=None):
+        body = original_get(self, path, params)
+        return body.replace(d.encode()[:-1] + b"}", d.encode()[:-1] + b', "salt": "00"}', 1) if path.endswith("entries") else body
+
+    FakeHttp.get = duplicated
+    try:
+        expect(log, "anonymous", "leaf 0: the served page is not valid JSON: duplicate object member 'salt'",
+               "a duplicate member in a disclosure")
+    finally:
+        FakeHttp.get = original_get
+    log.served_key = log.vkey.replace(ORIGIN, "other.example/log", 1)
+    got = verify_fake(log, "anonymous")
+    check(got.startswith("the log's verifier key is \"other.example/log+"), f"a served key not the pinned one: {got!r}")
+    log.served_key = None
+    log.next_from[0] = None
+    expect(log, "anonymous", "leaf 0: next_from is None", "next_from null at the head")
+    log.next_from = {0: 5}
+    check(verify_fake(log, "anonymous", 3).startswith("leaf 0: next_from is 5, expected 3"), "a wrong next_from")
+    log.next_from = {}
+    check(verify_fake(log, "anonymous", 7) == "OK", "pages of 7")
+    check(v.verify_consistency(3, 3, b"r" * 32, b"r" * 32, []), "§7 consistency of a size with itself")
+    check(not v.verify_consistency(3, 3, b"r" * 32, b"s" * 32, []), "§7 equal sizes need equal roots")
+    check(not v.verify_consistency(3, 3, b"r" * 32, b"r" * 32, [b"r" * 32]), "§7 equal sizes need an empty proof")
 
 
 def main() -> int:

@@ -6,7 +6,8 @@ Rust implementation), as a cross-check of that specification. Section numbers
 (§N) below refer to docs/log-format.md.
 
 Usage:
-    verify.py --url URL --vkey VKEY [--token TOKEN]   check a live log via the JSON API (§11)
+    verify.py --url URL --vkey VKEY [--token TOKEN] [--reader R]
+                                                      check a live log via the JSON API (§11)
     verify.py --url URL --vkey VKEY --tiles           check a live log via its C2SP tiles (§10)
     verify.py --receipt FILE --vkey VKEY              check a JSON receipt or a .tlog-proof (§9)
 
@@ -14,9 +15,12 @@ Besides hashes, links, the root and commitments, a whole-log run checks the line
 of every decision (§11): each entry's kind is one of the ten of §5; lineage entries
 refer to decisions recorded earlier; each is one its decision's lifecycle state
 admits (§5.9: no outcome after rescission, a call-in only from the states the table
-gives, ...); a redaction names a placeholder of an earlier
-entry of its decision, whose disclosure is no longer served; a publication's values
-are served to this reader unless erased. A receipt is checked entry by entry (kinds
+gives, ...); a redaction names a placeholder of an earlier entry of its decision,
+whose disclosure is no longer served; and every value is served to exactly the
+readers §6 gives it (anonymous, authenticated, auditor), judged at the tree size of
+the page that served it. Served entries are taken as their bytes, verbatim, and must
+be canonical (§2); pages are read past the checkpoint to the size they were read at
+(§11). A receipt is checked entry by entry (kinds
 and the record members the lineage checks rely on), not across entries.
 
 Exit codes: 0 verified; 1 does not verify (the first failure is printed, naming
@@ -57,10 +61,14 @@ class VerificationFailure(Exception):
     blamed, the checkpoint or tree size.
     """
 
-    def __init__(self, where: str, message: str):
-        super().__init__(f"{where}: {message}")
+    def __init__(self, where: str | None, message: str):
+        super().__init__(f"{where}: {message}" if where else message)
         self.where = where
         self.message = message
+
+
+class PageUnreadable(VerificationFailure):
+    """A served page that is not valid JSON (duplicate members included, §2)."""
 
 
 class ReadError(Exception):
@@ -122,6 +130,85 @@ def parse_json(data: bytes | str):
     if isinstance(data, bytes):
         data = data.decode("utf-8")  # strict: invalid UTF-8 raises
     return json.loads(data, object_pairs_hook=_reject_duplicate_keys, parse_constant=_reject_constant)
+
+
+_JSON_WS = re.compile(r"[ \t\n\r]*")
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
+_JSON_SCALAR = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?|true|false|null")
+
+
+def raw_spans(text: str, wanted) -> list[str]:
+    """The raw text of every value whose path (member names and array indexes from the top)
+    `wanted(path)` accepts, in document order, verbatim (§2: served entries are bytes, not values).
+
+    `text` must already have parsed as JSON (parse_json): this only finds where values lie.
+    """
+    spans: list[str] = []
+
+    def skip_ws(pos: int) -> int:
+        return _JSON_WS.match(text, pos).end()
+
+    def value(pos: int, path: tuple) -> int:
+        start = pos
+        ch = text[pos]
+        if ch == "{":
+            pos = skip_ws(pos + 1)
+            if text[pos] == "}":
+                pos += 1
+            else:
+                while True:
+                    key_match = _JSON_STRING.match(text, pos)
+                    name = json.loads(key_match.group())
+                    pos = skip_ws(key_match.end())
+                    pos = skip_ws(pos + 1)  # the ':'
+                    pos = skip_ws(value(pos, path + (name,)))
+                    pos += 1  # ',' or '}'
+                    if text[pos - 1] == "}":
+                        break
+                    pos = skip_ws(pos)
+        elif ch == "[":
+            pos = skip_ws(pos + 1)
+            if text[pos] == "]":
+                pos += 1
+            else:
+                index = 0
+                while True:
+                    pos = skip_ws(value(pos, path + (index,)))
+                    index += 1
+                    pos += 1  # ',' or ']'
+                    if text[pos - 1] == "]":
+                        break
+                    pos = skip_ws(pos)
+        elif ch == '"':
+            pos = _JSON_STRING.match(text, pos).end()
+        else:
+            pos = _JSON_SCALAR.match(text, pos).end()
+        if wanted(path):
+            spans.append(text[start:pos])
+        return pos
+
+    value(skip_ws(0), ())
+    return spans
+
+
+def served_entry_bytes(raw: bytes, leaf: int):
+    """Parse one served entry from its raw bytes, which MUST be canonical (§2); return (entry, bytes)."""
+    where = f"leaf {leaf}"
+    try:
+        entry = parse_json(raw)
+    except ValueError as e:
+        raise VerificationFailure(where, f"the served entry is not valid JSON: {e}") from None
+    try:
+        canonical = canonicalize(entry)
+    except CanonicalizationError as e:
+        raise VerificationFailure(where, f"the entry has no canonical form: {e}") from None
+    if canonical != raw:
+        raise VerificationFailure(
+            where, "the served entry bytes are not in RFC 8785 canonical form (§2: they are the bytes hashed)"
+        )
+    if len(raw) > MAX_ENTRY_BYTES:
+        raise VerificationFailure(where, f"canonical entry is {len(raw)} bytes, over {MAX_ENTRY_BYTES}")
+    return entry, raw
 
 
 def _es_number(x: float) -> str:
@@ -688,6 +775,7 @@ def entry_bytes_of(entry, leaf: int) -> bytes:
 class Placeholder:
     digest: str
     opened: bool  # a served disclosure opened it
+    as_of: int = 0  # the tree_size of the page that served its entry (§6, §9)
 
 
 @dataclass
@@ -698,27 +786,64 @@ class Decision:
     # (leaf index, path) -> placeholder, for every placeholder seen: in the hashed record, or
     # revealed inside an opened parent.
     placeholders: dict[tuple[int, str], Placeholder] = field(default_factory=dict)
-    erased: set[tuple[int, str]] = field(default_factory=set)
-    # Leaves in which a redaction whose path this reader was not shown erased some value.
-    erased_unseen: set[int] = field(default_factory=set)
-    # (leaf index, path) of a placeholder a publication covers but no disclosure opened ->
-    # the publication's leaf index. Checked at the end, when every erasure is known.
-    unserved: dict[tuple[int, str], int] = field(default_factory=dict)
+    # The visibility its decision.recorded record gives every value (§6): public, internal, restricted.
+    classification: str = "public"
+    # (redaction's leaf, erased entry's leaf, erased path or None when this reader was not
+    # shown the path: then every value of that entry may be the erased one).
+    erasures: list[tuple[int, int, str | None]] = field(default_factory=list)
+    # (publication's leaf, escaped field names or None for scope "record").
+    publications: list[tuple[int, list[str] | None]] = field(default_factory=list)
     # The lifecycle state of §5.9.
     status: str = "in_force"
     called_in_before: bool = False
     superseded_by: str | None = None
+
+    def erasure(self, target: int, path: str, as_of: int):
+        """The first erasure among the first `as_of` entries of the value at `path` of `target`."""
+        for by, t, erased in self.erasures:
+            if t == target and by < as_of and (erased is None or _is_under(path, erased)):
+                return by, erased
+        return None
+
+    def publication(self, target: int, path: str, as_of: int) -> int | None:
+        """The first publication after `target` and among the first `as_of` entries covering `path` (§6)."""
+        kind = self.kinds[target]
+        for by, fields in self.publications:
+            if not target < by < as_of:
+                continue
+            if fields is None:
+                return by  # scope "record": every placeholder of every earlier entry
+            prefix = {RECORDED: "", AMENDED: "/changes"}.get(kind)
+            if prefix is not None and any(_is_under(path, f"{prefix}/{f}") for f in fields):
+                return by
+        return None
+
+
+# The three readers of §6, and the visibilities each is served.
+READERS = ("anonymous", "authenticated", "auditor")
+READER_ALIASES = {"staff": "authenticated", "secretariat": "authenticated", "admin": "authenticated", "redactor": "auditor"}
+SERVED_TO = {
+    "anonymous": {"public"},
+    "authenticated": {"public", "internal"},
+    "auditor": {"public", "internal", "restricted"},
+}
+CLASSIFICATIONS = ("public", "internal", "restricted")
 
 
 class Lineage:
     """The lineage checks of §11, fed every entry in log order.
 
     `disclosures_served` is False when reading tiles: no disclosure is served, so the
-    erasure and publication checks, which are about disclosures, are skipped.
+    erasure and publication checks, which are about disclosures, are skipped. `reader` is
+    who the disclosures were served to (§6), or None when unknown: then only the
+    publication rule says what must be served.
     """
 
-    def __init__(self, disclosures_served: bool):
+    def __init__(self, disclosures_served: bool, reader: str | None = None):
         self.disclosures_served = disclosures_served
+        self.reader = reader
+        # The tree_size of the page now being read (§9): what is served is judged at it.
+        self.as_of = 0
         self.decisions: dict[str, Decision] = {}
         # grant id -> [leaf of access.granted, token, leaf of access.revoked or None] (§5.10)
         self.grants: dict[str, list] = {}
@@ -734,7 +859,12 @@ class Lineage:
         if kind == RECORDED:
             if decision_id in self.decisions:
                 raise VerificationFailure(where, f"decision {decision_id} was already recorded by an earlier entry")
-            self.decisions[decision_id] = Decision()
+            classification = record.get("classification")
+            if self.disclosures_served and classification not in CLASSIFICATIONS:
+                raise VerificationFailure(
+                    where, f"{kind}: record.classification must be one of {list(CLASSIFICATIONS)}, found {classification!r}"
+                )
+            self.decisions[decision_id] = Decision(classification=classification)
         elif decision_id not in self.decisions:
             raise VerificationFailure(
                 where, f"{kind} refers to decision {decision_id}, which no earlier decision.recorded entry records"
@@ -754,13 +884,14 @@ class Lineage:
         if kind == REDACTED:
             self._check_redaction(decision, decision_id, opened_record, leaf)
         elif kind == PUBLISHED and self.disclosures_served:
-            self._note_publication(decision, record, leaf)
+            fields = None if record["scope"] == "record" else [_escape(f) for f in record["fields"]]
+            decision.publications.append((leaf, fields))
 
         decision.kinds[leaf] = kind
         for path, digest in opened_digests.items():
-            decision.placeholders[(leaf, path)] = Placeholder(digest, opened=True)
+            decision.placeholders[(leaf, path)] = Placeholder(digest, opened=True, as_of=self.as_of)
         for path, digest in placeholders_in(opened_record):
-            decision.placeholders[(leaf, path)] = Placeholder(digest, opened=False)
+            decision.placeholders[(leaf, path)] = Placeholder(digest, opened=False, as_of=self.as_of)
 
     def _replay_lifecycle(self, decision: Decision, decision_id: str, kind: str, record: dict, where: str) -> None:
         """§5.9: the entry must be one the decision's state admits; it moves to the state the table gives."""
@@ -816,7 +947,7 @@ class Lineage:
             raise VerificationFailure(where, f"redaction of leaf {target}, which is not an entry of decision {decision_id}")
         if not isinstance(path, str):
             # The path is withheld from this reader (§5.7): which value was erased is unknown.
-            decision.erased_unseen.add(target)
+            decision.erasures.append((leaf, target, None))
             return
         placeholder = decision.placeholders.get((target, path))
         if placeholder is None:
@@ -833,42 +964,70 @@ class Lineage:
                     f"redaction of leaf {target} {path}: commitment is {record['commitment']}, "
                     f"the placeholder there is {placeholder.digest}",
                 )
-            if placeholder.opened and self.disclosures_served:
-                raise VerificationFailure(
-                    where, f"erased value still held: the disclosure of leaf {target} {path} is still served"
-                )
-        decision.erased.add((target, path))
-
-    def _note_publication(self, decision: Decision, record: dict, leaf: int) -> None:
-        """Remember every placeholder this publication covers that no served disclosure opened (§6)."""
-        fields = None if record["scope"] == "record" else [_escape(f) for f in record["fields"]]
-
-        def covered(kind: str, path: str) -> bool:
-            if fields is None:
-                return True  # scope "record": every placeholder of every earlier entry
-            prefix = {RECORDED: "", AMENDED: "/changes"}.get(kind)
-            return prefix is not None and any(_is_under(path, f"{prefix}/{f}") for f in fields)
-
-        for (target, path), placeholder in decision.placeholders.items():
-            if not placeholder.opened and covered(decision.kinds[target], path):
-                decision.unserved.setdefault((target, path), leaf)
+        # Whether it is still served is judged at the end, at the size each page was read (§6).
+        decision.erasures.append((leaf, target, path))
 
     def finish(self) -> None:
-        """Every published value must have been served, unless it was erased (§11)."""
+        """Every placeholder is served to exactly the readers §6 gives it, judged at the tree_size
+        of the page that served it (§6, §11); the first failure, in log order, is raised."""
+        if not self.disclosures_served:
+            return
         failures = []
         for decision_id, decision in self.decisions.items():
-            for (target, path), publication in decision.unserved.items():
-                if target in decision.erased_unseen:
+            for (target, path), p in decision.placeholders.items():
+                erasure = decision.erasure(target, path, p.as_of)
+                if erasure is not None:
+                    by, erased = erasure
+                    if p.opened and erased is not None:
+                        failures.append(
+                            (
+                                (by, target, path),
+                                f"leaf {by}",
+                                f"erased value still held: this entry erases leaf {target} {erased}, "
+                                "but a disclosure of it is still served",
+                            )
+                        )
                     continue
-                if not any(t == target and _is_under(path, p) for t, p in decision.erased):
-                    failures.append((publication, target, path, decision_id))
+                publication = decision.publication(target, path, p.as_of)
+                visibility = "public" if publication is not None else decision.classification
+                if self.reader is None:
+                    served_to_reader = publication is not None
+                else:
+                    served_to_reader = visibility in SERVED_TO[self.reader]
+                reader = self.reader or "anonymous"
+                article = "an" if reader in ("anonymous", "auditor") else "a"
+                if served_to_reader and not p.opened:
+                    if publication is not None:
+                        failures.append(
+                            (
+                                (publication, target, path),
+                                f"leaf {publication}",
+                                f"publication not honoured: decision {decision_id} published leaf {target} {path}, "
+                                "but no disclosure of it is served and no redaction erased it",
+                            )
+                        )
+                    else:
+                        failures.append(
+                            (
+                                (target, target, path),
+                                f"leaf {target}",
+                                f"value withheld: {path} of decision {decision_id} is {visibility}, so {article} "
+                                f"{reader} reader is served it, but no disclosure of it is served and no redaction "
+                                "erased it",
+                            )
+                        )
+                elif not served_to_reader and p.opened and self.reader is not None:
+                    failures.append(
+                        (
+                            (target, target, path),
+                            f"leaf {target}",
+                            f"value served beyond its readers: {path} of decision {decision_id} is {visibility}, "
+                            f"but it is served to {article} {reader} reader",
+                        )
+                    )
         if failures:
-            publication, target, path, decision_id = min(failures)
-            raise VerificationFailure(
-                f"leaf {publication}",
-                f"publication not honoured: decision {decision_id} published leaf {target} {path}, "
-                "but no disclosure of it is served and no redaction erased it",
-            )
+            _, where, message = min(failures)
+            raise VerificationFailure(where, message)
 
 
 # ---------------------------------------------------------------------------
@@ -882,6 +1041,7 @@ class LogVerifier:
 
     checkpoint: Checkpoint
     disclosures_served: bool = True  # False when reading tiles (§10)
+    reader: str | None = None  # who the disclosures are served to (§6); None when unknown
     tree: CompactRange = field(default_factory=CompactRange)
     prev: str = GENESIS
     prev_recorded_at: str = ""
@@ -893,7 +1053,7 @@ class LogVerifier:
     lineage: Lineage = field(init=False)
 
     def __post_init__(self):
-        self.lineage = Lineage(self.disclosures_served)
+        self.lineage = Lineage(self.disclosures_served, self.reader)
 
     @property
     def expected_index(self) -> int:
@@ -934,17 +1094,22 @@ class LogVerifier:
         self.prev_recorded_at = entry["recorded_at"]
         return h
 
-    def finish(self, locate_bad_leaf=None) -> None:
-        """Require that exactly checkpoint.size entries were read and that they make its root."""
+    def check_root(self, locate_bad_leaf=None) -> None:
+        """The first checkpoint.size entries make the checkpoint's root (§11)."""
         cp = self.checkpoint
-        if self.tree.size != cp.size:
-            raise VerificationFailure(f"leaf {self.tree.size}", f"the log ends here but the checkpoint has {cp.size}")
         root = self.tree.root()
         if root != cp.root:
             message = f"Merkle root is {root.hex()}, the checkpoint signs {cp.root.hex()}"
             bad = locate_bad_leaf(self.leaf_hashes) if locate_bad_leaf else None
             where = f"leaf {bad}" if bad is not None else f"tree size {cp.size}"
             raise VerificationFailure(where, message)
+
+    def finish(self, locate_bad_leaf=None) -> None:
+        """Require that exactly checkpoint.size entries were read and that they make its root."""
+        cp = self.checkpoint
+        if self.tree.size != cp.size:
+            raise VerificationFailure(f"leaf {self.tree.size}", f"the log ends here but the checkpoint has {cp.size}")
+        self.check_root(locate_bad_leaf)
         self.lineage.finish()
 
 
@@ -976,47 +1141,125 @@ class Http:
         try:
             return self.get(path).decode("utf-8")
         except UnicodeDecodeError:
-            raise ReadError(f"GET {path}: not UTF-8") from None
+            # Served but undecodable: the log is answerable for what it serves (§11 exit codes).
+            raise VerificationFailure(f"GET {path}", "the answer is not UTF-8") from None
 
 
 def fetch_checkpoint(http: Http, path: str, vkey: VerifierKey) -> Checkpoint:
     return open_checkpoint(http.get_text(path), vkey)
 
 
-def verify_via_api(http: Http, vkey: VerifierKey, page_size: int = 1000) -> Checkpoint:
-    """§11 over GET /api/v1/log/entries."""
+def check_served_key(http: Http, vkey_text: str) -> None:
+    """GET /api/v1/log/key, less its final newline, is the pinned key byte for byte (§8)."""
+    served = http.get_text("/api/v1/log/key")
+    if served.endswith("\n"):
+        served = served[:-1]
+    if served != vkey_text:
+        raise VerificationFailure(
+            None, f"the log's verifier key is {json.dumps(served)}, not the pinned {json.dumps(vkey_text)}"
+        )
+
+
+PAGE_ITEM_MEMBERS = {"leaf_index", "entry_hash", "entry", "disclosures"}
+
+
+def _is_entry_span(path: tuple) -> bool:
+    return len(path) == 3 and path[0] == "entries" and isinstance(path[1], int) and path[2] == "entry"
+
+
+def read_page(http: Http, start: int, limit: int):
+    """One page of GET /api/v1/log/entries (§9): (items, raw entry bytes, tree_size).
+
+    Duplicate members anywhere in the page fail (§2); each entry's bytes are taken verbatim
+    from the body, never re-serialised.
+    """
+    where = f"leaf {start}"
+    body = http.get("/api/v1/log/entries", {"from": start, "limit": limit})
+    try:
+        text = body.decode("utf-8")
+        page = parse_json(text)
+    except ValueError as e:
+        raise PageUnreadable(where, f"the served page is not valid JSON: {e}") from None
+    if not isinstance(page, dict) or not isinstance(page.get("entries"), list):
+        raise VerificationFailure(where, "the served page has no list of entries")
+    if set(page) - {"entries", "tree_size", "next_from"}:
+        raise VerificationFailure(where, f"the served page has unknown members {sorted(set(page) - {'entries', 'tree_size', 'next_from'})}")
+    tree_size = page.get("tree_size")
+    if not is_index(tree_size):
+        raise VerificationFailure(where, f"the served page's tree_size is {tree_size!r}, not a tree size")
+    items = page["entries"]
+    for i, item in enumerate(items):
+        if not isinstance(item, dict) or set(item) != PAGE_ITEM_MEMBERS:
+            raise VerificationFailure(
+                f"leaf {start + i}", "a served item has exactly leaf_index, entry_hash, entry and disclosures"
+            )
+    raw = [span.encode("utf-8") for span in raw_spans(text, _is_entry_span)]
+    if len(raw) != len(items):  # cannot happen for JSON that parsed; kept as a guard
+        raise VerificationFailure(where, "the served entries could not be located in the page")
+    end = start + len(items)
+    if end < tree_size:
+        if page.get("next_from") != end:
+            raise VerificationFailure(
+                where, f"next_from is {page.get('next_from')!r}, expected {end} (the page ends before its tree_size {tree_size})"
+            )
+    elif "next_from" in page:
+        raise VerificationFailure(
+            where, f"next_from is {page['next_from']!r}, but the page reaches its tree_size {tree_size}: it must be absent"
+        )
+    return items, raw, tree_size
+
+
+def verify_via_api(http: Http, vkey: VerifierKey, page_size: int = 1000, reader: str | None = None, vkey_text: str | None = None) -> Checkpoint:
+    """§11 over GET /api/v1/log/entries, reading past the checkpoint to the size the pages were read at."""
     checkpoint = fetch_checkpoint(http, "/api/v1/log/checkpoint", vkey)
-    log = LogVerifier(checkpoint)
-    limit = page_size
-    while log.expected_index < checkpoint.size:
+    if vkey_text is not None:
+        check_served_key(http, vkey_text)
+    log = LogVerifier(checkpoint, reader=reader)
+    locate = lambda leaves: locate_first_bad_leaf(http, checkpoint, leaves)  # noqa: E731
+    if checkpoint.size == 0:
+        log.check_root(locate)
+    target = checkpoint.size
+    limit, unreadable = page_size, None  # after an unreadable page: one entry at a time, to name it
+    while log.expected_index < target:
         start = log.expected_index
-        body = http.get("/api/v1/log/entries", {"from": start, "limit": limit})
+        if unreadable is not None and start >= unreadable[0]:
+            raise unreadable[1]  # each entry of it read alone, yet the page was not valid JSON
         try:
-            page = parse_json(body)
-            items = page["entries"]
-            if not isinstance(items, list):
-                raise TypeError
-        except (ValueError, KeyError, TypeError):
-            if limit > 1:
-                limit = 1  # read one entry at a time to name the unreadable one
-                continue
-            raise VerificationFailure(f"leaf {start}", "the served entry is not valid JSON") from None
+            items, raw, tree_size = read_page(http, start, limit)
+        except PageUnreadable as e:
+            if limit == 1:
+                raise
+            limit, unreadable = 1, (start + page_size, e)
+            continue
+        if tree_size < checkpoint.size:
+            raise VerificationFailure(
+                f"leaf {start}", f"the page was read at tree size {tree_size}, smaller than the checkpoint's {checkpoint.size}"
+            )
+        target = max(target, tree_size)
         if not items:
-            raise VerificationFailure(f"leaf {start}", f"the log serves no entry here, the checkpoint has {checkpoint.size}")
-        for item in items:
-            if log.expected_index == checkpoint.size:
-                break  # the log has grown past the checkpoint: later entries are for a later run
-            where = f"leaf {log.expected_index}"
-            if not isinstance(item, dict) or not {"leaf_index", "entry_hash", "entry", "disclosures"} <= set(item):
-                raise VerificationFailure(where, "a served item needs leaf_index, entry_hash, entry and disclosures")
-            entry_bytes = entry_bytes_of(item["entry"], log.expected_index)
-            log.add(item["leaf_index"], item["entry"], entry_bytes, item["entry_hash"], item["disclosures"])
-    log.finish(lambda leaves: locate_first_bad_leaf(http, checkpoint, leaves))
+            raise VerificationFailure(f"leaf {start}", f"the log serves no entry here, its tree size is {target}")
+        log.lineage.as_of = tree_size
+        for item, entry_raw in zip(items, raw):
+            index = log.expected_index
+            if index >= tree_size:
+                raise VerificationFailure(f"leaf {index}", f"served in a page read at tree size {tree_size}")
+            entry, entry_bytes = served_entry_bytes(entry_raw, index)
+            log.add(item["leaf_index"], entry, entry_bytes, item["entry_hash"], item["disclosures"])
+            if log.tree.size == checkpoint.size:
+                log.check_root(locate)
+    log.lineage.finish()
+    uncovered = log.tree.size - checkpoint.size
     print(
-        f"{checkpoint.size} entries verified; {log.disclosures_opened} disclosures opened, "
-        f"{log.placeholders_unopened} commitments not disclosed to this caller",
+        f"{log.tree.size} entries verified; {log.disclosures_opened} disclosures opened, "
+        f"{log.placeholders_unopened} commitments not disclosed to this caller "
+        f"(read as {reader or 'an unknown reader'})",
         file=sys.stderr,
     )
+    if uncovered:
+        print(
+            f"the first {checkpoint.size} are covered by the signed checkpoint; the newest {uncovered} are not yet",
+            file=sys.stderr,
+        )
     return checkpoint
 
 
@@ -1285,6 +1528,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--vkey", required=True, help="the log's verifier key (or a file holding it), obtained out of band")
     parser.add_argument("--tiles", action="store_true", help="with --url: read the log through /tlog/ tiles")
     parser.add_argument(
+        "--reader",
+        choices=READERS + tuple(READER_ALIASES),
+        help="with --url: who the log serves this caller as (§6): anonymous, authenticated (admin, "
+        "secretariat, staff) or auditor (redactor); default auditor with --token, anonymous without",
+    )
+    parser.add_argument(
         "--token",
         default=os.environ.get("DECISION_LOG_TOKEN"),
         help="with --url: bearer token, to read and check the disclosures of non-public records "
@@ -1294,11 +1543,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.tiles and not args.url:
         parser.error("--tiles needs --url")
 
+    reader = args.reader or ("auditor" if args.token else "anonymous")
+    reader = READER_ALIASES.get(reader, reader)
     try:
         vkey_text = args.vkey
         if os.path.isfile(vkey_text):
             with open(vkey_text, encoding="utf-8") as f:
                 vkey_text = f.read()
+        vkey_text = vkey_text.strip()
         vkey = parse_vkey(vkey_text)
     except (OSError, ValueError) as e:
         print(f"error: --vkey: {e}", file=sys.stderr)
@@ -1308,9 +1560,12 @@ def main(argv: list[str] | None = None) -> int:
             checkpoint = verify_receipt_file(args.receipt, vkey)
         else:
             http = Http(args.url, args.token)
-            checkpoint = verify_via_tiles(http, vkey) if args.tiles else verify_via_api(http, vkey)
+            if args.tiles:
+                checkpoint = verify_via_tiles(http, vkey)
+            else:
+                checkpoint = verify_via_api(http, vkey, reader=reader, vkey_text=vkey_text)
     except VerificationFailure as e:
-        print(f"FAILED: {e.where}: {e.message}")
+        print(f"FAILED: {e}")
         return 1
     except ReadError as e:
         print(f"error: {e}", file=sys.stderr)
