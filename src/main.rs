@@ -7,6 +7,12 @@ use decision_log::app::App;
 use decision_log::cli;
 use decision_log::config::{Cli, Command};
 
+/// mimalloc rather than the system allocator: the verifier and the request handlers build and
+/// drop many small JSON values on several threads, where glibc's malloc took over a third of the
+/// verifier's time (docs/BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[actix_web::main]
 async fn main() -> ExitCode {
     decision_log::telemetry::init();

@@ -177,7 +177,9 @@ impl ChainVerifier {
         Ok(())
     }
 
-    fn expect_next(&self, leaf_index: u64) -> Result<(), ChainError> {
+    /// Refuses `leaf_index` unless it is the next entry's (`OutOfOrder`): the first check of an
+    /// entry, made before the result of [`check_entry`] is looked at.
+    pub fn expect_next(&self, leaf_index: u64) -> Result<(), ChainError> {
         if leaf_index != self.size {
             return Err(ChainError::OutOfOrder {
                 expected: self.size,

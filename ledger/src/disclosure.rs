@@ -215,6 +215,133 @@ pub fn check_all<'a>(
     Ok(())
 }
 
+/// A placeholder of a record as a reader sees it once the served disclosures are revealed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Seen {
+    /// The RFC 6901 pointer into the record.
+    pub path: String,
+    /// The digest the placeholder commits to.
+    pub digest: Hash,
+    /// The index, among the disclosures given, of the one that opens it; `None` when none does.
+    pub opened_by: Option<usize>,
+}
+
+/// Every placeholder of `record` as [`reveal_all`] would leave it with `disclosures` revealed,
+/// without cloning or changing the record: first each one the disclosures open, parents first,
+/// then each left unopened (placeholders nested in a revealed value included), in the record's
+/// member order.
+///
+/// A disclosure's path MUST name a placeholder (`Missing`, `NotCommitted`); whether its value
+/// opens that placeholder is [`check_all`]'s concern, not checked again here.
+pub fn placeholders(
+    record: &Value,
+    disclosures: &[Disclosure],
+) -> Result<Vec<Seen>, DisclosureError> {
+    let mut ordered: Vec<(usize, &Disclosure)> = disclosures.iter().enumerate().collect();
+    ordered.sort_by_key(|(_, d)| d.path.matches('/').count());
+    let mut found = Vec::with_capacity(disclosures.len());
+    let mut revealed: Vec<(Vec<Cow<'_, str>>, &Value)> = Vec::with_capacity(ordered.len());
+    for (i, d) in ordered {
+        let path = &d.path;
+        let missing = || DisclosureError::Missing { path: path.clone() };
+        let tokens = pointer_tokens(path).ok_or_else(missing)?;
+        let slot = resolve(record, &tokens, &revealed).ok_or_else(missing)?;
+        let digest = commitment_of(slot)
+            .ok_or_else(|| DisclosureError::NotCommitted { path: path.clone() })?;
+        found.push(Seen {
+            path: path.clone(),
+            digest,
+            opened_by: Some(i),
+        });
+        revealed.push((tokens, &d.value));
+    }
+    let mut walk = Walk {
+        revealed: &revealed,
+        at: Vec::new(),
+        found,
+    };
+    walk.unopened(record);
+    Ok(walk.found)
+}
+
+/// One step of the walk of [`placeholders`]: a member name, or an array index.
+#[derive(Clone, Copy)]
+enum Step<'v> {
+    Member(&'v str),
+    Index(usize),
+}
+
+impl Step<'_> {
+    /// Whether this step is the one an unescaped pointer token names.
+    fn is(&self, token: &str) -> bool {
+        match *self {
+            Step::Member(name) => name == token,
+            Step::Index(i) => array_index(token) == Some(i),
+        }
+    }
+}
+
+/// The walk of [`placeholders`] over the revealed record: where it is, and what it has found.
+struct Walk<'r, 'v> {
+    revealed: &'r [(Vec<Cow<'v, str>>, &'v Value)],
+    at: Vec<Step<'v>>,
+    found: Vec<Seen>,
+}
+
+impl<'v> Walk<'_, 'v> {
+    fn unopened(&mut self, value: &'v Value) {
+        let mut value = value;
+        let mut digest = commitment_of(value);
+        // A disclosure replaces a placeholder: the latest made here is the value in place.
+        if digest.is_some()
+            && let Some((_, replacement)) = self.revealed.iter().rev().find(|(tokens, _)| {
+                tokens.len() == self.at.len()
+                    && self
+                        .at
+                        .iter()
+                        .zip(tokens)
+                        .all(|(step, token)| step.is(token))
+            })
+        {
+            value = replacement;
+            digest = commitment_of(value);
+        }
+        if let Some(digest) = digest {
+            let mut path = String::new();
+            for step in &self.at {
+                path.push('/');
+                match *step {
+                    Step::Member(name) => path.push_str(&escape_pointer_token(name)),
+                    Step::Index(i) => path.push_str(&i.to_string()),
+                }
+            }
+            self.found.push(Seen {
+                path,
+                digest,
+                opened_by: None,
+            });
+            return;
+        }
+        match value {
+            Value::Object(members) => {
+                for (name, member) in members {
+                    self.at.push(Step::Member(name));
+                    self.unopened(member);
+                    self.at.pop();
+                }
+            }
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    self.at.push(Step::Index(i));
+                    self.unopened(item);
+                    self.at.pop();
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 /// The unescaped reference tokens of an RFC 6901 pointer, as `serde_json`'s `pointer` reads them.
 /// Tokens without a `~` are borrowed: allocation dominates the cost of a lookup.
 fn pointer_tokens(pointer: &str) -> Option<Vec<Cow<'_, str>>> {
@@ -290,6 +417,103 @@ mod tests {
             "07".repeat(16)
         );
         assert_eq!(d.digest(), Ok(Hash::digest(canonical.as_bytes())));
+    }
+
+    /// What [`placeholders`] must find: reveal a copy, then walk it.
+    fn placeholders_of_a_revealed_copy(record: &Value, disclosures: &[Disclosure]) -> Vec<Seen> {
+        fn walk(value: &Value, pointer: &mut String, found: &mut Vec<Seen>) {
+            if let Some(digest) = commitment_of(value) {
+                found.push(Seen {
+                    path: pointer.clone(),
+                    digest,
+                    opened_by: None,
+                });
+                return;
+            }
+            let len = pointer.len();
+            let children: Vec<(String, &Value)> = match value {
+                Value::Object(m) => m
+                    .iter()
+                    .map(|(k, v)| (escape_pointer_token(k), v))
+                    .collect(),
+                Value::Array(a) => a
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| (i.to_string(), v))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            for (token, child) in children {
+                pointer.push('/');
+                pointer.push_str(&token);
+                walk(child, pointer, found);
+                pointer.truncate(len);
+            }
+        }
+        let mut copy = record.clone();
+        let mut ordered: Vec<(usize, &Disclosure)> = disclosures.iter().enumerate().collect();
+        ordered.sort_by_key(|(_, d)| d.path.matches('/').count());
+        let mut found = Vec::new();
+        for (i, d) in ordered {
+            let digest = copy
+                .pointer(&d.path)
+                .and_then(commitment_of)
+                .expect("committed");
+            reveal(&mut copy, d).expect("opens");
+            found.push(Seen {
+                path: d.path.clone(),
+                digest,
+                opened_by: Some(i),
+            });
+        }
+        walk(&copy, &mut String::new(), &mut found);
+        found
+    }
+
+    #[test]
+    fn placeholders_are_those_a_revealed_copy_holds() {
+        let mut record = json!({
+            "a/b~c": "odd name",
+            "participants": [
+                {"name": "A", "role": "chair", "email": "a@example.org"},
+                {"name": "B", "role": "member"},
+            ],
+            "title": "T",
+        });
+        let email = commit(&mut record, "/participants/0/email", SALT).expect("commits");
+        let name_a = commit(&mut record, "/participants/0/name", SALT).expect("commits");
+        let first = commit(&mut record, "/participants/0", SALT).expect("commits");
+        let name_b = commit(&mut record, "/participants/1/name", SALT).expect("commits");
+        let odd = commit(&mut record, "/a~1b~0c", SALT).expect("commits");
+        let title = commit(&mut record, "/title", SALT).expect("commits");
+        let cases: Vec<Vec<Disclosure>> = vec![
+            vec![],
+            vec![title.clone()],
+            vec![first.clone()],
+            vec![name_a.clone(), first.clone()],
+            vec![email.clone(), name_a.clone(), first.clone(), odd.clone()],
+            vec![name_b, title, odd, first, email, name_a],
+        ];
+        for disclosures in cases {
+            check_all(&record, &disclosures).expect("opens");
+            assert_eq!(
+                placeholders(&record, &disclosures).expect("finds"),
+                placeholders_of_a_revealed_copy(&record, &disclosures),
+                "with {:?}",
+                disclosures.iter().map(|d| &d.path).collect::<Vec<_>>()
+            );
+        }
+        // A disclosure under a placeholder not opened, or of a value not committed.
+        let nested = commit(&mut json!({"x": {"y": 1}}), "/x/y", SALT).expect("commits");
+        assert!(matches!(
+            placeholders(&record, &[nested]),
+            Err(DisclosureError::Missing { .. })
+        ));
+        let plain = Disclosure::new("/participants", SALT, json!([]));
+        assert!(matches!(
+            placeholders(&record, &[plain]),
+            Err(DisclosureError::NotCommitted { .. })
+        ));
     }
 
     #[test]

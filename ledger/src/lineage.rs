@@ -504,8 +504,19 @@ impl LineageChecker {
         disclosures: &[Disclosure],
         labels: &[Visibility],
     ) -> Result<(), LineageError> {
+        let prepared = prepare(entry, disclosures, labels)?;
+        self.check_prepared(entry, disclosures, prepared)
+    }
+
+    /// [`LineageChecker::check_labelled`] for an entry whose own part of the checks [`prepare`]
+    /// has done, perhaps on another thread, with the same disclosures and labels.
+    pub fn check_prepared(
+        &mut self,
+        entry: &Entry,
+        disclosures: &[Disclosure],
+        prepared: Prepared,
+    ) -> Result<(), LineageError> {
         let leaf_index = entry.leaf_index;
-        check_members(entry, disclosures)?;
         if !entry.kind.is_decision() {
             return self.check_access(entry);
         }
@@ -550,7 +561,7 @@ impl LineageChecker {
         }
         self.check_lifecycle(entry)?;
 
-        let mut placeholders = placeholders_seen(entry, disclosures, labels)?;
+        let mut placeholders = prepared.placeholders;
         for p in &mut placeholders {
             p.as_of = self.as_of;
         }
@@ -897,6 +908,30 @@ impl LineageChecker {
     }
 }
 
+/// The part of the lineage checks of one entry that needs no other entry: the record members
+/// the rules read have their types, and the placeholders this reader sees are found. Made by
+/// [`prepare`], on any thread, and consumed in log order by [`LineageChecker::check_prepared`].
+#[derive(Debug)]
+pub struct Prepared {
+    placeholders: Vec<Placeholder>,
+}
+
+/// Checks what of `entry`, served with `disclosures` (and `labels`, as for
+/// [`LineageChecker::check_labelled`]), depends on no other entry. Pure: entries may be
+/// prepared on several threads, then checked in log order.
+pub fn prepare(
+    entry: &Entry,
+    disclosures: &[Disclosure],
+    labels: &[Visibility],
+) -> Result<Prepared, LineageError> {
+    check_members(entry, disclosures)?;
+    let placeholders = match entry.kind.is_decision() {
+        true => placeholders_seen(entry, disclosures, labels)?,
+        false => Vec::new(),
+    };
+    Ok(Prepared { placeholders })
+}
+
 /// `entry`'s record with the served `disclosures` put in place of their placeholders. The chain
 /// verifier has already checked that each opens its placeholder.
 fn opened_record(entry: &Entry, disclosures: &[Disclosure]) -> Result<Value, LineageError> {
@@ -999,74 +1034,22 @@ fn placeholders_seen(
     disclosures: &[Disclosure],
     labels: &[Visibility],
 ) -> Result<Vec<Placeholder>, LineageError> {
-    let mut found = Vec::new();
-    let opened_record;
-    let record = if disclosures.is_empty() {
-        &entry.record
-    } else {
-        let mut record = entry.record.clone();
-        let mut ordered: Vec<(&Disclosure, Option<Visibility>)> = disclosures
-            .iter()
-            .enumerate()
-            .map(|(i, d)| (d, labels.get(i).copied()))
-            .collect();
-        ordered.sort_by_key(|(d, _)| d.path.matches('/').count());
-        for (d, label) in ordered {
-            let digest = record.pointer(&d.path).and_then(disclosure::commitment_of);
-            disclosure::reveal(&mut record, d).map_err(|source| LineageError::BadDisclosure {
-                leaf_index: entry.leaf_index,
-                source,
-            })?;
-            if let Some(digest) = digest {
-                found.push(Placeholder {
-                    path: d.path.as_str().into(),
-                    digest,
-                    opened: true,
-                    label,
-                    as_of: u64::MAX,
-                });
-            }
+    let seen = disclosure::placeholders(&entry.record, disclosures).map_err(|source| {
+        LineageError::BadDisclosure {
+            leaf_index: entry.leaf_index,
+            source,
         }
-        opened_record = record;
-        &opened_record
-    };
-    let mut pointer = String::new();
-    collect_unopened(record, &mut pointer, &mut found);
-    Ok(found)
-}
-
-/// Appends every placeholder in `value` (at `pointer`) to `found`, unopened.
-fn collect_unopened(value: &Value, pointer: &mut String, found: &mut Vec<Placeholder>) {
-    if let Some(digest) = disclosure::commitment_of(value) {
-        found.push(Placeholder {
-            path: pointer.as_str().into(),
-            digest,
-            opened: false,
-            label: None,
+    })?;
+    Ok(seen
+        .into_iter()
+        .map(|s| Placeholder {
+            path: s.path.into_boxed_str(),
+            digest: s.digest,
+            opened: s.opened_by.is_some(),
+            label: s.opened_by.and_then(|i| labels.get(i).copied()),
             as_of: u64::MAX,
-        });
-        return;
-    }
-    let len = pointer.len();
-    match value {
-        Value::Object(members) => {
-            for (name, member) in members {
-                pointer.push('/');
-                pointer.push_str(&disclosure::escape_pointer_token(name));
-                collect_unopened(member, pointer, found);
-                pointer.truncate(len);
-            }
-        }
-        Value::Array(items) => {
-            for (i, item) in items.iter().enumerate() {
-                pointer.push('/');
-                pointer.push_str(&i.to_string());
-                collect_unopened(item, pointer, found);
-                pointer.truncate(len);
-            }
-        }
-        _ => {}
-    }
+        })
+        .collect())
 }
 
 /// `path` is `parent` or a pointer below it.

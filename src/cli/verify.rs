@@ -6,7 +6,9 @@
 //! streamed in order and checked — the canonical bytes, entry hash, chain link, disclosures —
 //! while a Merkle frontier (at most 64 hashes) recomputes the root, which must equal the root of
 //! the checkpoint signed by the log's key at its size. The chain and the root take constant
-//! memory.
+//! memory. The checks of an entry that need no other entry (its bytes, hash and disclosures, and
+//! the placeholders the lineage rules look at) run on every core, a batch at a time
+//! ([`precheck`]); the chain links, the tree and the lineage rules then take the batch in order.
 //!
 //! Entries are read past the checkpoint, up to the log's size when the last page was served:
 //! each page says the size it was read at (its `tree_size`), and its disclosures reflect the
@@ -47,7 +49,9 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
+use ledger::chain::{self, CheckedEntry};
 use ledger::checkpoint::Checkpoint;
+use ledger::lineage::{self, Prepared};
 use ledger::merkle::{self, Frontier, NodeId};
 use ledger::note::Verifier;
 use ledger::{
@@ -339,23 +343,32 @@ impl Audit {
     }
 
     /// Checks the next entry, served with `disclosures` (labelled with their stored visibility
-    /// when the source shows it). Returns the entry and the tree nodes its leaf completes.
+    /// when the source shows it), given what [`precheck`] found of it. Returns the entry and the
+    /// tree nodes its leaf completes.
     fn check(
         &mut self,
         leaf_index: u64,
-        canonical: &[u8],
-        claimed: Option<Hash>,
+        prechecked: Prechecked,
         disclosures: &[Disclosure],
         labels: &[Visibility],
     ) -> Result<(Entry, Vec<(NodeId, Hash)>), Failure> {
-        let (entry, hash) = self
-            .chain
-            .check(leaf_index, canonical, claimed, disclosures)?;
+        self.chain.expect_next(leaf_index)?;
+        let Prechecked {
+            checked,
+            prepared,
+            size,
+        } = prechecked;
+        let checked = checked?;
+        self.chain.link(&checked)?;
         if let Some(lineage) = &mut self.lineage {
-            lineage.check_labelled(&entry, disclosures, labels)?;
+            let prepared = match prepared {
+                Some(prepared) => prepared?,
+                None => lineage::prepare(checked.entry(), disclosures, labels)?,
+            };
+            lineage.check_prepared(checked.entry(), disclosures, prepared)?;
         }
-        let nodes = self.frontier.push(hash);
-        self.bytes += canonical.len() as u64;
+        let nodes = self.frontier.push(checked.leaf_hash());
+        self.bytes += size as u64;
         self.progress.inc(1);
         if self
             .checkpoint
@@ -364,7 +377,7 @@ impl Audit {
         {
             self.reached()?;
         }
-        Ok((entry, nodes))
+        Ok((checked.into_entry(), nodes))
     }
 
     /// The entries have reached the checkpoint's size: they must hash to its root.
@@ -500,6 +513,64 @@ pub(super) struct Page<'a> {
     pub entries: Vec<ServedEntry<'a>>,
     /// The log's size when the page was read.
     pub tree_size: u64,
+}
+
+/// What [`precheck`] found of one entry, to be linked in order by [`Audit::check`].
+struct Prechecked {
+    checked: Result<CheckedEntry, ChainError>,
+    /// The lineage rules' own part, when they are checked; `None` when not yet made.
+    prepared: Option<Result<Prepared, LineageError>>,
+    /// The entry's canonical bytes.
+    size: usize,
+}
+
+/// The checks of the entry at `leaf_index` that need no other entry
+/// ([`chain::check_entry`], and [`lineage::prepare`] when `lineage`): pure, so entries are
+/// prechecked on every core ([`on_every_core`]) before [`Audit::check`] links them in order.
+fn precheck(
+    leaf_index: u64,
+    canonical: &[u8],
+    claimed: Option<Hash>,
+    disclosures: &[Disclosure],
+    labels: &[Visibility],
+    lineage: bool,
+) -> Prechecked {
+    let checked = chain::check_entry(leaf_index, canonical, claimed, disclosures);
+    let prepared = match &checked {
+        Ok(checked) if lineage => Some(lineage::prepare(checked.entry(), disclosures, labels)),
+        _ => None,
+    };
+    Prechecked {
+        checked,
+        prepared,
+        size: canonical.len(),
+    }
+}
+
+/// `f` over every item, on every core, in order: the batch is cut into one run of items per
+/// core and the calling thread takes the first.
+fn on_every_core<'a, T: Sync, U: Send>(items: &'a [T], f: impl Fn(&'a T) -> U + Sync) -> Vec<U> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if cores == 1 || items.len() < 2 {
+        return items.iter().map(f).collect();
+    }
+    let run = items.len().div_ceil(cores);
+    let f = &f;
+    std::thread::scope(|scope| {
+        let others: Vec<_> = items
+            .chunks(run)
+            .skip(1)
+            .map(|chunk| scope.spawn(move || chunk.iter().map(f).collect::<Vec<U>>()))
+            .collect();
+        let mut out: Vec<U> = items[..run].iter().map(f).collect();
+        for other in others {
+            match other.join() {
+                Ok(results) => out.extend(results),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        out
+    })
 }
 
 /// Who a run reads as: `--reader`, else an auditor with a token and anonymous without.
@@ -935,7 +1006,20 @@ async fn verify_url(url: &str, config: &VerifyConfig) -> Outcome {
                 }
                 .into());
             }
-            for served in &page.entries {
+            let lineage = audit.lineage.is_some();
+            let prechecked = on_every_core(&page.entries, |served| {
+                let canonical = served.entry.get().as_bytes();
+                let claimed = Some(served.entry_hash);
+                precheck(
+                    served.leaf_index,
+                    canonical,
+                    claimed,
+                    &served.disclosures,
+                    &[],
+                    lineage,
+                )
+            });
+            for (served, prechecked) in page.entries.iter().zip(prechecked) {
                 if served.leaf_index >= page.tree_size {
                     return Err(Failure::Malformed(format!(
                         "the page read at tree size {} serves leaf {}",
@@ -944,13 +1028,8 @@ async fn verify_url(url: &str, config: &VerifyConfig) -> Outcome {
                     .into());
                 }
                 let canonical = served.entry.get().as_bytes();
-                let (_, nodes) = audit.check(
-                    served.leaf_index,
-                    canonical,
-                    Some(served.entry_hash),
-                    &served.disclosures,
-                    &[],
-                )?;
+                let (_, nodes) =
+                    audit.check(served.leaf_index, prechecked, &served.disclosures, &[])?;
                 if let Some(state) = &state
                     && config.full
                     && audit.frontier.size() == state.tree_size
@@ -1057,23 +1136,41 @@ fn verify_file(path: &PathBuf, config: &VerifyConfig) -> Outcome {
     );
     let result = (|| {
         audit.start()?;
-        for (n, line) in lines.enumerate() {
-            let line = line.with_context(|| format!("cannot read {}", path.display()))?;
-            let entry: ServedEntry = serde_json::from_str(&line).map_err(|e| {
-                Failure::Malformed(format!("line {} is not an exported entry: {e}", n + 2))
-            })?;
-            if let Some(size) = entry.tree_size {
-                audit.served_at(size);
+        let mut numbered = lines.enumerate();
+        loop {
+            let mut batch = Vec::with_capacity(BATCH as usize);
+            for (n, line) in numbered.by_ref().take(BATCH as usize) {
+                let line = line.with_context(|| format!("cannot read {}", path.display()))?;
+                batch.push((n + 2, line));
             }
-            audit.check(
-                entry.leaf_index,
-                entry.entry.get().as_bytes(),
-                Some(entry.entry_hash),
-                &entry.disclosures,
-                &[],
-            )?;
+            if batch.is_empty() {
+                return Ok(());
+            }
+            let lineage = audit.lineage.is_some();
+            let prechecked = on_every_core(&batch, |(number, line)| {
+                let entry: ServedEntry = serde_json::from_str(line).map_err(|e| {
+                    Failure::Malformed(format!("line {number} is not an exported entry: {e}"))
+                })?;
+                let canonical = entry.entry.get().as_bytes();
+                let claimed = Some(entry.entry_hash);
+                let prechecked = precheck(
+                    entry.leaf_index,
+                    canonical,
+                    claimed,
+                    &entry.disclosures,
+                    &[],
+                    lineage,
+                );
+                Ok::<_, Failure>((entry, prechecked))
+            });
+            for parsed in prechecked {
+                let (entry, prechecked) = parsed?;
+                if let Some(size) = entry.tree_size {
+                    audit.served_at(size);
+                }
+                audit.check(entry.leaf_index, prechecked, &entry.disclosures, &[])?;
+            }
         }
-        Ok(())
     })();
     audit.conclude(&source, result)
 }
@@ -1185,27 +1282,34 @@ fn check_batch(audit: &mut Audit, batch: &AuditBatch, verifier: &Verifier) -> Re
     if audit.frontier.size() == 0 {
         check_checkpoint(audit)?;
     }
-    for stored in &batch.entries {
+    let lineage = audit.lineage.is_some();
+    let prechecked = on_every_core(&batch.entries, |stored| {
         let leaf = stored.leaf_index;
         let mut disclosures = Vec::with_capacity(stored.disclosures.len());
         let mut labels = Vec::with_capacity(stored.disclosures.len());
         for (disclosure, label) in &stored.disclosures {
-            let visibility = Visibility::parse(label).ok_or_else(|| {
-                stored_fail(
-                    format!("disclosure {} of leaf {leaf}", disclosure.path),
-                    format!("its visibility {label:?} is not public, internal or restricted"),
-                )
+            let visibility = Visibility::parse(label).ok_or_else(|| Failure::Stored {
+                what: format!("disclosure {} of leaf {leaf}", disclosure.path),
+                detail: format!("its visibility {label:?} is not public, internal or restricted"),
             })?;
             disclosures.push(disclosure.clone());
             labels.push(visibility);
         }
-        let (entry, nodes) = audit.check(
+        let claimed = Some(stored.entry_hash);
+        let prechecked = precheck(
             leaf,
             &stored.canonical,
-            Some(stored.entry_hash),
+            claimed,
             &disclosures,
             &labels,
-        )?;
+            lineage,
+        );
+        Ok::<_, Failure>((disclosures, labels, prechecked))
+    });
+    for (stored, prechecked) in batch.entries.iter().zip(prechecked) {
+        let leaf = stored.leaf_index;
+        let (disclosures, labels, prechecked) = prechecked?;
+        let (entry, nodes) = audit.check(leaf, prechecked, &disclosures, &labels)?;
 
         let columns = batch
             .columns
