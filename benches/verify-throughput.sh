@@ -57,12 +57,18 @@ for t in range((n + 255) // 256):
         out.write(data[i:i + length]); i += length
 PY
 bytes=$(stat -c %s entries.bin)
-t0=$(date +%s.%N); openssl dgst -sha256 entries.bin; t1=$(date +%s.%N)
-python3 - "$bytes" "$t0" "$t1" "$n" <<'PY'
+# The fastest of five runs over the cached file: the floor the verifiers are compared with.
+best=
+for _ in 1 2 3 4 5; do
+  t0=$(date +%s.%N); openssl dgst -sha256 entries.bin > /dev/null; t1=$(date +%s.%N)
+  best=$(python3 -c "t = $t1 - $t0; b = '$best'; print(t if not b or t < float(b) else b)")
+done
+openssl dgst -sha256 entries.bin
+python3 - "$bytes" "$best" "$n" <<'PY'
 import json, sys
-size, t0, t1, n = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
-openssl = size / (t1 - t0) / 1e6
-print(f"openssl: {size} bytes in {t1 - t0:.3f}s = {openssl:.1f} MB/s ({n / (t1 - t0):.0f} entries/s)")
+size, seconds, n = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
+openssl = size / seconds / 1e6
+print(f"openssl: {size} bytes in {seconds:.3f}s = {openssl:.1f} MB/s ({n / seconds:.0f} entries/s)")
 print("== ratios to openssl (verifier MB/s of canonical entry bytes / openssl MB/s)")
 for name in ("file", "database", "url"):
     report = json.load(open(f"{name}.json"))

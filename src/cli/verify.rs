@@ -589,11 +589,34 @@ pub(super) struct ServedEntry<'a> {
     pub entry_hash: Hash,
     #[serde(borrow)]
     pub entry: &'a RawValue,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "strict_disclosures")]
     pub disclosures: Vec<Disclosure>,
     /// In an export: the log's size when the entry's page was read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tree_size: Option<u64>,
+}
+
+/// Served disclosures, read refusing a duplicate member name anywhere in a value (§2), which
+/// `serde_json` would merge into a value the served text does not say.
+fn strict_disclosures<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<Disclosure>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Served {
+        path: String,
+        salt: String,
+        value: ledger::canonical::StrictValue,
+    }
+    let served = Vec::<Served>::deserialize(deserializer)?;
+    Ok(served
+        .into_iter()
+        .map(|d| Disclosure {
+            path: d.path,
+            salt: d.salt,
+            value: d.value.0,
+        })
+        .collect())
 }
 
 /// Reads `--vkey`: the key text itself, or a file holding it.
@@ -1212,10 +1235,19 @@ async fn verify_database(config: &VerifyConfig) -> Outcome {
         let mut target = 0;
         loop {
             let from = audit.frontier.size();
-            let batch = store
-                .audit_batch(from, BATCH)
-                .await
-                .with_context(|| format!("cannot read entries from {from}"))?;
+            let batch = match store.audit_batch(from, BATCH).await {
+                Ok(batch) => batch,
+                // Stored rows that do not decode as their schema says: evidence, not an outage.
+                Err(crate::store::StoreError::Inconsistent(detail)) => {
+                    let what = format!("entries from leaf {from}");
+                    return Err(Failure::Stored { what, detail }.into());
+                }
+                Err(e) => {
+                    return Err(anyhow::Error::from(e)
+                        .context(format!("cannot read entries from {from}"))
+                        .into());
+                }
+            };
             target = target.max(batch.head.tree_size);
             audit.served_at(batch.head.tree_size);
             if batch.entries.is_empty() && from < target {

@@ -140,9 +140,11 @@ pub(super) async fn read_entries(
             if d.leaf_index != row.leaf_index {
                 continue;
             }
-            let value = serde_json::from_str(&d.value).map_err(|_| {
+            // Strictly: serde_json would keep the last of two members of one name, and serve a
+            // value the stored text does not say.
+            let value = ledger::canonical::parse_strict(d.value.as_bytes()).map_err(|e| {
                 StoreError::Inconsistent(format!(
-                    "leaf {leaf_index}: disclosure {} is not JSON",
+                    "leaf {leaf_index}: disclosure {} is not JSON without duplicate members: {e}",
                     d.path
                 ))
             })?;

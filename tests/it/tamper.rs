@@ -20,6 +20,7 @@ on_both_backends!(
     verify_database_writes_nothing_and_runs_beside_appends,
     verify_database_checks_every_stored_copy,
     verify_compares_the_served_key_with_the_pinned_one,
+    verify_refuses_a_duplicate_member_in_a_stored_disclosure,
 );
 
 /// `verify --url`, with `token` and the extra arguments.
@@ -737,4 +738,60 @@ async fn verify_compares_the_served_key_with_the_pinned_one(backend: Backend) {
         &format!("FAILED: the log's verifier key is {other:?}, not the pinned {vkey:?}"),
         "served key",
     );
+}
+
+/// A stored disclosure value with a member named twice, the first a forgery: read leniently it
+/// is the committed value (the last member wins) and would open its commitment.
+async fn verify_refuses_a_duplicate_member_in_a_stored_disclosure(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let (_, leaf) = record(&app, &restricted(0)).await;
+    let size = app.check_log().await;
+    checkpoint(&app, size).await;
+    assert_passes(verify_db(&app.db.url), "honest");
+    let page = app
+        .get_json(
+            &format!("/api/v1/log/entries?from={leaf}&limit=1"),
+            Some(&app.auditor),
+        )
+        .await;
+    let (path, value) = page["entries"][0]["disclosures"]
+        .as_array()
+        .expect("disclosures")
+        .iter()
+        .find_map(|d| {
+            let value = d["value"].as_object().filter(|m| !m.is_empty())?;
+            Some((d["path"].as_str()?.to_owned(), Value::Object(value.clone())))
+        })
+        .expect("a restricted record commits an object value");
+    let first = value
+        .as_object()
+        .and_then(|m| m.keys().next().cloned())
+        .expect("a member");
+    let canonical =
+        String::from_utf8(ledger::canonical::to_canonical_bytes(&value).expect("canonical"))
+            .expect("utf-8");
+    let forged = format!("{{{}:\"forged\",{}", json!(first), &canonical[1..]);
+    assert_eq!(serde_json::from_str::<Value>(&forged).expect("json"), value);
+    sql(
+        &app,
+        &format!(
+            "UPDATE disclosures SET value = '{}' WHERE leaf_index = {leaf} AND path = '{path}'",
+            forged.replace('\'', "''")
+        ),
+    )
+    .await;
+    let (code, out, err) = verify_db(&app.db.url);
+    assert_eq!(code, 1, "database: {out}{err}");
+    assert!(
+        out.starts_with(&format!(
+            "FAILED: stored entries from leaf 0: leaf {leaf}: disclosure {path}"
+        )),
+        "database: {out}"
+    );
+    assert!(out.contains("duplicate"), "database: {out}");
+    // The service does not serve the forgery as the committed value either.
+    let (code, out, err) = verify_url(&app, Some(&app.auditor), &[]);
+    assert_ne!(code, 0, "url: {out}{err}");
 }
