@@ -1471,3 +1471,33 @@ fn verify_receipt(path: &PathBuf, config: &VerifyConfig) -> Outcome {
     report.lineage_decisions = None;
     Ok(report)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_core_keeps_the_order_of_the_batch() {
+        for len in [0, 1, 2, 3, 999, 1000, 1001] {
+            let items: Vec<u64> = (0..len).collect();
+            let doubled = on_every_core(&items, |i| i * 2);
+            assert_eq!(doubled, items.iter().map(|i| i * 2).collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn a_served_disclosure_with_a_duplicate_member_is_refused() {
+        let line = |value: &str| {
+            format!(
+                r#"{{"leaf_index":0,"entry_hash":"{}","entry":{{}},"disclosures":[{{"path":"/a","salt":"00","value":{value}}}]}}"#,
+                "0".repeat(64)
+            )
+        };
+        let good = line(r#"{"x":1,"y":2}"#);
+        let served: ServedEntry = serde_json::from_str(&good).expect("parses");
+        assert_eq!(served.disclosures[0].value["x"], 1);
+        let twice = line(r#"{"x":"forged","x":1,"y":2}"#);
+        let error = serde_json::from_str::<ServedEntry>(&twice).expect_err("refused");
+        assert!(error.to_string().contains("more than once"), "{error}");
+    }
+}
