@@ -188,31 +188,50 @@ pub fn reveal_all<'a>(
 /// A disclosure below an earlier one (`/participants/0/name` under `/participants`) is looked up
 /// in the earlier disclosure's value, where [`reveal_all`] would have put it.
 pub fn check_all<'a>(
-    record: &Value,
+    record: &'a Value,
     disclosures: impl IntoIterator<Item = &'a Disclosure>,
 ) -> Result<(), DisclosureError> {
-    let mut ordered: Vec<&Disclosure> = disclosures.into_iter().collect();
-    ordered.sort_by_key(|d| d.path.matches('/').count());
-    // What reveal_all would have put where, in the order it would have done so.
-    let mut revealed: Vec<(Vec<Cow<'a, str>>, &Value)> = Vec::with_capacity(ordered.len());
-    for d in ordered {
-        let path = &d.path;
-        let missing = || DisclosureError::Missing { path: path.clone() };
-        let tokens = pointer_tokens(path).ok_or_else(missing)?;
-        let slot = resolve(record, &tokens, &revealed).ok_or_else(missing)?;
-        let expected = commitment_of(slot)
-            .ok_or_else(|| DisclosureError::NotCommitted { path: path.clone() })?;
+    in_reveal_order(record, disclosures, |_, d, expected| {
         let computed = d.digest()?;
         if expected != computed {
             return Err(DisclosureError::Mismatch {
-                path: path.clone(),
+                path: d.path.clone(),
                 expected,
                 computed,
             });
         }
+        Ok(())
+    })?;
+    Ok(())
+}
+
+/// What [`reveal_all`] would have put where, in the order it would have done so: each pointer's
+/// unescaped tokens and the value put there.
+type Revealed<'v> = Vec<(Vec<Cow<'v, str>>, &'v Value)>;
+
+/// Takes `disclosures` in the order [`reveal_all`] reveals them (parents first), finds the
+/// placeholder each replaces in the record as revealed so far (`Missing`, `NotCommitted`), and
+/// gives `each` its position among the disclosures, the disclosure and that placeholder's
+/// digest, stopping at the first error. Returns what was revealed where.
+fn in_reveal_order<'v>(
+    record: &'v Value,
+    disclosures: impl IntoIterator<Item = &'v Disclosure>,
+    mut each: impl FnMut(usize, &'v Disclosure, Hash) -> Result<(), DisclosureError>,
+) -> Result<Revealed<'v>, DisclosureError> {
+    let mut ordered: Vec<(usize, &Disclosure)> = disclosures.into_iter().enumerate().collect();
+    ordered.sort_by_key(|(_, d)| d.path.matches('/').count());
+    let mut revealed: Revealed<'v> = Vec::with_capacity(ordered.len());
+    for (i, d) in ordered {
+        let path = &d.path;
+        let missing = || DisclosureError::Missing { path: path.clone() };
+        let tokens = pointer_tokens(path).ok_or_else(missing)?;
+        let slot = resolve(record, &tokens, &revealed).ok_or_else(missing)?;
+        let digest = commitment_of(slot)
+            .ok_or_else(|| DisclosureError::NotCommitted { path: path.clone() })?;
+        each(i, d, digest)?;
         revealed.push((tokens, &d.value));
     }
-    Ok(())
+    Ok(revealed)
 }
 
 /// A placeholder of a record as a reader sees it once the served disclosures are revealed.
@@ -237,24 +256,15 @@ pub fn placeholders(
     record: &Value,
     disclosures: &[Disclosure],
 ) -> Result<Vec<Seen>, DisclosureError> {
-    let mut ordered: Vec<(usize, &Disclosure)> = disclosures.iter().enumerate().collect();
-    ordered.sort_by_key(|(_, d)| d.path.matches('/').count());
     let mut found = Vec::with_capacity(disclosures.len());
-    let mut revealed: Vec<(Vec<Cow<'_, str>>, &Value)> = Vec::with_capacity(ordered.len());
-    for (i, d) in ordered {
-        let path = &d.path;
-        let missing = || DisclosureError::Missing { path: path.clone() };
-        let tokens = pointer_tokens(path).ok_or_else(missing)?;
-        let slot = resolve(record, &tokens, &revealed).ok_or_else(missing)?;
-        let digest = commitment_of(slot)
-            .ok_or_else(|| DisclosureError::NotCommitted { path: path.clone() })?;
+    let revealed = in_reveal_order(record, disclosures, |i, d, digest| {
         found.push(Seen {
-            path: path.clone(),
+            path: d.path.clone(),
             digest,
             opened_by: Some(i),
         });
-        revealed.push((tokens, &d.value));
-    }
+        Ok(())
+    })?;
     let mut walk = Walk {
         revealed: &revealed,
         at: Vec::new(),
@@ -283,7 +293,7 @@ impl Step<'_> {
 
 /// The walk of [`placeholders`] over the revealed record: where it is, and what it has found.
 struct Walk<'r, 'v> {
-    revealed: &'r [(Vec<Cow<'v, str>>, &'v Value)],
+    revealed: &'r Revealed<'v>,
     at: Vec<Step<'v>>,
     found: Vec<Seen>,
 }

@@ -342,33 +342,22 @@ impl Audit {
         }
     }
 
-    /// Checks the next entry, served with `disclosures` (labelled with their stored visibility
-    /// when the source shows it), given what [`precheck`] found of it. Returns the entry and the
-    /// tree nodes its leaf completes.
+    /// Checks the next entry, served with `disclosures`, given what [`precheck`] found of it.
+    /// Returns the entry and the tree nodes its leaf completes.
     fn check(
         &mut self,
         leaf_index: u64,
         prechecked: Prechecked,
         disclosures: &[Disclosure],
-        labels: &[Visibility],
     ) -> Result<(Entry, Vec<(NodeId, Hash)>), Failure> {
         self.chain.expect_next(leaf_index)?;
-        let Prechecked {
-            checked,
-            prepared,
-            size,
-        } = prechecked;
-        let checked = checked?;
+        let (checked, prepared) = prechecked.checked?;
         self.chain.link(&checked)?;
         if let Some(lineage) = &mut self.lineage {
-            let prepared = match prepared {
-                Some(prepared) => prepared?,
-                None => lineage::prepare(checked.entry(), disclosures, labels)?,
-            };
-            lineage.check_prepared(checked.entry(), disclosures, prepared)?;
+            lineage.check_prepared(checked.entry(), disclosures, prepared?)?;
         }
         let nodes = self.frontier.push(checked.leaf_hash());
-        self.bytes += size as u64;
+        self.bytes += prechecked.size as u64;
         self.progress.inc(1);
         if self
             .checkpoint
@@ -517,32 +506,28 @@ pub(super) struct Page<'a> {
 
 /// What [`precheck`] found of one entry, to be linked in order by [`Audit::check`].
 struct Prechecked {
-    checked: Result<CheckedEntry, ChainError>,
-    /// The lineage rules' own part, when they are checked; `None` when not yet made.
-    prepared: Option<Result<Prepared, LineageError>>,
+    /// The entry, and the lineage rules' own part of its checks (used when they are checked).
+    checked: Result<(CheckedEntry, Result<Prepared, LineageError>), ChainError>,
     /// The entry's canonical bytes.
     size: usize,
 }
 
-/// The checks of the entry at `leaf_index` that need no other entry
-/// ([`chain::check_entry`], and [`lineage::prepare`] when `lineage`): pure, so entries are
-/// prechecked on every core ([`on_every_core`]) before [`Audit::check`] links them in order.
+/// The checks of the entry at `leaf_index` that need no other entry ([`chain::check_entry`],
+/// then [`lineage::prepare`] with the disclosures and their stored `labels`): pure, so entries
+/// are prechecked on every core ([`on_every_core`]) before [`Audit::check`] links them in order.
 fn precheck(
     leaf_index: u64,
     canonical: &[u8],
     claimed: Option<Hash>,
     disclosures: &[Disclosure],
     labels: &[Visibility],
-    lineage: bool,
 ) -> Prechecked {
-    let checked = chain::check_entry(leaf_index, canonical, claimed, disclosures);
-    let prepared = match &checked {
-        Ok(checked) if lineage => Some(lineage::prepare(checked.entry(), disclosures, labels)),
-        _ => None,
-    };
+    let checked = chain::check_entry(leaf_index, canonical, claimed, disclosures).map(|checked| {
+        let prepared = lineage::prepare(checked.entry(), disclosures, labels);
+        (checked, prepared)
+    });
     Prechecked {
         checked,
-        prepared,
         size: canonical.len(),
     }
 }
@@ -1029,7 +1014,6 @@ async fn verify_url(url: &str, config: &VerifyConfig) -> Outcome {
                 }
                 .into());
             }
-            let lineage = audit.lineage.is_some();
             let prechecked = on_every_core(&page.entries, |served| {
                 let canonical = served.entry.get().as_bytes();
                 let claimed = Some(served.entry_hash);
@@ -1039,7 +1023,6 @@ async fn verify_url(url: &str, config: &VerifyConfig) -> Outcome {
                     claimed,
                     &served.disclosures,
                     &[],
-                    lineage,
                 )
             });
             for (served, prechecked) in page.entries.iter().zip(prechecked) {
@@ -1051,8 +1034,7 @@ async fn verify_url(url: &str, config: &VerifyConfig) -> Outcome {
                     .into());
                 }
                 let canonical = served.entry.get().as_bytes();
-                let (_, nodes) =
-                    audit.check(served.leaf_index, prechecked, &served.disclosures, &[])?;
+                let (_, nodes) = audit.check(served.leaf_index, prechecked, &served.disclosures)?;
                 if let Some(state) = &state
                     && config.full
                     && audit.frontier.size() == state.tree_size
@@ -1169,7 +1151,6 @@ fn verify_file(path: &PathBuf, config: &VerifyConfig) -> Outcome {
             if batch.is_empty() {
                 return Ok(());
             }
-            let lineage = audit.lineage.is_some();
             let prechecked = on_every_core(&batch, |(number, line)| {
                 let entry: ServedEntry = serde_json::from_str(line).map_err(|e| {
                     Failure::Malformed(format!("line {number} is not an exported entry: {e}"))
@@ -1182,7 +1163,6 @@ fn verify_file(path: &PathBuf, config: &VerifyConfig) -> Outcome {
                     claimed,
                     &entry.disclosures,
                     &[],
-                    lineage,
                 );
                 Ok::<_, Failure>((entry, prechecked))
             });
@@ -1191,7 +1171,7 @@ fn verify_file(path: &PathBuf, config: &VerifyConfig) -> Outcome {
                 if let Some(size) = entry.tree_size {
                     audit.served_at(size);
                 }
-                audit.check(entry.leaf_index, prechecked, &entry.disclosures, &[])?;
+                audit.check(entry.leaf_index, prechecked, &entry.disclosures)?;
             }
         }
     })();
@@ -1314,7 +1294,6 @@ fn check_batch(audit: &mut Audit, batch: &AuditBatch, verifier: &Verifier) -> Re
     if audit.frontier.size() == 0 {
         check_checkpoint(audit)?;
     }
-    let lineage = audit.lineage.is_some();
     let prechecked = on_every_core(&batch.entries, |stored| {
         let leaf = stored.leaf_index;
         let mut disclosures = Vec::with_capacity(stored.disclosures.len());
@@ -1328,20 +1307,13 @@ fn check_batch(audit: &mut Audit, batch: &AuditBatch, verifier: &Verifier) -> Re
             labels.push(visibility);
         }
         let claimed = Some(stored.entry_hash);
-        let prechecked = precheck(
-            leaf,
-            &stored.canonical,
-            claimed,
-            &disclosures,
-            &labels,
-            lineage,
-        );
-        Ok::<_, Failure>((disclosures, labels, prechecked))
+        let prechecked = precheck(leaf, &stored.canonical, claimed, &disclosures, &labels);
+        Ok::<_, Failure>((disclosures, prechecked))
     });
     for (stored, prechecked) in batch.entries.iter().zip(prechecked) {
         let leaf = stored.leaf_index;
-        let (disclosures, labels, prechecked) = prechecked?;
-        let (entry, nodes) = audit.check(leaf, prechecked, &disclosures, &labels)?;
+        let (disclosures, prechecked) = prechecked?;
+        let (entry, nodes) = audit.check(leaf, prechecked, &disclosures)?;
 
         let columns = batch
             .columns
