@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: formatting, lints, unit and integration tests against
 # SQLite and against a throwaway PostgreSQL server that this script starts (installing
-# PostgreSQL with apt-get if it is missing), the independent Python verifier, then the OpenAPI
-# validator.
+# PostgreSQL with apt-get if it is missing), the independent Python verifier, the OpenAPI
+# validator, the OpenAPI contract (schemathesis, generated clients, linters) and the browser tests.
 #
 #   scripts/test.sh            everything
 #   scripts/test.sh -- NAME    only tests whose name contains NAME (still with PostgreSQL)
@@ -58,12 +58,14 @@ export DECISION_LOG_REQUIRE_POSTGRES=1
 
 # --- Python: the independent verifier written from docs/log-format.md ------------------------
 venv=target/venv
-if [ ! -x "$venv/bin/openapi-spec-validator" ] ||
+if [ ! -x "$venv/bin/openapi-spec-validator" ] || [ ! -x "$venv/bin/schemathesis" ] ||
+  [ ! -x "$venv/bin/openapi-python-client" ] || [ ! -x "$venv/bin/mypy" ] ||
   ! "$venv/bin/python" -c 'import cryptography, feedparser, jsonschema, rfc3339_validator' 2>/dev/null; then
-  log "installing openapi-spec-validator, cryptography and the feed checkers into $venv"
+  log "installing openapi-spec-validator, cryptography, the feed checkers and the contract tools into $venv"
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check "openapi-spec-validator==0.7.*" "cryptography>=42" \
-    "feedparser==6.0.*" "jsonschema>=4.18" "rfc3339-validator>=0.1.4"
+    "feedparser==6.0.*" "jsonschema>=4.18" "rfc3339-validator>=0.1.4" \
+    "schemathesis==4.32.5" "openapi-python-client==0.29.1" "mypy==2.4.1"
 fi
 export DECISION_LOG_TEST_PYTHON=$PWD/$venv/bin/python
 log "independent verifier: known-answer tests"
@@ -82,6 +84,20 @@ cargo test --workspace --locked -- "${filter[@]}"
 # --- OpenAPI ----------------------------------------------------------------------------------
 log "openapi-spec-validator"
 "$venv/bin/openapi-spec-validator" openapi/openapi.json
+
+# --- The OpenAPI document as a contract (tests/contract/README.md) ----------------------------
+# schemathesis as three callers, the generated Python and TypeScript clients' round trips,
+# Redocly and Spectral. Runs with the whole suite, and with a filter only when it is `contract`.
+if [ "${#filter[@]}" = 0 ] || [ "${filter[*]}" = contract ]; then
+  if ! cmp -s tests/contract/package-lock.json tests/contract/node_modules/.installed-lock.json; then
+    log "npm ci (tests/contract)"
+    (cd tests/contract && npm ci --no-audit --no-fund --loglevel=error \
+      && cp package-lock.json node_modules/.installed-lock.json)
+  fi
+  cargo build -q --locked
+  log "contract: schemathesis, typed clients, Redocly, Spectral"
+  "$venv/bin/python" tests/contract/run.py target/debug/decision-log
+fi
 
 # --- Browser: the pages in headless Chromium (tests/e2e/README.md) ----------------------------
 # Runs with the whole suite, and with a filter only when the filter is `e2e`.

@@ -76,10 +76,17 @@ impl App {
             ),
             body_read_timeout: Duration::from_millis(config.body_read_timeout_ms),
         });
+        let cors_origins = config.cors_allowed_origins.clone();
         let mut server = HttpServer::new(move || {
             ActixApp::new()
                 .wrap(TracingLogger::<RequestSpan>::new())
+                .wrap(actix_web::middleware::Condition::new(
+                    !cors_origins.is_empty(),
+                    cors(&cors_origins),
+                ))
                 .wrap(actix_web::middleware::from_fn(crate::response_headers::set))
+                .wrap(actix_web::middleware::from_fn(api::head_as_get))
+                .wrap(actix_web::middleware::Compress::default())
                 .app_data(state.clone())
                 .configure(api::configure)
                 .configure(crate::feed::configure)
@@ -162,6 +169,34 @@ fn bind(address: &str, backlog: u32) -> anyhow::Result<std::net::TcpListener> {
     socket.bind(&addr.into())?;
     socket.listen(i32::try_from(backlog).unwrap_or(i32::MAX))?;
     Ok(socket.into())
+}
+
+/// The CORS policy for `origins`: pages there may read (`GET`, `HEAD`) without credentials, and
+/// read the headers a reader of pages and proofs needs. A request from any other origin gets no
+/// CORS headers (the browser then keeps the answer from the page) but is otherwise served as
+/// usual, so the deployment's own pages and non-browser clients are unaffected.
+fn cors(origins: &[crate::base_url::PublicUrl]) -> actix_cors::Cors {
+    use actix_web::http::header;
+    let mut cors = actix_cors::Cors::default()
+        .allowed_methods(["GET", "HEAD"])
+        .allowed_headers([
+            header::ACCEPT,
+            header::IF_NONE_MATCH,
+            header::IF_MODIFIED_SINCE,
+        ])
+        .expose_headers([
+            header::LINK,
+            header::ETAG,
+            header::LAST_MODIFIED,
+            header::RETRY_AFTER,
+            header::HeaderName::from_static("x-request-id"),
+        ])
+        .max_age(3600)
+        .block_on_origin_mismatch(false);
+    for origin in origins {
+        cors = cors.allowed_origin(&origin.to_string());
+    }
+    cors
 }
 
 /// Creates the admin token `admin` when the database has no token at all, and returns its secret.

@@ -78,6 +78,20 @@ fn scheme(text: &str) -> Option<&'static str> {
     }
 }
 
+/// Percent-encodes a query value or path segment: every byte outside RFC 3986's unreserved
+/// characters.
+pub fn percent_encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// The public base URL of a deployment: `http` or `https`, a plain `host[:port]`, no path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PublicUrl(String);

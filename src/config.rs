@@ -263,6 +263,17 @@ pub struct ServeConfig {
         value_delimiter = ','
     )]
     pub trusted_proxies: Vec<IpRange>,
+    /// Comma-separated origins whose browser pages may read this API (CORS), e.g.
+    /// `https://dashboard.county.example.gov.uk`. They may `GET` and `HEAD` without credentials,
+    /// so they read what an anonymous reader reads; writes and tokens are never allowed across
+    /// origins. Default: none (no CORS headers at all).
+    #[arg(
+        long,
+        env = "DECISION_LOG_CORS_ALLOWED_ORIGINS",
+        hide_env_values = true,
+        value_delimiter = ','
+    )]
+    pub cors_allowed_origins: Vec<PublicUrl>,
     /// How long a client may take to send a request's line and headers, in milliseconds; a
     /// slower one is answered 408 and disconnected.
     #[arg(
@@ -329,6 +340,7 @@ impl ServeConfig {
             site_name: "Decision log".into(),
             public_url: None,
             trusted_proxies: Vec::new(),
+            cors_allowed_origins: Vec::new(),
             client_request_timeout_ms: 10_000,
             body_read_timeout_ms: 10_000,
             client_disconnect_timeout_ms: 5_000,

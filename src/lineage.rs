@@ -188,7 +188,7 @@ pub struct AmendmentRequest {
 /// Report progress against the success measures.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"status": "on_track", "reported_on": "2027-06-01", "narrative": "Southfield absorbed all rounds; missed collections fell 12%.", "next_review_on": "2027-12-01"}))]
+#[schema(example = json!({"status": "on_track", "reported_on": "2026-12-01", "narrative": "Southfield absorbed all rounds; missed collections fell 12%.", "next_review_on": "2027-06-01"}))]
 pub struct OutcomeRequest {
     /// How it is going.
     pub status: OutcomeStatus,
@@ -210,7 +210,7 @@ pub struct OutcomeRequest {
 /// Record a call-in status change.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"status": "called_in", "on": "2026-12-03", "note": "Called in by the Overview and Scrutiny Committee"}))]
+#[schema(example = json!({"status": "called_in", "on": "2026-11-27", "note": "Called in by the Overview and Scrutiny Committee"}))]
 pub struct CallInRequest {
     /// The new status.
     pub status: CallInStatus,
@@ -226,7 +226,7 @@ pub struct CallInRequest {
 /// Rescind a decision.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"rescinded_on": "2027-01-15", "reason": "Funding withdrawn"}))]
+#[schema(example = json!({"rescinded_on": "2026-12-01", "reason": "Funding withdrawn"}))]
 pub struct RescissionRequest {
     /// When it was rescinded (default: today).
     #[serde(default, deserialize_with = "crate::record::optional_date")]
@@ -239,6 +239,7 @@ pub struct RescissionRequest {
 /// Mark a decision as superseded by another recorded decision.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"superseded_by": "01938a6e-5b2c-7d4e-8f00-3a1b2c3d4e5f", "reason": "Replaced by the revised depot plan"}))]
 pub struct SupersessionRequest {
     /// The decision that replaces this one.
     pub superseded_by: uuid::Uuid,
@@ -839,10 +840,8 @@ pub struct Change {
     /// The field.
     pub field: String,
     /// Its value before.
-    #[schema(value_type = Object)]
     pub old: Value,
     /// Its value after.
-    #[schema(value_type = Object)]
     pub new: Value,
 }
 

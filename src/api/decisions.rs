@@ -38,7 +38,7 @@ pub struct Receipt {
     #[schema(pattern = "^[0-9a-f]{64}$")]
     pub prev_hash: String,
     /// Server time of the append, RFC 3339 UTC.
-    #[schema(example = "2026-11-29T10:15:30.123Z")]
+    #[schema(format = DateTime, example = "2026-11-29T10:15:30.123Z")]
     pub recorded_at: String,
     /// Name of the token that recorded it.
     pub recorded_by: String,
@@ -106,6 +106,7 @@ pub struct DecisionState {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub published_fields: Vec<String>,
     /// When the newest entry about it was recorded.
+    #[schema(format = DateTime)]
     pub updated_at: String,
 }
 
@@ -133,6 +134,7 @@ pub struct LineageEvent {
     /// The entry's kind, e.g. `decision.amended`.
     pub kind: String,
     /// When it was recorded.
+    #[schema(format = DateTime)]
     pub recorded_at: String,
     /// Which token recorded it.
     pub recorded_by: String,
@@ -266,6 +268,7 @@ pub enum StatusFilter {
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Only decisions of this body (slug).
+    #[param(max_length = 64, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$")]
     pub body: Option<String>,
     /// Only decisions of this type.
     pub decision_type: Option<DecisionType>,
@@ -288,6 +291,7 @@ pub struct ListQuery {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
+    #[param(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9_-]+$")]
     pub cursor: Option<String>,
 }
 
@@ -335,6 +339,7 @@ pub async fn create_decision(
             token.role.as_str()
         )));
     }
+    key.check()?;
     let body = read_json(
         &request,
         payload,
@@ -366,6 +371,7 @@ pub async fn create_decision(
     })
     .await
     .map_err(|e| ApiError::Internal(format!("the blocking pool failed: {e}")))?;
+    let claim = claim?;
     let mut checked = checked;
     if let Some(declared) = &declared_body
         && !state.store.body_exists(declared).await?
@@ -441,7 +447,8 @@ pub async fn create_decision(
     params(ListQuery),
     security((), ("bearer" = [])),
     responses(
-        (status = 200, description = "A page of decisions", body = DecisionPage),
+        (status = 200, description = "A page of decisions, newest first", body = DecisionPage,
+            headers(("Link" = String, description = "`<…>; rel=\"next\"` (RFC 8288): the next page, when there is one"))),
         (status = 400, description = "A filter, the limit or the cursor is malformed", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "A bearer token was given but is not valid", body = Problem, content_type = "application/problem+json"),
         (status = 500, description = "An unexpected server error; the cause is logged, not sent", body = Problem, content_type = "application/problem+json"),
@@ -451,6 +458,7 @@ pub async fn create_decision(
 pub async fn list_decisions(
     state: web::Data<AppState>,
     caller: Caller,
+    request: HttpRequest,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
@@ -459,6 +467,11 @@ pub async fn list_decisions(
     if !(1..=MAX_PAGE).contains(&limit) {
         return Err(ApiError::BadRequest(format!(
             "limit must be between 1 and {MAX_PAGE}"
+        )));
+    }
+    if let Some(body) = query.body.as_deref().filter(|b| !crate::record::is_slug(b)) {
+        return Err(ApiError::BadRequest(format!(
+            "body={body:?} is not a body slug (lowercase letters, digits and single hyphens)"
         )));
     }
     let filter = DecisionFilter {
@@ -493,7 +506,11 @@ pub async fn list_decisions(
     } else {
         None
     };
-    Ok(HttpResponse::Ok().json(DecisionPage {
+    let mut response = HttpResponse::Ok();
+    if let Some(cursor) = &next_cursor {
+        response.insert_header((header::LINK, super::paging::next_link(&request, cursor)));
+    }
+    Ok(response.json(DecisionPage {
         items: rows
             .into_iter()
             .map(|row| Decision::render(row, None, &caller, today))

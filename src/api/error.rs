@@ -182,8 +182,8 @@ pub enum ApiError {
     /// 405: the route exists but not for this method; `Allow` lists the methods that do.
     #[error("method not allowed; allowed: {allow}")]
     MethodNotAllowed {
-        /// The methods the route accepts.
-        allow: &'static str,
+        /// The methods the route accepts, as the `Allow` header lists them.
+        allow: String,
     },
     /// 409: the resource already exists.
     #[error("{0}")]
@@ -356,7 +356,9 @@ impl ResponseError for ApiError {
         ));
         match self {
             ApiError::MethodNotAllowed { allow } => {
-                response.insert_header((header::ALLOW, HeaderValue::from_static(allow)));
+                if let Ok(allow) = HeaderValue::from_str(allow) {
+                    response.insert_header((header::ALLOW, allow));
+                }
             }
             ApiError::Unauthorized(_) => {
                 response

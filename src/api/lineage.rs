@@ -54,6 +54,7 @@ async fn append(
         Writer::Secretariat => caller.clone().require_recorder(&row.record.body)?,
         Writer::Redactor(power) => caller.clone().require_power(power)?,
     };
+    key.check()?;
     // Only now, with the caller allowed to write here, is the body read.
     let body = read_json(
         &http,
@@ -69,6 +70,7 @@ async fn append(
     let (request, claim) = web::block(move || (request(&body), key.claim(&claimant, &body)))
         .await
         .map_err(|e| ApiError::Internal(format!("the blocking pool failed: {e}")))?;
+    let claim = claim?;
     let request = request.map_err(StoreError::from)?;
     if let LineageRequest::Supersede(supersession) = &request {
         // A supersession changes the successor's state too (it lists what it supersedes), so

@@ -53,9 +53,11 @@ pub struct LogEntryPage {
     /// The log's size when this page was read (in the same snapshot): its disclosures reflect
     /// exactly the erasures and publications among the first `tree_size` entries.
     pub tree_size: u64,
-    /// The `from` of the next page; absent (never `null`) when this page reaches the head.
+    /// Pass as `cursor` to get the next page: the position of its first entry, in decimal.
+    /// Absent (never `null`) when this page reaches `tree_size`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next_from: Option<u64>,
+    #[schema(pattern = "^(0|[1-9][0-9]{0,18})$")]
+    pub next_cursor: Option<String>,
 }
 
 /// Which entries to read.
@@ -63,9 +65,12 @@ pub struct LogEntryPage {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct EntriesQuery {
-    /// First leaf index (default 0).
+    /// Seek: the first leaf index (default 0). Not with `cursor`.
     #[param(value_type = Option<u64>, maximum = 9223372036854775807_u64)]
     pub from: Option<Position>,
+    /// The `next_cursor` of the previous page. Not with `from`.
+    #[param(value_type = Option<String>, pattern = "^(0|[1-9][0-9]{0,18})$")]
+    pub cursor: Option<Position>,
     /// How many, 1 to 1000 (default 100).
     #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u64>,
@@ -131,8 +136,9 @@ pub async fn get_head(
     params(EntriesQuery),
     security((), ("bearer" = [])),
     responses(
-        (status = 200, description = "Entries from `from`, at most `limit`", body = LogEntryPage),
-        (status = 400, description = "`from` or `limit` is malformed", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "Entries from `from` (or the cursor), at most `limit`", body = LogEntryPage,
+            headers(("Link" = String, description = "`<…>; rel=\"next\"` (RFC 8288): the next page, when there is one"))),
+        (status = 400, description = "`from`, `cursor` or `limit` is malformed, or both `from` and `cursor` are given", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "A bearer token was given but is not valid", body = Problem, content_type = "application/problem+json"),
         (status = 500, description = "An unexpected server error; the cause is logged, not sent", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The database is unavailable or the log inconsistent; retry after the `Retry-After` seconds", body = Problem, content_type = "application/problem+json"),
@@ -141,9 +147,17 @@ pub async fn get_head(
 pub async fn list_entries(
     state: web::Data<AppState>,
     caller: Caller,
+    request: actix_web::HttpRequest,
     query: web::Query<EntriesQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let from = query.from.map_or(0, Position::get);
+    let from = match (query.from, query.cursor) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::BadRequest(
+                "give from (a seek) or cursor (the next page), not both".into(),
+            ));
+        }
+        (from, cursor) => from.or(cursor).map_or(0, Position::get),
+    };
     let limit = query.limit.unwrap_or(100);
     if !(1..=MAX_ENTRIES).contains(&limit) {
         return Err(ApiError::BadRequest(format!(
@@ -156,11 +170,18 @@ pub async fn list_entries(
         .map(|s| to_dto(s, |v| caller.may_see(v)))
         .collect::<Result<Vec<_>, _>>()?;
     let next = from.saturating_add(entries.len() as u64);
-    let next_from = (next < head.tree_size && !entries.is_empty()).then_some(next);
-    Ok(HttpResponse::Ok().json(LogEntryPage {
+    let next_cursor = (next < head.tree_size && !entries.is_empty()).then(|| next.to_string());
+    let mut response = HttpResponse::Ok();
+    if let Some(cursor) = &next_cursor {
+        response.insert_header((
+            actix_web::http::header::LINK,
+            super::paging::next_link(&request, cursor),
+        ));
+    }
+    Ok(response.json(LogEntryPage {
         entries,
         tree_size: head.tree_size,
-        next_from,
+        next_cursor,
     }))
 }
 
@@ -199,8 +220,9 @@ pub struct InclusionQuery {
     /// The leaf to prove.
     #[param(value_type = u64, maximum = 9223372036854775807_u64)]
     pub leaf_index: Position,
-    /// The tree to prove it in (default: the latest checkpoint's size).
-    #[param(value_type = Option<u64>, maximum = 9223372036854775807_u64)]
+    /// The tree to prove it in (default: the latest checkpoint's size); larger than
+    /// `leaf_index`, and no larger than the log.
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 9223372036854775807_u64)]
     pub tree_size: Option<Position>,
 }
 
@@ -227,11 +249,12 @@ pub struct InclusionProofDto {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ConsistencyQuery {
-    /// The older tree size.
-    #[param(value_type = u64, maximum = 9223372036854775807_u64)]
+    /// The older tree size: 1 or more (every tree extends the empty one, so there is no proof
+    /// from 0), and no larger than `to`.
+    #[param(value_type = u64, minimum = 1, maximum = 9223372036854775807_u64)]
     pub from: Position,
-    /// The newer tree size (default: the latest checkpoint's size).
-    #[param(value_type = Option<u64>, maximum = 9223372036854775807_u64)]
+    /// The newer tree size (default: the latest checkpoint's size), no larger than the log.
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 9223372036854775807_u64)]
     pub to: Option<Position>,
 }
 

@@ -1,17 +1,20 @@
 //! The HTTP API under `/api/v1`, its OpenAPI document, and the health probes.
 //!
 //! Handlers speak DTOs (this module's types and `record`'s), never database rows. Every route is
-//! registered as a resource whose unmatched methods answer 405 with `Allow`, and every refusal is
-//! an [`ApiError`] rendered as problem+json.
+//! registered with [`resource`]: `OPTIONS` answers 204 with `Allow`, other unmatched methods 405
+//! with `Allow`, and `HEAD` is served wherever `GET` is ([`head_as_get`]). Every refusal is an
+//! [`ApiError`] rendered as problem+json.
 
 pub mod auth;
 pub mod body;
+pub mod contract;
 pub mod decisions;
 pub mod error;
 pub mod health;
 pub mod idempotency;
 pub mod lineage;
 pub mod log;
+pub mod paging;
 pub mod position;
 pub mod receipts;
 pub mod registry;
@@ -22,6 +25,7 @@ use actix_web::{HttpResponse, Resource, web};
 use utoipa::OpenApi;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 
+use contract::Conventions;
 pub use error::ApiError;
 use spec::Limits;
 
@@ -87,7 +91,7 @@ pub struct AppState {
         health::ready,
     ),
     components(schemas(error::Problem, crate::record::FieldError, decisions::StatusFilter)),
-    modifiers(&BearerAuth, &Limits),
+    modifiers(&BearerAuth, &Limits, &Conventions),
     tags(
         (name = "decisions", description = "Record, list and read decisions"),
         (name = "lineage", description = "What happens to a decision after it is recorded: amendments, outcomes, call-in, rescission, supersession, erasure and publication, each a new log entry"),
@@ -120,11 +124,48 @@ pub fn openapi_json() -> String {
     text
 }
 
-/// A resource whose other methods answer 405 listing `allow`.
-pub fn resource(path: &str, allow: &'static str) -> Resource {
-    web::resource(path).default_service(web::to(move || async move {
-        Err::<HttpResponse, _>(ApiError::MethodNotAllowed { allow })
+/// The `Allow` header of a resource whose routes answer `methods` (`"GET, POST"`): `HEAD` with
+/// `GET`, and `OPTIONS` always.
+pub fn allow_header(methods: &str) -> String {
+    let mut allow: Vec<&str> = Vec::new();
+    for method in methods.split(',').map(str::trim) {
+        allow.push(method);
+        if method == "GET" {
+            allow.push("HEAD");
+        }
+    }
+    allow.push("OPTIONS");
+    allow.join(", ")
+}
+
+/// A resource whose routes answer `methods`: `OPTIONS` answers 204 listing them in `Allow`, any
+/// other method 405 listing them.
+pub fn resource(path: &str, methods: &'static str) -> Resource {
+    let allow = allow_header(methods);
+    web::resource(path).default_service(web::to(move |request: actix_web::HttpRequest| {
+        let allow = allow.clone();
+        async move {
+            if request.method() == actix_web::http::Method::OPTIONS {
+                return Ok(HttpResponse::NoContent()
+                    .insert_header((actix_web::http::header::ALLOW, allow))
+                    .finish());
+            }
+            Err::<HttpResponse, _>(ApiError::MethodNotAllowed { allow })
+        }
     }))
+}
+
+/// The middleware that serves `HEAD` as `GET` (RFC 9110 §9.3.2): the request is routed as a
+/// `GET`, and the connection sends the answer's headers, `Content-Length` included, without its
+/// body (the HTTP/1 and HTTP/2 encoders leave the body out of every answer to a `HEAD`).
+pub async fn head_as_get(
+    mut request: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    if request.method() == actix_web::http::Method::HEAD {
+        request.head_mut().method = actix_web::http::Method::GET;
+    }
+    next.call(request).await
 }
 
 /// Registers every API route.

@@ -162,9 +162,10 @@ pub async fn create_body(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let token = caller.require_admin()?;
+    key.check()?;
     let body = read_body(&state, &http, payload).await?;
     let new: NewBody = body_of(&body)?;
-    let claim = key.claim(&token, &body);
+    let claim = key.claim(&token, &body)?;
     let now = (state.clock)();
     let outcome = state
         .store
@@ -245,9 +246,10 @@ pub async fn add_member(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let token = caller.require_admin()?;
+    key.check()?;
     let body = read_body(&state, &http, payload).await?;
     let new: NewMember = body_of(&body)?;
-    let claim = key.claim(&token, &body);
+    let claim = key.claim(&token, &body)?;
     let now = (state.clock)();
     let outcome = state
         .store
@@ -291,10 +293,11 @@ pub async fn end_member(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let token = caller.require_admin()?;
+    key.check()?;
     let body = read_body(&state, &http, payload).await?;
     let end: EndMembership = body_of(&body)?;
     let (slug, member_id) = path.into_inner();
-    let claim = key.claim(&token, &body);
+    let claim = key.claim(&token, &body)?;
     let now = (state.clock)();
     let outcome = state
         .store
@@ -354,9 +357,10 @@ pub async fn create_token(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let admin = caller.require_admin()?;
+    key.check()?;
     let body = read_body(&state, &http, payload).await?;
     let new: NewToken = body_of(&body)?;
-    let claim = key.claim(&admin, &body);
+    let claim = key.claim(&admin, &body)?;
     let now = (state.clock)();
     let outcome = state
         .store

@@ -19,11 +19,58 @@ use crate::record::{
 };
 use crate::store::MAX_TOKEN_BODIES;
 
+/// The characters a line (`crate::text`) refuses: control, invisible and bidirectional
+/// formatting characters, as the inside of an ECMA-262 character class.
+macro_rules! line_refused {
+    () => {
+        r"\u0000-\u001F\u007F-\u009F\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180B-\u180F\u200B-\u200F\u2028-\u202E\u2060-\u2064\u2066-\u206F\u3164\uFEFF\uFFA0\uFFF9-\uFFFB"
+    };
+}
+
+/// The characters prose (`crate::text`) refuses: control characters but newline and tab.
+macro_rules! prose_refused {
+    () => {
+        r"\u0000-\u0008\u000B-\u001F\u007F-\u009F"
+    };
+}
+
+/// The white space (Unicode `White_Space`, what `str::trim` removes) that a line or prose may
+/// hold but that alone leaves it blank, beyond what each already refuses.
+macro_rules! blank {
+    () => {
+        r"\u0009\u000A\u000B\u000C\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000"
+    };
+}
+
 /// A line (`crate::text`): no control, invisible or bidirectional formatting character.
-pub const LINE_PATTERN: &str = r"^[^\u0000-\u001F\u007F-\u009F\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180B-\u180F\u200B-\u200F\u2028-\u202E\u2060-\u2064\u2066-\u206F\u3164\uFEFF\uFFA0\uFFF9-\uFFFB]*$";
+pub const LINE_PATTERN: &str = concat!("^[^", line_refused!(), "]*$");
+
+/// A required line: a line that is not blank (one character at least that is not white space).
+pub const REQUIRED_LINE_PATTERN: &str = concat!(
+    "^[^",
+    line_refused!(),
+    "]*[^",
+    line_refused!(),
+    blank!(),
+    "][^",
+    line_refused!(),
+    "]*$"
+);
 
 /// Prose (`crate::text`): no control character but newline and tab.
-pub const PROSE_PATTERN: &str = r"^[^\u0000-\u0008\u000B-\u001F\u007F-\u009F]*$";
+pub const PROSE_PATTERN: &str = concat!("^[^", prose_refused!(), "]*$");
+
+/// Required prose: prose that is not blank.
+pub const REQUIRED_PROSE_PATTERN: &str = concat!(
+    "^[^",
+    prose_refused!(),
+    "]*[^",
+    prose_refused!(),
+    blank!(),
+    "][^",
+    prose_refused!(),
+    "]*$"
+);
 
 /// A token's name.
 const TOKEN_NAME_PATTERN: &str = "^[a-z0-9._-]+$";
@@ -40,7 +87,7 @@ pub enum Rule {
         /// Whether the items must differ.
         unique: bool,
     },
-    /// A line of `min` to `max` characters.
+    /// A line of `min` to `max` characters; not blank when `min` is 1 or more.
     Line {
         /// Fewest characters.
         min: usize,
@@ -49,6 +96,8 @@ pub enum Rule {
     },
     /// Prose: any length the record's size allows.
     Prose,
+    /// Prose that must not be blank.
+    Text,
     /// A string of `min` to `max` characters matching `pattern`.
     Pattern {
         /// Fewest characters.
@@ -81,9 +130,9 @@ const fn line(min: usize, max: usize) -> Rule {
 /// the first alternative of a `oneOf`) and what holds there.
 pub const RULES: &[(&str, &[&str], Rule)] = &[
     ("DecisionRecord", &["title"], line(1, MAX_TITLE_CHARS)),
-    ("DecisionRecord", &["decision"], Rule::Prose),
-    ("DecisionRecord", &["reasons"], Rule::Prose),
-    ("DecisionRecord", &["success_measures"], Rule::Prose),
+    ("DecisionRecord", &["decision"], Rule::Text),
+    ("DecisionRecord", &["reasons"], Rule::Text),
+    ("DecisionRecord", &["success_measures"], Rule::Text),
     (
         "DecisionRecord",
         &["participants"],
@@ -126,8 +175,8 @@ pub const RULES: &[(&str, &[&str], Rule)] = &[
             unique: false,
         },
     ),
-    ("Alternative", &["option"], Rule::Prose),
-    ("Alternative", &["why_rejected"], Rule::Prose),
+    ("Alternative", &["option"], Rule::Text),
+    ("Alternative", &["why_rejected"], Rule::Text),
     (
         "Conflicts",
         &["|0"],
@@ -137,17 +186,17 @@ pub const RULES: &[(&str, &[&str], Rule)] = &[
             unique: false,
         },
     ),
-    ("Conflict", &["nature"], Rule::Prose),
+    ("Conflict", &["nature"], Rule::Text),
     ("Dispensation", &["granted_by"], line(1, MAX_NAME_CHARS)),
     ("Dispensation", &["note"], Rule::Prose),
     ("Participant", &["name"], line(1, MAX_NAME_CHARS)),
     ("Participant", &["organisation"], line(0, MAX_NAME_CHARS)),
     ("Vote", &["votes"], items(MAX_PARTICIPANTS)),
-    ("Exemption", &["public_interest_reason"], Rule::Prose),
-    ("Exemption", &["public_summary"], Rule::Prose),
+    ("Exemption", &["public_interest_reason"], Rule::Text),
+    ("Exemption", &["public_summary"], Rule::Text),
     ("Document", &["title"], line(1, MAX_TITLE_CHARS)),
     ("Document", &["uri"], line(1, MAX_URI_CHARS)),
-    ("Input", &["summary"], Rule::Prose),
+    ("Input", &["summary"], Rule::Text),
     ("Input", &["uri"], line(1, MAX_URI_CHARS)),
     (
         "AmendmentRequest",
@@ -156,19 +205,19 @@ pub const RULES: &[(&str, &[&str], Rule)] = &[
             max: AMENDABLE_FIELDS.len(),
         },
     ),
-    ("AmendmentRequest", &["reason"], Rule::Prose),
-    ("OutcomeRequest", &["narrative"], Rule::Prose),
+    ("AmendmentRequest", &["reason"], Rule::Text),
+    ("OutcomeRequest", &["narrative"], Rule::Text),
     ("OutcomeRequest", &["evidence"], items(MAX_DOCUMENTS)),
-    ("CallInRequest", &["note"], Rule::Prose),
-    ("RescissionRequest", &["reason"], Rule::Prose),
-    ("SupersessionRequest", &["reason"], Rule::Prose),
+    ("CallInRequest", &["note"], Rule::Text),
+    ("RescissionRequest", &["reason"], Rule::Text),
+    ("SupersessionRequest", &["reason"], Rule::Text),
     ("RedactionRequest", &["basis"], line(1, MAX_NAME_CHARS)),
     (
         "RedactionRequest",
         &["authorised_by"],
         line(1, MAX_NAME_CHARS),
     ),
-    ("RedactionRequest", &["reason"], Rule::Prose),
+    ("RedactionRequest", &["reason"], Rule::Text),
     (
         "PublicationRequest",
         &["fields"],
@@ -178,7 +227,7 @@ pub const RULES: &[(&str, &[&str], Rule)] = &[
             unique: true,
         },
     ),
-    ("PublicationRequest", &["reason"], Rule::Prose),
+    ("PublicationRequest", &["reason"], Rule::Text),
     ("NewBody", &["name"], line(1, MAX_NAME_CHARS)),
     ("BodyChange", &["name"], line(1, MAX_NAME_CHARS)),
     ("NewMember", &["name"], line(1, MAX_NAME_CHARS)),
@@ -249,11 +298,21 @@ pub fn declare(openapi: &mut OpenApi) -> Vec<String> {
                 Rule::Line { min, max } => {
                     object.max_length = Some(max);
                     object.min_length = (min > 0).then_some(min);
-                    object.pattern = Some(LINE_PATTERN.to_owned());
+                    let pattern = if min > 0 {
+                        REQUIRED_LINE_PATTERN
+                    } else {
+                        LINE_PATTERN
+                    };
+                    object.pattern = Some(pattern.to_owned());
                     true
                 }
                 Rule::Prose => {
                     object.pattern = Some(PROSE_PATTERN.to_owned());
+                    true
+                }
+                Rule::Text => {
+                    object.min_length = Some(1);
+                    object.pattern = Some(REQUIRED_PROSE_PATTERN.to_owned());
                     true
                 }
                 Rule::Pattern { min, max, pattern } => {
@@ -314,7 +373,15 @@ mod tests {
         );
         assert_eq!(
             schemas["Participant"]["properties"]["name"]["pattern"],
+            REQUIRED_LINE_PATTERN
+        );
+        assert_eq!(
+            schemas["Participant"]["properties"]["organisation"]["pattern"],
             LINE_PATTERN
+        );
+        assert_eq!(
+            schemas["DecisionRecord"]["properties"]["reasons"]["pattern"],
+            REQUIRED_PROSE_PATTERN
         );
         assert_eq!(schemas["Problem"]["properties"]["errors"]["maxItems"], 100);
     }
@@ -354,6 +421,33 @@ mod tests {
             let by_rule = crate::text::line_problem(&c.to_string(), 1).is_some();
             assert_eq!(within(&line, code), by_rule, "line U+{code:04X}");
             let by_rule = crate::text::prose_problem(&c.to_string()).is_some();
+            assert_eq!(within(&prose, code), by_rule, "prose U+{code:04X}");
+        }
+    }
+
+    /// The class a required pattern `^[^A]*[^AB][^A]*$` asks one character of, as `^[^AB]*$`.
+    fn one_character_class(pattern: &str) -> String {
+        let middle = pattern
+            .split("]*[^")
+            .nth(1)
+            .and_then(|m| m.split("][^").next())
+            .unwrap_or_default();
+        format!("^[^{middle}]*$")
+    }
+
+    #[test]
+    fn the_required_patterns_refuse_blank_text_as_the_service_does() {
+        let line = class_ranges(&one_character_class(REQUIRED_LINE_PATTERN));
+        let prose = class_ranges(&one_character_class(REQUIRED_PROSE_PATTERN));
+        let within =
+            |ranges: &[(u32, u32)], c: u32| ranges.iter().any(|(a, b)| (*a..=*b).contains(&c));
+        for c in (0u32..0x1_0000).filter_map(char::from_u32) {
+            let code = u32::from(c);
+            let text = c.to_string();
+            let blank = text.trim().is_empty();
+            let by_rule = blank || crate::text::line_problem(&text, 1).is_some();
+            assert_eq!(within(&line, code), by_rule, "line U+{code:04X}");
+            let by_rule = blank || crate::text::prose_problem(&text).is_some();
             assert_eq!(within(&prose, code), by_rule, "prose U+{code:04X}");
         }
     }

@@ -18,6 +18,22 @@ use super::{ApiError, AppState};
 
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
+/// A tile's bytes, as the OpenAPI document declares them: binary, not JSON.
+pub struct TileBytes;
+
+impl utoipa::PartialSchema for TileBytes {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .description(Some("The tile's bytes"))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for TileBytes {}
+
 /// The latest signed checkpoint (as `GET /api/v1/log/checkpoint`).
 #[utoipa::path(
     get, path = "/tlog/checkpoint", tag = "tlog-tiles", operation_id = "getTlogCheckpoint",
@@ -45,7 +61,7 @@ pub async fn get_checkpoint(
     params(("tile" = String, Path, description = "`<L>/<N>[.p/<W>]` or `entries/<N>[.p/<W>]`, e.g. `0/x001/234` or `entries/000.p/17`")),
     security((), ("bearer" = [])),
     responses(
-        (status = 200, description = "The tile's bytes: 32 bytes per hash, or the entry bundle", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 200, description = "The tile's bytes: 32 bytes per hash, or the entry bundle", content_type = "application/octet-stream", body = TileBytes),
         (status = 404, description = "No such tile: a malformed path, or a tile the tree does not hold (yet)", body = Problem, content_type = "application/problem+json"),
         (status = 500, description = "An unexpected server error; the cause is logged, not sent", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The database is unavailable or the log inconsistent", body = Problem, content_type = "application/problem+json"),

@@ -67,7 +67,7 @@ impl LogClient {
     }
 
     /// The page of up to `limit` served entries from `from` on, as the server sent it
-    /// (`{"entries", "tree_size", "next_from"}`), unverified and unparsed: the caller reads the
+    /// (`{"entries", "tree_size", "next_cursor"}`), unverified and unparsed: the caller reads the
     /// entries' bytes exactly as served.
     pub async fn entries_page(&self, from: u64, limit: u64) -> anyhow::Result<Vec<u8>> {
         Ok(self

@@ -103,6 +103,7 @@ pub struct NewMember {
 /// The end of a membership.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"until": "2026-11-30"}))]
 pub struct EndMembership {
     /// Last day of membership.
     #[serde(deserialize_with = "crate::record::date")]
@@ -141,6 +142,7 @@ pub struct Body {
     /// What kind of body it is.
     pub kind: BodyKind,
     /// When it was registered.
+    #[schema(format = DateTime)]
     pub created_at: String,
     /// Its members over time, earliest first (absent from lists).
     #[serde(default, skip_serializing_if = "Option::is_none")]

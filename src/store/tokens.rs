@@ -155,22 +155,25 @@ pub struct TokenInfo {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub powers: Vec<Power>,
     /// When it was created (RFC 3339).
+    #[schema(format = DateTime)]
     pub created_at: String,
     /// Which token created it (absent for tokens made with the CLI).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_by: Option<String>,
     /// When it stops working (RFC 3339), if ever.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime)]
     pub expires_at: Option<String>,
     /// When it was revoked, if it was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime)]
     pub revoked_at: Option<String>,
 }
 
 /// What a new token is to be.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"name": "cabinet-clerk", "role": "secretariat", "bodies": ["cabinet"], "expires_at": "2027-11-29T00:00:00Z"}))]
+#[schema(example = json!({"name": "cabinet-clerk", "role": "secretariat", "bodies": ["cabinet"]}))]
 pub struct NewToken {
     /// A unique name, 1 to 64 of `a-z 0-9 - _ .`; name tokens after offices, never people.
     pub name: String,

@@ -9,6 +9,7 @@ mod decisions;
 mod errors;
 mod feeds;
 mod hardening;
+mod http;
 mod intrusion;
 mod keys;
 mod limits;

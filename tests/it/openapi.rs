@@ -62,6 +62,25 @@ async fn every_request_body_example_is_accepted_as_is() {
                     .to_owned();
                 url = url.replace("{id}", &id);
             }
+            let mut example = example.clone();
+            if path.ends_with("/supersession") {
+                // The example names a successor by id: record one to name.
+                let successor = app.record(&decision(posted + 1000)).await;
+                example["superseded_by"] = successor["id"].clone();
+            }
+            if path.contains("{member_id}") {
+                // The example ends a membership: register one to end.
+                let (status, member) = app
+                    .post(
+                        "/api/v1/bodies/cabinet/members",
+                        Some(&app.admin),
+                        &json!({"name": "Cllr B. Example", "role": "member", "from": "2026-01-05"}),
+                    )
+                    .await;
+                assert_eq!(status, 201, "{member}");
+                let member_id = member["id"].as_str().expect("member id").to_owned();
+                url = url.replace("{member_id}", &member_id);
+            }
             let token = match operation["tags"][0].as_str() {
                 Some("bodies" | "tokens") => &app.admin,
                 _ if path.ends_with("/redactions") || path.ends_with("/publication") => &redactor,
@@ -73,7 +92,7 @@ async fn every_request_body_example_is_accepted_as_is() {
             );
             let response = request
                 .bearer_auth(token)
-                .json(example)
+                .json(&example)
                 .send()
                 .await
                 .expect("request");

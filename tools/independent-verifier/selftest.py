@@ -206,7 +206,7 @@ class FakeLog:
         self.raw: dict[int, bytes] = {}  # entry bytes served instead of the canonical ones (§2)
         self.signed_size: int | None = None  # the checkpoint's size, when it lags the log (§11)
         self.served_key: str | None = None  # the key served at /api/v1/log/key, when not the log's
-        self.next_from: dict[int, object] = {}  # a wrong next_from for the page starting there
+        self.next_cursor: dict[int, object] = {}  # a wrong next_cursor for the page starting there
 
     # -- writing ----------------------------------------------------------------------------
 
@@ -356,10 +356,10 @@ class FakeHttp:
                 )
             end = min(start + limit, size)
             page = f'{{"entries":[{",".join(items)}],"tree_size":{size}'
-            if start in log.next_from:
-                page += f',"next_from":{json.dumps(log.next_from[start])}'
+            if start in log.next_cursor:
+                page += f',"next_cursor":{json.dumps(log.next_cursor[start])}'
             elif end < size:
-                page += f',"next_from":{end}'
+                page += f',"next_cursor":"{end}"'
             return (page + "}").encode()
         if path == f"/tlog/tile/entries/000.p/{size}":
             return b"".join(len(e).to_bytes(2, "big") + e for e in map(v.canonicalize, log.entries))
@@ -728,11 +728,11 @@ def test_served_bytes() -> None:
     got = verify_fake(log, "anonymous")
     check(got.startswith("the log's verifier key is \"other.example/log+"), f"a served key not the pinned one: {got!r}")
     log.served_key = None
-    log.next_from[0] = None
-    expect(log, "anonymous", "leaf 0: next_from is None", "next_from null at the head")
-    log.next_from = {0: 5}
-    check(verify_fake(log, "anonymous", 3).startswith("leaf 0: next_from is 5, expected 3"), "a wrong next_from")
-    log.next_from = {}
+    log.next_cursor[0] = None
+    expect(log, "anonymous", "leaf 0: next_cursor is None", "next_cursor null at the head")
+    log.next_cursor = {0: "5"}
+    check(verify_fake(log, "anonymous", 3).startswith("leaf 0: next_cursor is '5', expected \"3\""), "a wrong next_cursor")
+    log.next_cursor = {}
     check(verify_fake(log, "anonymous", 7) == "OK", "pages of 7")
     check(v.verify_consistency(3, 3, b"r" * 32, b"r" * 32, []), "§7 consistency of a size with itself")
     check(not v.verify_consistency(3, 3, b"r" * 32, b"s" * 32, []), "§7 equal sizes need equal roots")

@@ -1182,8 +1182,8 @@ def read_page(http: Http, start: int, limit: int):
         raise PageUnreadable(where, f"the served page is not valid JSON: {e}") from None
     if not isinstance(page, dict) or not isinstance(page.get("entries"), list):
         raise VerificationFailure(where, "the served page has no list of entries")
-    if set(page) - {"entries", "tree_size", "next_from"}:
-        raise VerificationFailure(where, f"the served page has unknown members {sorted(set(page) - {'entries', 'tree_size', 'next_from'})}")
+    if set(page) - {"entries", "tree_size", "next_cursor"}:
+        raise VerificationFailure(where, f"the served page has unknown members {sorted(set(page) - {'entries', 'tree_size', 'next_cursor'})}")
     tree_size = page.get("tree_size")
     if not is_index(tree_size):
         raise VerificationFailure(where, f"the served page's tree_size is {tree_size!r}, not a tree size")
@@ -1198,13 +1198,13 @@ def read_page(http: Http, start: int, limit: int):
         raise VerificationFailure(where, "the served entries could not be located in the page")
     end = start + len(items)
     if end < tree_size:
-        if page.get("next_from") != end:
+        if page.get("next_cursor") != str(end):
             raise VerificationFailure(
-                where, f"next_from is {page.get('next_from')!r}, expected {end} (the page ends before its tree_size {tree_size})"
+                where, f"next_cursor is {page.get('next_cursor')!r}, expected \"{end}\" (the page ends before its tree_size {tree_size})"
             )
-    elif "next_from" in page:
+    elif "next_cursor" in page:
         raise VerificationFailure(
-            where, f"next_from is {page['next_from']!r}, but the page reaches its tree_size {tree_size}: it must be absent"
+            where, f"next_cursor is {page['next_cursor']!r}, but the page reaches its tree_size {tree_size}: it must be absent"
         )
     return items, raw, tree_size
 
