@@ -1,4 +1,4 @@
-//! The HTTP API under `/api/v1`, its OpenAPI document, and the health probes.
+//! The HTTP API under `/api/v1`, its OpenAPI document, the health probes and `/metrics`.
 //!
 //! Handlers speak DTOs (this module's types and `record`'s), never database rows. Every route is
 //! registered as a resource whose unmatched methods answer 405 with `Allow`, and every refusal is
@@ -12,6 +12,7 @@ pub mod health;
 pub mod idempotency;
 pub mod lineage;
 pub mod log;
+pub mod metrics;
 pub mod position;
 pub mod receipts;
 pub mod registry;
@@ -85,6 +86,7 @@ pub struct AppState {
         tiles::get_tile,
         health::live,
         health::ready,
+        metrics::get_metrics,
     ),
     components(schemas(error::Problem, crate::record::FieldError, decisions::StatusFilter)),
     modifiers(&BearerAuth, &Limits),
@@ -95,7 +97,7 @@ pub struct AppState {
         (name = "tokens", description = "API tokens and their roles (admin only)"),
         (name = "log", description = "The append-only log: entries, hashes, disclosures, checkpoints and proofs"),
         (name = "tlog-tiles", description = "The log as C2SP tlog-tiles, for standard transparency-log clients"),
-        (name = "health", description = "Probes for orchestrators"),
+        (name = "health", description = "Probes and metrics for orchestrators and monitoring"),
     )
 )]
 pub struct ApiDoc;
@@ -225,7 +227,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/api/v1/openapi.json", "GET").route(web::get().to(serve_openapi)))
         .service(resource("/problems/{slug}", "GET").route(web::get().to(error::describe_problem)))
         .service(resource("/health/live", "GET").route(web::get().to(health::live)))
-        .service(resource("/health/ready", "GET").route(web::get().to(health::ready)));
+        .service(resource("/health/ready", "GET").route(web::get().to(health::ready)))
+        .service(resource("/metrics", "GET").route(web::get().to(metrics::get_metrics)));
 }
 
 async fn serve_openapi() -> HttpResponse {
