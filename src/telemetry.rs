@@ -9,7 +9,8 @@
 //!   Unicode line breaks and bidirectional overrides), whichever code logs it; [`escape`] does the
 //!   same for a value logged by hand. A percent-decoded `%0A` in a path ends up as the two
 //!   characters `\n`. In the JSON format ([`LogFormat::Json`]) each event is one JSON object on
-//!   one line, and JSON string escaping does the same job.
+//!   one line: JSON string escaping keeps a value from breaking it, and the values a request
+//!   chose (path, route, user agent) are passed through [`escape`] in both formats.
 //! - **No secret is written.** [`RequestSpan`], the root span of every request, records the
 //!   method, the route pattern, the path without its query (a query may carry a secret, such as
 //!   an `access_token` a client added), the peer address, the user agent, the status and the
