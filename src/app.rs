@@ -5,6 +5,9 @@
 //! port before the server runs. The build also loads (or, on the embedded default, creates) the
 //! signing key, pins it as the log's identity, signs a first checkpoint, and starts the task that
 //! signs a new checkpoint whenever the tree has grown.
+//!
+//! The binary serves with [`App::run_until_signalled`]: SIGINT and SIGTERM both drain (requests
+//! in flight finish, new connections are refused) for up to `--shutdown-timeout-secs`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,6 +28,7 @@ pub struct App {
     port: u16,
     server: Server,
     checkpointer: tokio::task::JoinHandle<()>,
+    shutdown_timeout: u64,
     vkey: String,
     created_key: bool,
     first_admin: Option<String>,
@@ -77,6 +81,7 @@ impl App {
             body_read_timeout: Duration::from_millis(config.body_read_timeout_ms),
         });
         let cors_origins = config.cors_allowed_origins.clone();
+        let http_metrics = web::Data::new(crate::metrics::HttpMetrics::default());
         let mut server = HttpServer::new(move || {
             ActixApp::new()
                 .wrap(TracingLogger::<RequestSpan>::new())
@@ -87,7 +92,10 @@ impl App {
                 .wrap(actix_web::middleware::from_fn(crate::response_headers::set))
                 .wrap(actix_web::middleware::from_fn(api::head_as_get))
                 .wrap(actix_web::middleware::Compress::default())
+                // Outermost: names, counts and logs every response, whichever layer made it.
+                .wrap(actix_web::middleware::from_fn(crate::telemetry::observe))
                 .app_data(state.clone())
+                .app_data(http_metrics.clone())
                 .configure(api::configure)
                 .configure(crate::feed::configure)
                 .service(api::resource("/api/docs", "GET").route(web::get().to(docs_redirect)))
@@ -103,6 +111,10 @@ impl App {
         .client_request_timeout(Duration::from_millis(config.client_request_timeout_ms))
         .client_disconnect_timeout(Duration::from_millis(config.client_disconnect_timeout_ms))
         .max_connections(config.http_max_connections)
+        // Signals are handled by `run_until_signalled`, so that SIGINT drains as SIGTERM does
+        // (actix's own handling stops at once on SIGINT).
+        .disable_signals()
+        .shutdown_timeout(config.shutdown_timeout_secs)
         .listen(listener)?;
         if let Some(workers) = config.workers {
             server = server.workers(workers);
@@ -111,6 +123,7 @@ impl App {
             port,
             server: server.run(),
             checkpointer,
+            shutdown_timeout: config.shutdown_timeout_secs,
             vkey,
             created_key,
             first_admin,
@@ -143,11 +156,65 @@ impl App {
         self.first_admin.as_deref()
     }
 
-    /// Serves until the process is asked to stop (SIGINT/SIGTERM), finishing requests in flight.
+    /// Serves until stopped through [`App::handle`].
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
         self.checkpointer.abort();
         result
+    }
+
+    /// Serves until the process gets SIGINT or SIGTERM, then drains: stops accepting
+    /// connections, lets requests in flight finish for up to `--shutdown-timeout-secs`, and
+    /// returns. Either signal drains alike; the drain's start and end are logged.
+    pub async fn run_until_signalled(self) -> std::io::Result<()> {
+        // Installed before serving, so that a signal arriving at any point is seen.
+        let signalled = stop_signal()?;
+        let handle = self.server.handle();
+        let timeout = self.shutdown_timeout;
+        let drain_started = Arc::new(std::sync::OnceLock::new());
+        let started = drain_started.clone();
+        let drain = tokio::spawn(async move {
+            let signal = signalled.await;
+            started.get_or_init(std::time::Instant::now);
+            tracing::info!(
+                signal,
+                timeout_secs = timeout,
+                "draining: no new connections; requests in flight may finish"
+            );
+            handle.stop(true).await;
+        });
+        let result = self.run_until_stopped().await;
+        drain.abort();
+        if let Some(started) = drain_started.get() {
+            tracing::info!(
+                drain_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+                "drained: stopped"
+            );
+        }
+        result
+    }
+}
+
+/// A future that resolves to the name of the first of SIGINT and SIGTERM the process gets.
+fn stop_signal() -> std::io::Result<impl std::future::Future<Output = &'static str>> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
+        Ok(async move {
+            tokio::select! {
+                _ = interrupt.recv() => "SIGINT",
+                _ = terminate.recv() => "SIGTERM",
+            }
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+            "Ctrl-C"
+        })
     }
 }
 

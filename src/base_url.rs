@@ -210,6 +210,12 @@ impl BaseUrl {
         }
     }
 
+    /// Whether `peer` is one of the trusted proxies (`--trusted-proxies`), whose forwarded
+    /// headers and request ids are believed.
+    pub fn trusts(&self, peer: IpAddr) -> bool {
+        self.trusted_proxies.iter().any(|r| r.contains(peer))
+    }
+
     /// The base URL for links in the answer to `request`: scheme and authority, no trailing `/`.
     pub fn of(&self, request: &HttpRequest) -> String {
         if let Some(url) = &self.public_url {
@@ -217,7 +223,7 @@ impl BaseUrl {
         }
         let trusted = request
             .peer_addr()
-            .is_some_and(|peer| self.trusted_proxies.iter().any(|r| r.contains(peer.ip())));
+            .is_some_and(|peer| self.trusts(peer.ip()));
         let (proto, host) = if trusted {
             forwarded(request)
         } else {

@@ -11,6 +11,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::base_url::{IpRange, PublicUrl};
 use crate::store::{Power, Role};
+use crate::telemetry::LogFormat;
 
 /// The embedded default: a SQLite file in the working directory, created on first start.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://decision-log.db?mode=rwc";
@@ -19,6 +20,17 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://decision-log.db?mode=rwc";
 #[derive(Debug, Parser)]
 #[command(name = "decision-log", version, about)]
 pub struct Cli {
+    /// How log events are written to standard error: `text` (one line each) or `json` (one JSON
+    /// object per line, for log pipelines).
+    #[arg(
+        long,
+        global = true,
+        env = "DECISION_LOG_LOG_FORMAT",
+        hide_env_values = true,
+        value_enum,
+        default_value_t = LogFormat::Text
+    )]
+    pub log_format: LogFormat,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -319,6 +331,15 @@ pub struct ServeConfig {
         default_value_t = 1_024
     )]
     pub http_backlog: u32,
+    /// On SIGINT or SIGTERM, how long requests in flight may take to finish, in seconds, while
+    /// no new connection is accepted; those still running then are cut off.
+    #[arg(
+        long,
+        env = "DECISION_LOG_SHUTDOWN_TIMEOUT_SECS",
+        hide_env_values = true,
+        default_value_t = 30
+    )]
+    pub shutdown_timeout_secs: u64,
 }
 
 impl ServeConfig {
@@ -346,6 +367,7 @@ impl ServeConfig {
             client_disconnect_timeout_ms: 5_000,
             http_max_connections: 256,
             http_backlog: 1_024,
+            shutdown_timeout_secs: 30,
         }
     }
 }

@@ -24,8 +24,10 @@
 //!   `Host`, with forwarded headers from trusted proxies only.
 //! - [`response_headers`]: caching by who is asking, `nosniff`, no framing and a default CSP, on
 //!   every response.
-//! - [`telemetry`]: the server log: every field escaped, each request's span without its query
-//!   or headers.
+//! - [`telemetry`]: the server log (text or JSON), every field escaped, each request's span and
+//!   access line without its query or headers; request ids.
+//! - [`metrics`]: the Prometheus metrics registry behind `/metrics`: bounded labels, O(1)
+//!   scrapes.
 //! - [`cli`]: the subcommands other than `serve`.
 //! - [`config`]: the typed command line and environment.
 //! - [`keys`]: the log's signing key: loading, creating, and where the embedded default keeps it.
@@ -39,6 +41,7 @@ pub mod config;
 pub mod feed;
 pub mod keys;
 pub mod lineage;
+pub mod metrics;
 pub mod receipt;
 pub mod record;
 pub mod response_headers;

@@ -15,8 +15,11 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[actix_web::main]
 async fn main() -> ExitCode {
-    decision_log::telemetry::init();
-    let result = match Cli::parse().command {
+    // Parsed first, so that the log's format is known; `--help` and usage errors print and exit
+    // here, before there is a log.
+    let cli = Cli::parse();
+    decision_log::telemetry::init(cli.log_format);
+    let result = match cli.command {
         Command::Serve(config) => serve(config).await,
         Command::Token(command) => cli::token(command).await,
         Command::Verify(config) => return cli::verify(&config).await,
@@ -59,6 +62,6 @@ async fn serve(config: decision_log::config::ServeConfig) -> anyhow::Result<()> 
         .rsplit_once(':')
         .map_or(config.bind.as_str(), |(h, _)| h);
     tracing::info!("decision-log listening on http://{host}:{}", app.port());
-    app.run_until_stopped().await?;
+    app.run_until_signalled().await?;
     Ok(())
 }

@@ -1,40 +1,178 @@
-//! The server log: what a request leaves in it, and how every value is written.
+//! The server log and the request id: what a request leaves in the log, how every value is
+//! written, and how a request is named in its response and in the log alike.
 //!
 //! Everything in a request — path, query, headers — is chosen by whoever sends it, and the log is
 //! read by operators and by tools that split it into lines. Two rules keep it honest:
 //!
-//! - **No value can forge a line.** [`EscapedFields`] writes every field of every event and span
-//!   with its control characters escaped (`\n`, `\r`, `\u{1b}`, …, and the Unicode line breaks
-//!   and bidirectional overrides), whichever code logs it; [`escape`] does the same for a value
-//!   logged by hand. A percent-decoded `%0A` in a path ends up as the two characters `\n`.
+//! - **No value can forge a line.** In the text format, [`EscapedFields`] writes every field of
+//!   every event and span with its control characters escaped (`\n`, `\r`, `\u{1b}`, …, and the
+//!   Unicode line breaks and bidirectional overrides), whichever code logs it; [`escape`] does the
+//!   same for a value logged by hand. A percent-decoded `%0A` in a path ends up as the two
+//!   characters `\n`. In the JSON format ([`LogFormat::Json`]) each event is one JSON object on
+//!   one line: JSON string escaping keeps a value from breaking it, and the values a request
+//!   chose (path, route, user agent) are passed through [`escape`] in both formats.
 //! - **No secret is written.** [`RequestSpan`], the root span of every request, records the
 //!   method, the route pattern, the path without its query (a query may carry a secret, such as
 //!   an `access_token` a client added), the peer address, the user agent, the status and the
-//!   request id; never a query string, the `Authorization` header or any other header.
+//!   request id; never a query string, the `Authorization` header or any other header. The
+//!   access line [`observe`] writes after each request holds the same and no more.
+//!
+//! **Request ids.** [`observe`], the outermost middleware, names every request: the
+//! `X-Request-Id` a trusted proxy (`--trusted-proxies`) sent, if it is 1 to 128 visible ASCII
+//! characters, else a fresh UUID v7. A client that is not a trusted proxy cannot choose the id
+//! its request is logged under. The id is in the request span, the access line, the
+//! `X-Request-Id` response header and the `request_id` member of every problem body (read by
+//! [`crate::api::error::ApiError::problem`] through [`current_request_id`]).
 
 use std::fmt;
+use std::time::Instant;
 
-use actix_web::body::MessageBody;
+use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::{Error, HttpMessage};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpMessage, web};
 use tracing::Span;
-use tracing_actix_web::{RequestId, RootSpanBuilder};
+use tracing_actix_web::RootSpanBuilder;
 use tracing_subscriber::field::RecordFields;
 use tracing_subscriber::fmt::FormatFields;
 use tracing_subscriber::fmt::format::{DefaultFields, Writer};
 
-/// Sets up the process's log: `RUST_LOG` (default `info`) to standard error, every field escaped.
-pub fn init() {
+use crate::api::AppState;
+use crate::metrics::HttpMetrics;
+
+/// How log events are written to standard error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum LogFormat {
+    /// One human-readable line per event, every field escaped.
+    #[default]
+    Text,
+    /// One JSON object per line: `timestamp`, `level`, `target`, `message`, the event's fields,
+    /// and the request span's fields under `span`.
+    Json,
+}
+
+/// Sets up the process's log in `format`: `RUST_LOG` (default `info`) to standard error.
+pub fn init(format: LogFormat) {
     use std::io::IsTerminal;
     use tracing_subscriber::EnvFilter;
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .fmt_fields(EscapedFields)
-        .init();
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    match format {
+        LogFormat::Text => tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .with_ansi(std::io::stderr().is_terminal())
+            .fmt_fields(EscapedFields)
+            .init(),
+        LogFormat::Json => tracing_subscriber::fmt()
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init(),
+    }
+}
+
+/// The header that carries a request's id, in the request from a trusted proxy and in every
+/// response.
+pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
+
+/// A request's id, in the request's extensions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestId(pub String);
+
+tokio::task_local! {
+    /// The id of the request whose handler is running, for problem bodies: an error's response
+    /// is rendered without access to the request.
+    static CURRENT_REQUEST_ID: String;
+}
+
+/// The id of the request being handled on this task, if any.
+pub fn current_request_id() -> Option<String> {
+    CURRENT_REQUEST_ID.try_with(Clone::clone).ok()
+}
+
+/// Whether `value` may be taken as a request id: 1 to 128 visible ASCII characters.
+pub fn is_request_id(value: &[u8]) -> bool {
+    (1..=128).contains(&value.len()) && value.iter().all(|b| b.is_ascii_graphic())
+}
+
+/// The middleware that names, counts and logs every request (see the module documentation).
+/// It MUST be the outermost, so that every response — whichever layer made it — carries the id
+/// and is counted.
+pub async fn observe(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let started = Instant::now();
+    let peer = request.peer_addr().map(|a| a.ip());
+    let trusted = peer.is_some_and(|ip| {
+        request
+            .app_data::<web::Data<AppState>>()
+            .is_some_and(|state| state.base_url.trusts(ip))
+    });
+    let id = request
+        .headers()
+        .get(&REQUEST_ID_HEADER)
+        .filter(|value| trusted && is_request_id(value.as_bytes()))
+        .and_then(|value| value.to_str().ok())
+        .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned);
+    request.extensions_mut().insert(RequestId(id.clone()));
+    let metrics = request.app_data::<web::Data<HttpMetrics>>().cloned();
+    let method = request.method().clone();
+    let path = escape(request.path());
+    // Found from the resource map, as the router will: the same pattern whether the request then
+    // succeeds or fails in a middleware.
+    let route = request.match_pattern();
+    let outcome = CURRENT_REQUEST_ID
+        .scope(id.clone(), async move {
+            match next.call(request).await {
+                Ok(response) => Ok(response.map_into_boxed_body()),
+                // A middleware failed: render its response here, inside the scope, so that a
+                // problem body still carries the id, and hand it on ready-made.
+                Err(error) => {
+                    let response = error.error_response();
+                    Err((error, response))
+                }
+            }
+        })
+        .await;
+    let header = HeaderValue::from_str(&id).ok();
+    let status = match &outcome {
+        Ok(response) => response.status(),
+        Err((_, response)) => response.status(),
+    }
+    .as_u16();
+    let elapsed = started.elapsed();
+    if let Some(metrics) = metrics {
+        metrics.observe(route.as_deref(), &method, status, elapsed);
+    }
+    tracing::info!(
+        http.method = %method,
+        http.route = %escape(route.as_deref().unwrap_or(crate::metrics::UNMATCHED_ROUTE)),
+        http.path = %path,
+        http.status_code = status,
+        duration_ms = elapsed.as_secs_f64() * 1_000.0,
+        request_id = %id,
+        peer = %peer.map(|ip| ip.to_string()).unwrap_or_default(),
+        "request served"
+    );
+    match outcome {
+        Ok(mut response) => {
+            if let Some(value) = header {
+                response.headers_mut().insert(REQUEST_ID_HEADER, value);
+            }
+            Ok(response)
+        }
+        Err((error, mut response)) => {
+            if let Some(value) = header {
+                response.headers_mut().insert(REQUEST_ID_HEADER, value);
+            }
+            Err(actix_web::error::InternalError::from_response(error, response).into())
+        }
+    }
 }
 
 /// Whether `c` must not appear raw in a log line: a control character, a Unicode line or
@@ -84,7 +222,9 @@ pub struct RequestSpan;
 
 impl RootSpanBuilder for RequestSpan {
     fn on_request_start(request: &ServiceRequest) -> Span {
-        let route = request.match_pattern().unwrap_or_else(|| "default".into());
+        let route = request
+            .match_pattern()
+            .unwrap_or_else(|| crate::metrics::UNMATCHED_ROUTE.into());
         let user_agent = request
             .headers()
             .get(actix_web::http::header::USER_AGENT)
@@ -93,7 +233,7 @@ impl RootSpanBuilder for RequestSpan {
         let request_id = request
             .extensions()
             .get::<RequestId>()
-            .map(ToString::to_string)
+            .map(|id| id.0.clone())
             .unwrap_or_default();
         tracing::info_span!(
             "HTTP request",
@@ -134,6 +274,18 @@ impl RootSpanBuilder for RequestSpan {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_request_id_is_1_to_128_visible_ascii_characters() {
+        assert!(is_request_id(b"a"));
+        assert!(is_request_id(b"0f8fad5b-d9cb-469f-a165-70867728950e"));
+        assert!(is_request_id(&[b'x'; 128]));
+        assert!(!is_request_id(b""));
+        assert!(!is_request_id(&[b'x'; 129]));
+        assert!(!is_request_id(b"two words"));
+        assert!(!is_request_id(b"tab\there"));
+        assert!(!is_request_id("caf\u{e9}".as_bytes()));
+    }
 
     #[test]
     fn control_characters_and_line_breaks_are_escaped() {

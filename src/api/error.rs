@@ -33,6 +33,11 @@ pub struct Problem {
     /// How many problems validation found; more than `errors` lists when over 100.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub errors_total: Option<usize>,
+    /// The request's id, as in the `X-Request-Id` response header and the server log: quote it
+    /// when reporting the problem.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "0192f7c4-6a3e-7c1d-9b8a-3f2e1d0c4b5a")]
+    pub request_id: Option<String>,
 }
 
 /// Most field errors a problem lists; `errors_total` counts them all. A request that is wrong
@@ -296,6 +301,7 @@ impl ApiError {
                 ApiError::Validation(errors) => Some(errors.len()),
                 _ => None,
             },
+            request_id: crate::telemetry::current_request_id(),
         }
     }
 }

@@ -1,4 +1,4 @@
-//! The HTTP API under `/api/v1`, its OpenAPI document, and the health probes.
+//! The HTTP API under `/api/v1`, its OpenAPI document, the health probes and `/metrics`.
 //!
 //! Handlers speak DTOs (this module's types and `record`'s), never database rows. Every route is
 //! registered with [`resource`]: `OPTIONS` answers 204 with `Allow`, other unmatched methods 405
@@ -14,6 +14,7 @@ pub mod health;
 pub mod idempotency;
 pub mod lineage;
 pub mod log;
+pub mod metrics;
 pub mod paging;
 pub mod position;
 pub mod receipts;
@@ -89,6 +90,7 @@ pub struct AppState {
         tiles::get_tile,
         health::live,
         health::ready,
+        metrics::get_metrics,
     ),
     components(schemas(error::Problem, crate::record::FieldError, decisions::StatusFilter)),
     modifiers(&BearerAuth, &Limits, &Conventions),
@@ -99,7 +101,7 @@ pub struct AppState {
         (name = "tokens", description = "API tokens and their roles (admin only)"),
         (name = "log", description = "The append-only log: entries, hashes, disclosures, checkpoints and proofs"),
         (name = "tlog-tiles", description = "The log as C2SP tlog-tiles, for standard transparency-log clients"),
-        (name = "health", description = "Probes for orchestrators"),
+        (name = "health", description = "Probes and metrics for orchestrators and monitoring"),
     )
 )]
 pub struct ApiDoc;
@@ -266,7 +268,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/api/v1/openapi.json", "GET").route(web::get().to(serve_openapi)))
         .service(resource("/problems/{slug}", "GET").route(web::get().to(error::describe_problem)))
         .service(resource("/health/live", "GET").route(web::get().to(health::live)))
-        .service(resource("/health/ready", "GET").route(web::get().to(health::ready)));
+        .service(resource("/health/ready", "GET").route(web::get().to(health::ready)))
+        .service(resource("/metrics", "GET").route(web::get().to(metrics::get_metrics)));
 }
 
 async fn serve_openapi() -> HttpResponse {

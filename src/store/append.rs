@@ -83,6 +83,7 @@ impl Store {
         claim: Option<&Claim>,
         now: DateTime<Utc>,
     ) -> Result<Appended, StoreError> {
+        let started = std::time::Instant::now();
         let (txn, head_row) = self.lock_head().await?;
         if let Some(claim) = claim
             && let Some(replay) = idempotency::find(&txn, claim).await?
@@ -94,6 +95,7 @@ impl Store {
             idempotency::record(&txn, claim, Some(to_i64(entry.leaf_index)?), None, now).await?;
         }
         txn.commit().await?;
+        self.appends.observe(entry.kind, started.elapsed());
         Ok(Appended::Fresh(entry, entry_hash))
     }
 }

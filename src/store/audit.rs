@@ -109,7 +109,7 @@ impl Store {
             })
             .map_sqlx_postgres_opts(|opts| opts.options([("default_transaction_read_only", "on")]));
         let db = Database::connect(options).await?;
-        let store = Store { db };
+        let store = Store::over(db);
         store.check_schema().await?;
         Ok(store)
     }

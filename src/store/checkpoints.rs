@@ -15,7 +15,7 @@ use ledger::Hash;
 use ledger::checkpoint::Checkpoint;
 use ledger::note::Signer;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveValue::Set, EntityTrait, QueryOrder};
+use sea_orm::{ActiveValue::Set, EntityTrait, QueryOrder, QuerySelect};
 
 use super::append::to_i64;
 use super::entities::{checkpoint, log_head, log_identity};
@@ -97,6 +97,32 @@ impl Store {
             .await?
             .map(stored)
             .transpose()
+    }
+
+    /// The newest checkpoint's tree size and when it was signed, if one has been: two columns
+    /// of one row, found by the primary key.
+    pub async fn latest_checkpoint_signed(
+        &self,
+    ) -> Result<Option<(u64, DateTime<Utc>)>, StoreError> {
+        let row = checkpoint::Entity::find()
+            .select_only()
+            .column(checkpoint::Column::TreeSize)
+            .column(checkpoint::Column::SignedAt)
+            .order_by_desc(checkpoint::Column::TreeSize)
+            .into_tuple::<(i64, String)>()
+            .one(&self.db)
+            .await?;
+        let Some((size, signed_at)) = row else {
+            return Ok(None);
+        };
+        let size = u64::try_from(size)
+            .map_err(|_| StoreError::Inconsistent("negative checkpoint size".into()))?;
+        let signed_at = DateTime::parse_from_rfc3339(&signed_at)
+            .map_err(|_| {
+                StoreError::Inconsistent(format!("checkpoint {size}: bad signed_at {signed_at:?}"))
+            })?
+            .with_timezone(&Utc);
+        Ok(Some((size, signed_at)))
     }
 
     /// Signs the current tree unless the newest checkpoint already covers it, and returns the

@@ -166,6 +166,7 @@ impl Store {
         claim: Option<&Claim>,
         now: DateTime<Utc>,
     ) -> Result<Appended, StoreError> {
+        let started = std::time::Instant::now();
         let (txn, head_row) = self.lock_head().await?;
         if let Some(claim) = claim
             && let Some(replay) = idempotency::find(&txn, claim).await?
@@ -192,6 +193,7 @@ impl Store {
             _ => None,
         };
         txn.commit().await?;
+        self.appends.observe(entry.kind, started.elapsed());
         if let Some(erasure) = erasure {
             // The erasure is committed; it is answered once the value has left the files too.
             erasure.scrub(&self.db).await?;

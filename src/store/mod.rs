@@ -146,6 +146,8 @@ pub struct Head {
 #[derive(Clone)]
 pub struct Store {
     db: DatabaseConnection,
+    /// What this process appended, for `/metrics`.
+    appends: std::sync::Arc<crate::metrics::AppendMetrics>,
 }
 
 impl Store {
@@ -171,7 +173,7 @@ impl Store {
             });
         let db = Database::connect(options).await?;
         migrate(&db).await?;
-        let store = Store { db };
+        let store = Store::over(db);
         let extended = store.extend_tree().await?;
         if extended > 0 {
             tracing::info!(
@@ -208,6 +210,38 @@ impl Store {
             .await?
             .ok_or_else(|| StoreError::Inconsistent("the log_head row is missing".into()))?;
         head_of(&row)
+    }
+
+    fn over(db: DatabaseConnection) -> Store {
+        Store {
+            db,
+            appends: std::sync::Arc::default(),
+        }
+    }
+
+    /// The counts and latencies of the appends made through this store (and its clones).
+    pub fn append_metrics(&self) -> &crate::metrics::AppendMetrics {
+        &self.appends
+    }
+
+    /// The connection pool's use: (in use, idle, largest size). Reads counters the pool keeps;
+    /// asks the database nothing.
+    pub fn pool_use(&self) -> (u64, u64, u64) {
+        fn of<DB: sea_orm::sqlx::Database>(pool: &sea_orm::sqlx::Pool<DB>) -> (u64, u64, u64) {
+            let size = u64::from(pool.size());
+            let idle = u64::try_from(pool.num_idle()).unwrap_or(u64::MAX);
+            (
+                size.saturating_sub(idle),
+                idle,
+                u64::from(pool.options().get_max_connections()),
+            )
+        }
+        // Each accessor panics on the other backend: the match keeps them apart.
+        match self.backend() {
+            DbBackend::Sqlite => of(self.db.get_sqlite_connection_pool()),
+            DbBackend::Postgres => of(self.db.get_postgres_connection_pool()),
+            _ => (0, 0, 0),
+        }
     }
 
     /// The raw connection, for tests that tamper with the database behind the service's back.

@@ -367,4 +367,6 @@ async fn a_private_deployment_refuses_anonymous_readers() {
         );
     }
     assert_eq!(app.get("/health/live", None).await.status(), 200);
+    // Metrics are open like the probes: scrapers hold no token, and they carry no content.
+    assert_eq!(app.get("/metrics", None).await.status(), 200);
 }

@@ -15,6 +15,7 @@ mod keys;
 mod limits;
 mod log_format;
 mod openapi;
+mod operations;
 mod pages;
 mod permissions;
 mod proofs;
