@@ -5,6 +5,12 @@
 //! port before the server runs. The build also loads (or, on the embedded default, creates) the
 //! signing key, pins it as the log's identity, signs a first checkpoint, and starts the task that
 //! signs a new checkpoint whenever the tree has grown.
+//!
+//! The listener is bound first, before anything that cannot be undone: a port already taken then
+//! fails the start before a key file or an admin token exists. What a start does create, and
+//! nobody could read afterwards (the verifier key of a new key, the secret of the first admin
+//! token), is handed to the caller as soon as it exists ([`Created`]), so that a later failure
+//! does not swallow it.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,25 +32,57 @@ pub struct App {
     server: Server,
     checkpointer: tokio::task::JoinHandle<()>,
     vkey: String,
-    created_key: bool,
-    first_admin: Option<String>,
+}
+
+/// Something a start created that is shown nowhere else, handed to the caller of
+/// [`App::build_announcing`] the moment it exists.
+#[derive(Debug, Clone, Copy)]
+pub enum Created<'a> {
+    /// The log's signing key, just written to `path` (the embedded default's first start).
+    SigningKey {
+        /// The key file.
+        path: &'a std::path::Path,
+        /// Its verifier key, for auditors.
+        vkey: &'a str,
+    },
+    /// The admin token `admin`, created on a database with no token; its secret is not stored.
+    FirstAdmin {
+        /// The token's secret.
+        secret: &'a str,
+    },
 }
 
 impl App {
-    /// Connects to the database (applying migrations) and binds the listener.
+    /// Binds the listener and connects to the database (applying migrations).
     pub async fn build(config: &ServeConfig) -> anyhow::Result<App> {
         App::build_with_clock(config, system_clock()).await
     }
 
     /// [`App::build`] with an injected clock.
     pub async fn build_with_clock(config: &ServeConfig, clock: Clock) -> anyhow::Result<App> {
+        App::build_announcing(config, clock, &mut |_| {}).await
+    }
+
+    /// [`App::build_with_clock`], calling `announce` with each thing the start creates as soon
+    /// as it exists: the caller MUST show it then, because the start may still fail after it.
+    pub async fn build_announcing(
+        config: &ServeConfig,
+        clock: Clock,
+        announce: &mut dyn FnMut(Created<'_>),
+    ) -> anyhow::Result<App> {
+        let listener = bind(&config.bind, config.http_backlog)?;
         let store = Store::connect(&config.database.database_url, config.max_connections).await?;
+        let pinned = store.identity().await?;
         let (signer, created_key) = crate::keys::load_or_create(
             config.signing_key.as_deref(),
             &config.database.database_url,
             config.origin.as_deref(),
+            pinned.as_ref().map(|(origin, _)| origin.as_str()),
         )?;
         let vkey = signer.verifier().to_vkey();
+        if let Some(path) = &created_key {
+            announce(Created::SigningKey { path, vkey: &vkey });
+        }
         store.pin_identity(signer.name(), &vkey, clock()).await?;
         let signer = Arc::new(signer);
         store.sign_checkpoint(&signer, clock()).await?;
@@ -54,12 +92,11 @@ impl App {
             clock.clone(),
             Duration::from_millis(config.checkpoint_interval_ms.max(10)),
         ));
-        let first_admin = if config.first_run_admin {
-            first_run_admin(&store, clock()).await?
-        } else {
-            None
-        };
-        let listener = bind(&config.bind, config.http_backlog)?;
+        if config.first_run_admin
+            && let Some(secret) = first_run_admin(&store, clock()).await?
+        {
+            announce(Created::FirstAdmin { secret: &secret });
+        }
         let listen = listener.local_addr()?;
         let port = listen.port();
         let state = web::Data::new(AppState {
@@ -105,8 +142,6 @@ impl App {
             server: server.run(),
             checkpointer,
             vkey,
-            created_key,
-            first_admin,
         })
     }
 
@@ -125,17 +160,6 @@ impl App {
         &self.vkey
     }
 
-    /// Whether this start created the signing key (first start of the embedded default).
-    pub fn created_key(&self) -> bool {
-        self.created_key
-    }
-
-    /// The secret of the admin token created on a database that had no tokens, if this start
-    /// created one.
-    pub fn first_admin_token(&self) -> Option<&str> {
-        self.first_admin.as_deref()
-    }
-
     /// Serves until the process is asked to stop (SIGINT/SIGTERM), finishing requests in flight.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
@@ -146,22 +170,44 @@ impl App {
 
 /// Binds `address` with a listen backlog of `backlog` connections. The listener is bound before
 /// the server is built, so that the links' fallback base and a test asking for port 0 know the
-/// real address.
+/// real address. A failure is one line naming the address and what to do.
 fn bind(address: &str, backlog: u32) -> anyhow::Result<std::net::TcpListener> {
+    use std::io::ErrorKind;
     use std::net::ToSocketAddrs;
-    let addr = address
-        .to_socket_addrs()?
-        .next()
-        .ok_or_else(|| anyhow::anyhow!("{address} resolves to no address"))?;
-    let socket = socket2::Socket::new(
-        socket2::Domain::for_address(addr),
-        socket2::Type::STREAM,
-        Some(socket2::Protocol::TCP),
-    )?;
-    socket.set_reuse_address(true)?;
-    socket.bind(&addr.into())?;
-    socket.listen(i32::try_from(backlog).unwrap_or(i32::MAX))?;
-    Ok(socket.into())
+    const CHOOSE: &str = "choose another with --bind (DECISION_LOG_BIND)";
+    let addr = match address.to_socket_addrs().map(|mut a| a.next()) {
+        Ok(Some(addr)) => addr,
+        Ok(None) => anyhow::bail!("cannot listen on {address}: it names no address; {CHOOSE}"),
+        Err(error) => anyhow::bail!(
+            "cannot listen on {address}: {error}; give --bind (DECISION_LOG_BIND) as HOST:PORT, \
+             e.g. 127.0.0.1:8080"
+        ),
+    };
+    let listen = || -> std::io::Result<std::net::TcpListener> {
+        let socket = socket2::Socket::new(
+            socket2::Domain::for_address(addr),
+            socket2::Type::STREAM,
+            Some(socket2::Protocol::TCP),
+        )?;
+        socket.set_reuse_address(true)?;
+        socket.bind(&addr.into())?;
+        socket.listen(i32::try_from(backlog).unwrap_or(i32::MAX))?;
+        Ok(socket.into())
+    };
+    listen().map_err(|error| match error.kind() {
+        ErrorKind::AddrInUse => anyhow::anyhow!(
+            "cannot listen on {addr}: the address is already in use; stop what is using it or \
+             {CHOOSE}"
+        ),
+        ErrorKind::AddrNotAvailable => {
+            anyhow::anyhow!("cannot listen on {addr}: this machine has no such address; {CHOOSE}")
+        }
+        ErrorKind::PermissionDenied => anyhow::anyhow!(
+            "cannot listen on {addr}: permission denied (ports below 1024 need privileges); \
+             {CHOOSE}"
+        ),
+        _ => anyhow::anyhow!("cannot listen on {addr}: {error}; {CHOOSE}"),
+    })
 }
 
 /// Creates the admin token `admin` when the database has no token at all, and returns its secret.

@@ -644,10 +644,10 @@ pub async fn verify(config: &VerifyConfig) -> ExitCode {
             if config.json {
                 println!(
                     "{}",
-                    serde_json::json!({"ok": false, "error": format!("{error:#}")})
+                    serde_json::json!({"ok": false, "error": super::one_line(&error)})
                 );
             }
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", super::one_line(&error));
             ExitCode::from(2)
         }
     }
