@@ -2,6 +2,7 @@
 
 mod client;
 mod export;
+mod progress;
 mod tilecheck;
 mod verify;
 
@@ -125,7 +126,17 @@ pub fn keygen(origin: &str, out: &std::path::Path) -> anyhow::Result<()> {
 /// `rebuild-views`: derives the read views again from the log alone.
 pub async fn rebuild_views(database: &DatabaseConfig) -> anyhow::Result<()> {
     let store = Store::connect(&database.database_url, 1).await?;
-    let replayed = store.rebuild_views().await?;
+    let mut bar: Option<progress::Progress> = None;
+    let replayed = store
+        .rebuild_views_reporting(&mut |replayed, size, bytes| {
+            let bar = bar.get_or_insert_with(|| progress::Progress::new(size, 0, false));
+            bar.grow_to(replayed);
+            bar.add(replayed - bar.position(), bytes);
+        })
+        .await?;
+    if let Some(bar) = &bar {
+        bar.finish();
+    }
     eprintln!("Rebuilt the read views from {replayed} entries.");
     Ok(())
 }

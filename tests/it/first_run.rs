@@ -325,3 +325,67 @@ fn an_unwritable_sqlite_file_is_named() {
     );
     assert_eq!(code, 2);
 }
+
+crate::on_both_backends!(export_and_verify_send_the_token_to_a_log_closed_to_anonymous_readers);
+
+/// On a deployment where every reader signs in, `export` and `verify --url` read every page,
+/// tile, proof and the key with the token given.
+async fn export_and_verify_send_the_token_to_a_log_closed_to_anonymous_readers(
+    backend: crate::helpers::Backend,
+) {
+    let Some(db) = crate::helpers::TestDb::new(backend).await else {
+        return;
+    };
+    let app = crate::helpers::TestApp::spawn_configured(
+        db,
+        decision_log::store::system_clock(),
+        |config| config.anonymous_read = false,
+    )
+    .await;
+    for n in 0..3 {
+        app.record(&crate::helpers::decision(n)).await;
+    }
+    let head = app.get_json("/api/v1/log/head", Some(&app.auditor)).await;
+    let size = head["tree_size"].as_u64().expect("size");
+    assert_eq!(app.get("/api/v1/log/head", None).await.status(), 401);
+    // Tiles are checked up to the checkpoint: wait until one covers the entries.
+    for _ in 0..100 {
+        let response = app.get("/api/v1/log/checkpoint", Some(&app.auditor)).await;
+        let note = response.text().await.expect("note");
+        if note.lines().nth(1).and_then(|n| n.parse::<u64>().ok()) >= Some(size) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let vkey = app.vkey();
+
+    let (code, _, err) = crate::helpers::run_cli(&["export", "--url", &app.base]);
+    assert_eq!(code, 2, "anonymous export is refused");
+    assert!(err.contains("401"), "{err}");
+    let (code, export, err) =
+        crate::helpers::run_cli(&["export", "--url", &app.base, "--token", &app.auditor]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(export.lines().count() as u64, size + 1, "{export}");
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("log.jsonl");
+    std::fs::write(&file, &export).expect("write");
+    let file = file.to_str().expect("utf-8");
+    let (code, out, err) = crate::helpers::run_cli(&["verify", "--file", file, "--vkey", &vkey]);
+    assert_eq!(code, 0, "{out}{err}");
+
+    let (code, out, err) = crate::helpers::run_cli(&[
+        "verify",
+        "--url",
+        &app.base,
+        "--vkey",
+        &vkey,
+        "--token",
+        &app.auditor,
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(report["lineage"], "checked", "{report}");
+    assert!(report["tiles_checked"].as_u64() > Some(0), "{report}");
+    assert!(report["proofs_checked"].as_u64() > Some(0), "{report}");
+}
