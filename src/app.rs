@@ -1,4 +1,4 @@
-//! Builds the HTTP server from a [`ServeConfig`]: connects the store, binds the listener and
+//! Builds the HTTP server from a [`ServeConfig`]: binds the listener, connects the store and
 //! mounts the API, the documentation UI and the fallbacks.
 //!
 //! Binding happens in [`App::build`], so a caller (a test) that asks for port 0 learns the real
