@@ -1,4 +1,4 @@
-//! Builds the HTTP server from a [`ServeConfig`]: connects the store, binds the listener and
+//! Builds the HTTP server from a [`ServeConfig`]: binds the listener, connects the store and
 //! mounts the API, the documentation UI and the fallbacks.
 //!
 //! Binding happens in [`App::build`], so a caller (a test) that asks for port 0 learns the real
@@ -8,6 +8,12 @@
 //!
 //! The binary serves with [`App::run_until_signalled`]: SIGINT and SIGTERM both drain (requests
 //! in flight finish, new connections are refused) for up to `--shutdown-timeout-secs`.
+//!
+//! The listener is bound first, before anything that cannot be undone: a port already taken then
+//! fails the start before a key file or an admin token exists. What a start does create, and
+//! nobody could read afterwards (the verifier key of a new key, the secret of the first admin
+//! token), is handed to the caller as soon as it exists ([`Created`]), so that a later failure
+//! does not swallow it.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,25 +36,57 @@ pub struct App {
     checkpointer: tokio::task::JoinHandle<()>,
     shutdown_timeout: u64,
     vkey: String,
-    created_key: bool,
-    first_admin: Option<String>,
+}
+
+/// Something a start created that is shown nowhere else, handed to the caller of
+/// [`App::build_announcing`] the moment it exists.
+#[derive(Debug, Clone, Copy)]
+pub enum Created<'a> {
+    /// The log's signing key, just written to `path` (the embedded default's first start).
+    SigningKey {
+        /// The key file.
+        path: &'a std::path::Path,
+        /// Its verifier key, for auditors.
+        vkey: &'a str,
+    },
+    /// The admin token `admin`, created on a database with no token; its secret is not stored.
+    FirstAdmin {
+        /// The token's secret.
+        secret: &'a str,
+    },
 }
 
 impl App {
-    /// Connects to the database (applying migrations) and binds the listener.
+    /// Binds the listener and connects to the database (applying migrations).
     pub async fn build(config: &ServeConfig) -> anyhow::Result<App> {
         App::build_with_clock(config, system_clock()).await
     }
 
     /// [`App::build`] with an injected clock.
     pub async fn build_with_clock(config: &ServeConfig, clock: Clock) -> anyhow::Result<App> {
+        App::build_announcing(config, clock, &mut |_| {}).await
+    }
+
+    /// [`App::build_with_clock`], calling `announce` with each thing the start creates as soon
+    /// as it exists: the caller MUST show it then, because the start may still fail after it.
+    pub async fn build_announcing(
+        config: &ServeConfig,
+        clock: Clock,
+        announce: &mut dyn FnMut(Created<'_>),
+    ) -> anyhow::Result<App> {
+        let listener = bind(&config.bind, config.http_backlog)?;
         let store = Store::connect(&config.database.database_url, config.max_connections).await?;
+        let pinned = store.identity().await?;
         let (signer, created_key) = crate::keys::load_or_create(
             config.signing_key.as_deref(),
             &config.database.database_url,
             config.origin.as_deref(),
+            pinned.as_ref().map(|(origin, _)| origin.as_str()),
         )?;
         let vkey = signer.verifier().to_vkey();
+        if let Some(path) = &created_key {
+            announce(Created::SigningKey { path, vkey: &vkey });
+        }
         store.pin_identity(signer.name(), &vkey, clock()).await?;
         let signer = Arc::new(signer);
         store.sign_checkpoint(&signer, clock()).await?;
@@ -58,12 +96,11 @@ impl App {
             clock.clone(),
             Duration::from_millis(config.checkpoint_interval_ms.max(10)),
         ));
-        let first_admin = if config.first_run_admin {
-            first_run_admin(&store, clock()).await?
-        } else {
-            None
-        };
-        let listener = bind(&config.bind, config.http_backlog)?;
+        if config.first_run_admin
+            && let Some(secret) = first_run_admin(&store, clock()).await?
+        {
+            announce(Created::FirstAdmin { secret: &secret });
+        }
         let listen = listener.local_addr()?;
         let port = listen.port();
         let state = web::Data::new(AppState {
@@ -125,8 +162,6 @@ impl App {
             checkpointer,
             shutdown_timeout: config.shutdown_timeout_secs,
             vkey,
-            created_key,
-            first_admin,
         })
     }
 
@@ -143,17 +178,6 @@ impl App {
     /// The log's verifier key (C2SP vkey).
     pub fn vkey(&self) -> &str {
         &self.vkey
-    }
-
-    /// Whether this start created the signing key (first start of the embedded default).
-    pub fn created_key(&self) -> bool {
-        self.created_key
-    }
-
-    /// The secret of the admin token created on a database that had no tokens, if this start
-    /// created one.
-    pub fn first_admin_token(&self) -> Option<&str> {
-        self.first_admin.as_deref()
     }
 
     /// Serves until stopped through [`App::handle`].
@@ -220,22 +244,44 @@ fn stop_signal() -> std::io::Result<impl std::future::Future<Output = &'static s
 
 /// Binds `address` with a listen backlog of `backlog` connections. The listener is bound before
 /// the server is built, so that the links' fallback base and a test asking for port 0 know the
-/// real address.
+/// real address. A failure is one line naming the address and what to do.
 fn bind(address: &str, backlog: u32) -> anyhow::Result<std::net::TcpListener> {
+    use std::io::ErrorKind;
     use std::net::ToSocketAddrs;
-    let addr = address
-        .to_socket_addrs()?
-        .next()
-        .ok_or_else(|| anyhow::anyhow!("{address} resolves to no address"))?;
-    let socket = socket2::Socket::new(
-        socket2::Domain::for_address(addr),
-        socket2::Type::STREAM,
-        Some(socket2::Protocol::TCP),
-    )?;
-    socket.set_reuse_address(true)?;
-    socket.bind(&addr.into())?;
-    socket.listen(i32::try_from(backlog).unwrap_or(i32::MAX))?;
-    Ok(socket.into())
+    const CHOOSE: &str = "choose another with --bind (DECISION_LOG_BIND)";
+    let addr = match address.to_socket_addrs().map(|mut a| a.next()) {
+        Ok(Some(addr)) => addr,
+        Ok(None) => anyhow::bail!("cannot listen on {address}: it names no address; {CHOOSE}"),
+        Err(error) => anyhow::bail!(
+            "cannot listen on {address}: {error}; give --bind (DECISION_LOG_BIND) as HOST:PORT, \
+             e.g. 127.0.0.1:8080"
+        ),
+    };
+    let listen = || -> std::io::Result<std::net::TcpListener> {
+        let socket = socket2::Socket::new(
+            socket2::Domain::for_address(addr),
+            socket2::Type::STREAM,
+            Some(socket2::Protocol::TCP),
+        )?;
+        socket.set_reuse_address(true)?;
+        socket.bind(&addr.into())?;
+        socket.listen(i32::try_from(backlog).unwrap_or(i32::MAX))?;
+        Ok(socket.into())
+    };
+    listen().map_err(|error| match error.kind() {
+        ErrorKind::AddrInUse => anyhow::anyhow!(
+            "cannot listen on {addr}: the address is already in use; stop what is using it or \
+             {CHOOSE}"
+        ),
+        ErrorKind::AddrNotAvailable => {
+            anyhow::anyhow!("cannot listen on {addr}: this machine has no such address; {CHOOSE}")
+        }
+        ErrorKind::PermissionDenied => anyhow::anyhow!(
+            "cannot listen on {addr}: permission denied (ports below 1024 need privileges); \
+             {CHOOSE}"
+        ),
+        _ => anyhow::anyhow!("cannot listen on {addr}: {error}; {CHOOSE}"),
+    })
 }
 
 /// The CORS policy for `origins`: pages there may read (`GET`, `HEAD`) without credentials, and

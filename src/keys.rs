@@ -5,6 +5,11 @@
 //! with no key configured, the first `serve` creates one beside the database file, so the
 //! one-command start needs no setup; on PostgreSQL a key MUST be configured, because several
 //! instances must share it.
+//!
+//! A key is created only for a log that has none yet: once a log has pinned its identity (its
+//! first start), a missing key file is refused, never replaced. The checkpoints already signed,
+//! and the verifier key auditors hold, name the original key; only a backup of it can continue
+//! the log.
 
 use std::fs;
 use std::io::Write;
@@ -60,15 +65,17 @@ pub fn read(path: &Path) -> anyhow::Result<Signer> {
 }
 
 /// The key `serve` runs with: the configured file; else, on the embedded default, the key beside
-/// the database, created on first start with `origin` (or a random one). Returns the key and
-/// whether it was just created.
+/// the database, created on first start with `origin` (or a random one). `pinned` is the origin
+/// the log was created with, if it has been started before: its key is then never created anew.
+/// Returns the key and, if it was just created, its file.
 pub fn load_or_create(
     configured: Option<&Path>,
     database_url: &str,
     origin: Option<&str>,
-) -> anyhow::Result<(Signer, bool)> {
+    pinned: Option<&str>,
+) -> anyhow::Result<(Signer, Option<PathBuf>)> {
     let (signer, created) = match configured {
-        Some(path) => (read(path)?, false),
+        Some(path) => (read(path)?, None),
         None => {
             let Some(path) = default_key_path(database_url) else {
                 bail!(
@@ -77,7 +84,14 @@ pub fn load_or_create(
                 );
             };
             if path.exists() {
-                (read(&path)?, false)
+                (read(&path)?, None)
+            } else if let Some(pinned) = pinned {
+                bail!(
+                    "the signing key file {} is missing, but this log was created with it (origin \
+                     {pinned:?}); a log that exists never gets a new key: restore the key file \
+                     from a backup",
+                    path.display()
+                );
             } else {
                 let origin = match origin {
                     Some(o) => o.to_owned(),
@@ -86,7 +100,7 @@ pub fn load_or_create(
                 let signer = generate(&origin)?;
                 write_new(&path, &signer)?;
                 tracing::info!(path = %path.display(), "created the log's signing key");
-                (signer, true)
+                (signer, Some(path))
             }
         }
     };

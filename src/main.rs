@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use decision_log::app::App;
+use decision_log::app::{App, Created};
 use decision_log::cli;
 use decision_log::config::{Cli, Command};
 
@@ -34,28 +34,27 @@ async fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", cli::one_line(&error));
             ExitCode::from(2)
         }
     }
 }
 
 async fn serve(config: decision_log::config::ServeConfig) -> anyhow::Result<()> {
-    let app = App::build(&config).await?;
-    if app.created_key() {
-        // Printed so that the operator can hand it to auditors: it is how they check checkpoints.
-        println!(
-            "Created this log's signing key. Verifier key (give it to auditors):\n{}",
-            app.vkey()
-        );
-    }
-    if let Some(secret) = app.first_admin_token() {
-        println!(
+    // Shown the moment each exists, on standard output: the start may still fail afterwards,
+    // and neither can be shown again.
+    let mut announce = |created: Created<'_>| match created {
+        Created::SigningKey { vkey, .. } => {
+            println!("Created this log's signing key. Verifier key (give it to auditors):\n{vkey}")
+        }
+        Created::FirstAdmin { secret } => println!(
             "This database had no API tokens, so an admin token named \"admin\" was created.\n\
              It is shown once and not stored; keep it safe:\n{secret}\n\
              Use it to register bodies (POST /api/v1/bodies) and create tokens (POST /api/v1/tokens)."
-        );
-    }
+        ),
+    };
+    let app =
+        App::build_announcing(&config, decision_log::store::system_clock(), &mut announce).await?;
     tracing::info!(vkey = app.vkey(), "signing checkpoints");
     let host = config
         .bind

@@ -409,6 +409,7 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict(why) => ApiError::StateConflict(why),
             StoreError::NotFound(what) => ApiError::NotFound(what),
             StoreError::KeyReused => ApiError::KeyReused(error.to_string()),
+            StoreError::CannotOpen(why) => ApiError::Unavailable(why),
             StoreError::Database(e) => match e {
                 sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_) => {
                     ApiError::Unavailable(e.to_string())

@@ -8,11 +8,13 @@
 //! The export reads past the checkpoint up to the log's size when its last page was read, because
 //! the disclosures served reflect every entry up to that size (an erasure past the checkpoint
 //! removes a value from earlier entries); `verify --file` checks the checkpoint's root at its
-//! size and reports the rest as not yet covered. Memory does not grow with the log.
+//! size and reports the rest as not yet covered. Memory does not grow with the log. When stderr is
+//! a terminal, a progress line shows there; standard output carries the export alone.
 
 use std::io::Write;
 
 use super::client::LogClient;
+use super::progress::Progress;
 use super::verify::{EXPORT_FORMAT, ExportHeader, Page, reader_of};
 use crate::config::ExportConfig;
 use anyhow::{Context, bail};
@@ -43,11 +45,14 @@ pub async fn export(config: &ExportConfig) -> anyhow::Result<()> {
     out.write_all(b"\n")?;
     let mut from = 0;
     let mut target = size;
+    let progress = Progress::new(size, 0, false);
     loop {
         let body = client.entries_page(from, BATCH).await?;
         let page: Page = serde_json::from_slice(&body)
             .with_context(|| format!("the page of entries from {from} is malformed"))?;
         target = target.max(page.tree_size);
+        progress.grow_to(target);
+        progress.add(page.entries.len() as u64, body.len() as u64);
         if page.entries.is_empty() && from < target {
             bail!("the log ends at {from} entries but it has {target}");
         }
@@ -62,6 +67,7 @@ pub async fn export(config: &ExportConfig) -> anyhow::Result<()> {
         }
     }
     out.flush()?;
+    progress.finish();
     eprintln!("Exported {from} entries ({size} covered by the checkpoint).");
     Ok(())
 }

@@ -2,6 +2,7 @@
 
 mod client;
 mod export;
+mod progress;
 mod tilecheck;
 mod verify;
 
@@ -12,6 +13,23 @@ use chrono::Utc;
 
 use crate::config::{DatabaseConfig, TokenCommand};
 use crate::store::{NewToken, Store, StoreError};
+
+/// `error` and its causes on one line, each cause once: a cause whose text its wrapper already
+/// quotes (a database error quotes the driver's, which quotes the socket's) is not repeated.
+pub fn one_line(error: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
+}
 
 /// `token create | list | revoke`. `create` prints the secret on stdout, once.
 pub async fn token(command: TokenCommand) -> anyhow::Result<()> {
@@ -108,7 +126,36 @@ pub fn keygen(origin: &str, out: &std::path::Path) -> anyhow::Result<()> {
 /// `rebuild-views`: derives the read views again from the log alone.
 pub async fn rebuild_views(database: &DatabaseConfig) -> anyhow::Result<()> {
     let store = Store::connect(&database.database_url, 1).await?;
-    let replayed = store.rebuild_views().await?;
+    let mut bar: Option<progress::Progress> = None;
+    let replayed = store
+        .rebuild_views_reporting(&mut |replayed, size, bytes| {
+            let bar = bar.get_or_insert_with(|| progress::Progress::new(size, 0, false));
+            bar.grow_to(replayed);
+            bar.add(replayed - bar.position(), bytes);
+        })
+        .await?;
+    if let Some(bar) = &bar {
+        bar.finish();
+    }
     eprintln!("Rebuilt the read views from {replayed} entries.");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cause_its_wrapper_already_quotes_is_printed_once() {
+        let inner = std::io::Error::other("pool timed out");
+        let error = anyhow::Error::new(inner)
+            .context("Connection Error: pool timed out")
+            .context("database error: Connection Error: pool timed out");
+        assert_eq!(
+            one_line(&error),
+            "database error: Connection Error: pool timed out"
+        );
+        let error = anyhow::anyhow!("connection refused").context("GET http://x/");
+        assert_eq!(one_line(&error), "GET http://x/: connection refused");
+    }
 }

@@ -35,20 +35,21 @@
 //! so a history rewritten or forked since, even under the same key and origin, is caught — and
 //! then only has to read the entries appended since. Such a resumed run does not check lineage
 //! or tiles: both need every earlier entry, which the state file does not hold. Its report says
-//! so (`"lineage": "not_checked"`); `--full` re-reads the log and checks everything.
+//! so (`"lineage": "not_checked"`); `--full` re-reads the log and checks everything. A run that
+//! fails reports `"failed"` when a lineage rule failed, and `"incomplete"` when it stopped at
+//! another failure after some entries: `"checked"` only ever means every rule held over the log.
 //!
 //! Exit codes: 0 verified; 1 the log, file or receipt does not verify (the message names the leaf,
 //! node or tile and the expected and computed values) — a served body that is not what the format
 //! says counts as this; 2 it could not be read (network, file, database, usage).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use indicatif::{ProgressBar, ProgressStyle};
 use ledger::chain::{self, CheckedEntry};
 use ledger::checkpoint::Checkpoint;
 use ledger::lineage::{self, Prepared};
@@ -63,6 +64,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use super::client::LogClient;
+use super::progress::Progress;
 use super::tilecheck::{ExpectedTile, TileCheck};
 use crate::config::VerifyConfig;
 use crate::receipt::{Receipt, TLOG_PROOF_HEADER};
@@ -215,13 +217,18 @@ struct Report {
     receipt_for: Option<String>,
 }
 
-/// Which lineage rules (`docs/log-format.md` §11) a run checked.
+/// Which lineage rules (`docs/log-format.md` §11) a run checked, and how that ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 enum LineageCoverage {
-    /// Every rule, over the whole log read from entry 0.
+    /// Every rule, over the whole log read from entry 0, and every one held.
     Checked,
-    /// None: the run resumed from a state file, or checked a receipt.
+    /// A rule does not hold: the run's `failure` says which.
+    Failed,
+    /// Checked on the entries read before the run stopped at another failure: the rules that
+    /// later entries settle were not.
+    Incomplete,
+    /// None: the run resumed from a state file, checked a receipt, or stopped before any entry.
     NotChecked,
 }
 
@@ -267,7 +274,7 @@ struct Audit {
     nodes_checked: u64,
     checkpoints_checked: u64,
     started: Instant,
-    progress: ProgressBar,
+    progress: Progress,
 }
 
 impl Audit {
@@ -279,19 +286,7 @@ impl Audit {
         quiet: bool,
     ) -> Audit {
         let total = checkpoint.as_ref().map_or(0, |c| c.size);
-        let progress = if quiet || !std::io::stderr().is_terminal() {
-            ProgressBar::hidden()
-        } else {
-            let bar = ProgressBar::new(total);
-            bar.set_style(
-                ProgressStyle::with_template(
-                    "{bar:40} {pos}/{len} entries  {per_sec}  {binary_bytes_per_sec}  eta {eta}",
-                )
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-            );
-            bar.set_position(frontier.size());
-            bar
-        };
+        let progress = Progress::new(total, frontier.size(), quiet);
         Audit {
             resumed_from: frontier.size(),
             lineage: (frontier.size() == 0).then(|| match reader {
@@ -337,6 +332,7 @@ impl Audit {
 
     /// The entries checked from now on were served when the log had `tree_size` entries.
     fn served_at(&mut self, tree_size: u64) {
+        self.progress.grow_to(tree_size);
         if let Some(lineage) = &mut self.lineage {
             lineage.served_at(tree_size);
         }
@@ -358,7 +354,7 @@ impl Audit {
         }
         let nodes = self.frontier.push(checked.leaf_hash());
         self.bytes += prechecked.size as u64;
-        self.progress.inc(1);
+        self.progress.add(1, prechecked.size as u64);
         if self
             .checkpoint
             .as_ref()
@@ -405,7 +401,7 @@ impl Audit {
     }
 
     fn report(&self, source: &str, failure: Option<&Failure>) -> Report {
-        self.progress.finish_and_clear();
+        self.progress.finish();
         let seconds = self.started.elapsed().as_secs_f64().max(1e-9);
         let read = self.frontier.size();
         let checked = read - self.resumed_from;
@@ -426,11 +422,17 @@ impl Audit {
             seconds,
             entries_per_second: checked as f64 / seconds,
             megabytes_per_second: self.bytes as f64 / seconds / 1e6,
-            lineage: match self.lineage {
-                Some(_) => LineageCoverage::Checked,
-                None => LineageCoverage::NotChecked,
+            lineage: match (&self.lineage, failure) {
+                (Some(_), None) => LineageCoverage::Checked,
+                (Some(_), Some(Failure::Lineage(_))) => LineageCoverage::Failed,
+                (Some(_), Some(_)) if checked > 0 => LineageCoverage::Incomplete,
+                _ => LineageCoverage::NotChecked,
             },
-            lineage_decisions: self.lineage.as_ref().map(LineageChecker::decisions),
+            lineage_decisions: self
+                .lineage
+                .as_ref()
+                .filter(|_| failure.is_none())
+                .map(LineageChecker::decisions),
             tiles_checked: self.tiles_checked,
             proofs_checked: self.proofs_checked,
             nodes_checked: self.nodes_checked,
@@ -644,10 +646,10 @@ pub async fn verify(config: &VerifyConfig) -> ExitCode {
             if config.json {
                 println!(
                     "{}",
-                    serde_json::json!({"ok": false, "error": format!("{error:#}")})
+                    serde_json::json!({"ok": false, "error": super::one_line(&error)})
                 );
             }
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", super::one_line(&error));
             ExitCode::from(2)
         }
     }

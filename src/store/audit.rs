@@ -86,11 +86,19 @@ impl Store {
     /// Opens the database at `url` for auditing: read-only, no migration, no lock. Fails if the
     /// database does not exist, was never migrated, or was migrated by another version.
     pub async fn open_read_only(url: &str) -> Result<Store, StoreError> {
+        if let super::open::Kind::Sqlite(Some(path)) = super::open::check(url).await?
+            && !path.exists()
+        {
+            return Err(StoreError::CannotOpen(format!(
+                "the SQLite database {} does not exist; check the path in DATABASE_URL \
+                 (--database-url)",
+                path.display()
+            )));
+        }
         let mut options = ConnectOptions::new(url.to_owned());
         options
             .max_connections(2)
             .min_connections(0)
-            .connect_timeout(Duration::from_secs(10))
             .acquire_timeout(Duration::from_secs(30))
             // Closed before a server or proxy would close it under us.
             .idle_timeout(Duration::from_secs(60))

@@ -22,6 +22,7 @@ mod entities;
 mod entries;
 mod idempotency;
 mod lineage;
+mod open;
 mod registry;
 mod search;
 mod stats;
@@ -72,6 +73,10 @@ pub enum StoreError {
     /// The database failed or could not be reached.
     #[error("database error: {0}")]
     Database(#[from] DbErr),
+    /// The database cannot be opened (at start): the message names the file, server or database
+    /// at fault and the likely fix, never the URL's password.
+    #[error("{0}")]
+    CannotOpen(String),
     /// The stored log contradicts itself; appends are refused until an operator investigates.
     #[error("the log is inconsistent: {0}")]
     Inconsistent(String),
@@ -155,11 +160,13 @@ impl Store {
     /// file if needed and runs it in WAL mode with full fsync, so that an acknowledged append
     /// survives a power cut.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Store, StoreError> {
+        let kind = open::check(url).await?;
         let mut options = ConnectOptions::new(url.to_owned());
         options
             .max_connections(max_connections)
             .min_connections(1)
-            .connect_timeout(Duration::from_secs(10))
+            // sea-orm sets sqlx's acquire timeout from both settings, the later winning; the
+            // first connection was already made (and timed) by `open::check` on PostgreSQL.
             .acquire_timeout(Duration::from_secs(30))
             .sqlx_logging(false)
             .map_sqlx_sqlite_opts(|opts| {
@@ -171,8 +178,18 @@ impl Store {
                     // Erased values are overwritten on disk, not left in free pages.
                     .pragma("secure_delete", "ON")
             });
-        let db = Database::connect(options).await?;
-        migrate(&db).await?;
+        let opened = match Database::connect(options).await {
+            Ok(db) => migrate(&db).await.map(|()| db),
+            Err(error) => Err(error),
+        };
+        let db = match (opened, kind) {
+            (Ok(db), _) => db,
+            // Opening the file or its first write failed: name the file or folder at fault.
+            (Err(error), open::Kind::Sqlite(Some(path))) => {
+                return Err(open::explain_sqlite(&path, &error));
+            }
+            (Err(error), _) => return Err(error.into()),
+        };
         let store = Store::over(db);
         let extended = store.extend_tree().await?;
         if extended > 0 {

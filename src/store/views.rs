@@ -678,8 +678,18 @@ impl Store {
     /// holds the append lock, so it is safe while the service runs (appends wait for it).
     /// Returns the number of entries replayed.
     pub async fn rebuild_views(&self) -> Result<u64, StoreError> {
+        self.rebuild_views_reporting(&mut |_, _, _| {}).await
+    }
+
+    /// [`Store::rebuild_views`], calling `progress(replayed, of, bytes)` after each batch with
+    /// the entries replayed so far, the log's size and the canonical bytes of the batch.
+    pub async fn rebuild_views_reporting(
+        &self,
+        progress: &mut (dyn FnMut(u64, u64, u64) + Send),
+    ) -> Result<u64, StoreError> {
         // Under the append lock: no entry can land between the replay and the commit.
-        let (txn, _) = self.lock_head().await?;
+        let (txn, head) = self.lock_head().await?;
+        let size = u64::try_from(head.tree_size).unwrap_or_default();
         event::Entity::delete_many().exec(&txn).await?;
         super::search::clear(&txn).await?;
         super::stats::clear(&txn).await?;
@@ -703,6 +713,8 @@ impl Store {
                 replayed += 1;
             }
             from += batch.len() as u64;
+            let bytes = batch.iter().map(|e| e.canonical.len() as u64).sum();
+            progress(replayed, size, bytes);
         }
         txn.commit().await?;
         Ok(replayed)

@@ -8,6 +8,7 @@ mod cli;
 mod decisions;
 mod errors;
 mod feeds;
+mod first_run;
 mod hardening;
 mod http;
 mod intrusion;

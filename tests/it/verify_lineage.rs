@@ -189,13 +189,49 @@ async fn verify_checks_lineage_and_names_what_was_tampered_with(backend: Backend
             format!("{line}\n")
         })
         .collect();
-    std::fs::write(file, leaked).expect("write");
+    std::fs::write(file, &leaked).expect("write");
     let (code, out, _) = run_cli(&["verify", "--file", file, "--vkey", &app.vkey()]);
     assert_eq!(code, 1, "{out}");
     assert!(
         out.starts_with("FAILED: leaf 4: erased value still held"),
         "{out}"
     );
+    // The JSON report of a failed run says what the lineage check came to, never "checked".
+    let report = |contents: &str| {
+        std::fs::write(file, contents).expect("write");
+        let (code, out, err) =
+            run_cli(&["verify", "--file", file, "--vkey", &app.vkey(), "--json"]);
+        assert_eq!(code, 1, "{out}{err}");
+        let report: Value = serde_json::from_str(&out).expect("JSON");
+        assert_eq!(report["ok"], false, "{report}");
+        assert_eq!(report["lineage_decisions"], Value::Null, "{report}");
+        report["lineage"].clone()
+    };
+    assert_eq!(report(&leaked), "failed", "a lineage rule failed");
+    let hash_altered = |leaf: usize| -> String {
+        export
+            .lines()
+            .enumerate()
+            .map(|(n, line)| {
+                let mut line: Value = serde_json::from_str(line).expect("JSON line");
+                if n == leaf + 1 {
+                    line["entry_hash"] = json!("00".repeat(32));
+                }
+                format!("{line}\n")
+            })
+            .collect()
+    };
+    assert_eq!(
+        report(&hash_altered(2)),
+        "incomplete",
+        "the chain broke at leaf 2: lineage held on leaves 0 and 1 only"
+    );
+    assert_eq!(
+        report(&hash_altered(0)),
+        "not_checked",
+        "the chain broke at leaf 0: no entry was checked"
+    );
+    std::fs::write(file, &export).expect("write");
 
     // A run resumed from a state file cannot check lineage, and says so; --full does.
     let state = dir.path().join("state.json");
