@@ -55,6 +55,10 @@ async fn pages_show_each_reader_what_the_api_would(backend: Backend) {
         "withheld content is not listed"
     );
     assert!(index.contains("/feeds/decisions.atom"));
+    assert!(
+        index.contains("Newest first by when each decision was recorded in the log"),
+        "the page says in which order it lists"
+    );
     let (_, filtered) = page(
         &app,
         "/?body=planning-committee&decision_type=&status=",
