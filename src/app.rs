@@ -141,7 +141,7 @@ impl App {
                     // telling it where this API lives.
                     SwaggerConfig::from("/api/v1/openapi.json").validator_url("none"),
                 ))
-                .default_service(web::to(api::error::not_found))
+                .default_service(web::to(crate::feed::not_found))
         })
         // Slow clients are cut off and connections are bounded, so the memory that requests in
         // flight hold is bounded too (see `ServeConfig::http_max_connections`).

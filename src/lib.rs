@@ -13,6 +13,7 @@
 //!   chain verification. No I/O.
 //! - [`text`]: the text every request may carry: NFC, no controls, no invisible characters.
 //! - [`record`]: the decision record, its validation, its limits, and which values it commits.
+//! - [`request`]: a write request's JSON object read into its type, every bad member named.
 //! - [`lineage`]: what may happen to a decision after it is recorded, checked against its state.
 //! - [`receipt`]: offline receipts (JSON and C2SP tlog-proof) and their verification.
 //! - [`store`]: sea-orm persistence; the one append transaction; read views, search index and
@@ -44,6 +45,7 @@ pub mod lineage;
 pub mod metrics;
 pub mod receipt;
 pub mod record;
+pub mod request;
 pub mod response_headers;
 pub mod store;
 pub mod telemetry;

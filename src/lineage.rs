@@ -336,25 +336,9 @@ pub struct Planned {
     pub disclosures: Vec<(Disclosure, Visibility)>,
 }
 
-/// Parses a request body into `T`, naming the offending field on failure.
-pub fn parse<T: DeserializeOwned>(body: &Value) -> Result<T, Refusal> {
-    if !body.is_object() {
-        return Err(Refusal::Invalid(vec![FieldError::new(
-            "",
-            "the body must be a JSON object",
-        )]));
-    }
-    serde_json::from_value(body.clone()).map_err(|e| {
-        let message = e.to_string();
-        // serde names the field in backticks: "missing field `reason`", "unknown field `x`".
-        let field = message
-            .split('`')
-            .nth(1)
-            .filter(|_| message.contains("field `"))
-            .unwrap_or("")
-            .to_owned();
-        Refusal::Invalid(vec![FieldError::new(field, message)])
-    })
+/// Parses a request body into `T`, naming every offending member (`crate::request`).
+pub fn parse<T: DeserializeOwned + utoipa::PartialSchema>(body: &Value) -> Result<T, Refusal> {
+    crate::request::parse(body).map_err(Refusal::Invalid)
 }
 
 /// Required prose (`crate::text`): not blank, no control character but newline and tab.

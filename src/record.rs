@@ -574,6 +574,12 @@ pub(crate) const FIELDS: &[&str] = &[
 impl DecisionRecord {
     /// Parses and validates a submitted record. `today` is the server's date; a decision dated
     /// later than tomorrow is refused (a day's slack covers time zones ahead of UTC).
+    ///
+    /// Each field is read on its own, and the checks of a field run whenever that field parsed,
+    /// whatever became of the others: a wrong type in one field, an unknown value in another and
+    /// a date in the future in a third are refused together. A check that relates two fields
+    /// (a review date and the decision date, a conflict and the participants) runs when both
+    /// parsed.
     pub fn from_json(value: &Value, today: NaiveDate) -> Result<DecisionRecord, Vec<FieldError>> {
         let Some(object) = value.as_object() else {
             return Err(vec![FieldError::new("", "the body must be a JSON object")]);
@@ -585,281 +591,30 @@ impl DecisionRecord {
             }
         }
         let mut p = Parser { object, errors };
-        let record = p.parse();
+        let parsed = p.parse();
         let mut errors = p.errors;
-        if let Some(record) = &record {
-            record.check(today, &mut errors);
-            if errors.is_empty() {
-                let size = serde_json::to_value(record)
-                    .ok()
-                    .and_then(|v| ledger::canonical::to_canonical_bytes(&v).ok())
-                    .map_or(usize::MAX, |bytes| bytes.len());
-                if size > MAX_RECORD_BYTES {
-                    errors.push(FieldError::new(
-                        "",
-                        format!(
-                            "the record is {size} bytes in canonical form (RFC 8785); a record is \
-                             at most {MAX_RECORD_BYTES}"
-                        ),
-                    ));
-                }
+        parsed.check(today, &mut errors);
+        let record = parsed.complete();
+        if let Some(record) = &record
+            && errors.is_empty()
+        {
+            let size = serde_json::to_value(record)
+                .ok()
+                .and_then(|v| ledger::canonical::to_canonical_bytes(&v).ok())
+                .map_or(usize::MAX, |bytes| bytes.len());
+            if size > MAX_RECORD_BYTES {
+                errors.push(FieldError::new(
+                    "",
+                    format!(
+                        "the record is {size} bytes in canonical form (RFC 8785); a record is \
+                         at most {MAX_RECORD_BYTES}"
+                    ),
+                ));
             }
         }
         match record {
             Some(record) if errors.is_empty() => Ok(record),
             _ => Err(errors),
-        }
-    }
-
-    fn check(&self, today: NaiveDate, errors: &mut Vec<FieldError>) {
-        self.check_text(errors);
-        let mut require_text = |field: String, text: &str| {
-            if text.trim().is_empty() {
-                errors.push(FieldError::new(field, "must not be empty"));
-            }
-        };
-        require_text("decision_maker.name".into(), &self.decision_maker.name);
-        if let Alternatives::Considered(list) = &self.alternatives {
-            for (i, a) in list.iter().enumerate() {
-                require_text(format!("alternatives[{i}].option"), &a.option);
-                require_text(format!("alternatives[{i}].why_rejected"), &a.why_rejected);
-            }
-        }
-        if let Conflicts::Declared(list) = &self.conflicts {
-            for (i, c) in list.iter().enumerate() {
-                require_text(format!("conflicts[{i}].nature"), &c.nature);
-                if let Some(d) = &c.dispensation {
-                    require_text(
-                        format!("conflicts[{i}].dispensation.granted_by"),
-                        &d.granted_by,
-                    );
-                }
-            }
-        }
-        for (i, p) in self.participants.iter().enumerate() {
-            require_text(format!("participants[{i}].name"), &p.name);
-        }
-        for (i, d) in self.documents.iter().enumerate() {
-            require_text(format!("documents[{i}].title"), &d.title);
-        }
-        for (i, input) in self.input_from.iter().enumerate() {
-            require_text(format!("input_from[{i}].summary"), &input.summary);
-        }
-        if let Some(e) = &self.exemption {
-            require_text(
-                "exemption.public_interest_reason".into(),
-                &e.public_interest_reason,
-            );
-            require_text("exemption.public_summary".into(), &e.public_summary);
-        }
-        if let Some(s) = &self.success_measures {
-            require_text("success_measures".into(), s);
-        }
-
-        if self.decided_on > today + chrono::Days::new(1) {
-            errors.push(FieldError::new("decided_on", "must not be in the future"));
-        }
-        for (field, date) in [
-            ("review_on", self.review_on),
-            ("effective_from", self.effective_from),
-        ] {
-            if date.is_some_and(|d| d < self.decided_on) {
-                errors.push(FieldError::new(field, "must not be before decided_on"));
-            }
-        }
-
-        let n = self.participants.len();
-        if n == 0 {
-            errors.push(FieldError::new(
-                "participants",
-                "must list at least one participant",
-            ));
-        } else if !self
-            .participants
-            .iter()
-            .any(|p| p.role == ParticipantRole::DecisionMaker)
-        {
-            errors.push(FieldError::new(
-                "participants",
-                "must include at least one participant with role decision_maker",
-            ));
-        }
-        if let Conflicts::Declared(list) = &self.conflicts {
-            for (i, c) in list.iter().enumerate() {
-                if c.participant >= n {
-                    errors.push(FieldError::new(
-                        format!("conflicts[{i}].participant"),
-                        format!(
-                            "must be the index of a participant (0 to {})",
-                            n.saturating_sub(1)
-                        ),
-                    ));
-                }
-            }
-        }
-        if let Some(vote) = &self.vote {
-            if vote.votes.len() > MAX_PARTICIPANTS {
-                errors.push(too_many("vote.votes", MAX_PARTICIPANTS, vote.votes.len()));
-            } else {
-                check_vote(vote, n, errors);
-            }
-        }
-
-        match (self.classification, &self.exemption) {
-            (Classification::Restricted, None) => errors.push(FieldError::new(
-                "exemption",
-                "a restricted record must give its exemption (Schedule 12A paragraph, public interest reason, public summary)",
-            )),
-            (Classification::Public | Classification::Internal, Some(_)) => errors.push(
-                FieldError::new("exemption", "only a restricted record has an exemption"),
-            ),
-            _ => {}
-        }
-        if let Some(e) = &self.exemption
-            && !(1..=7).contains(&e.paragraph)
-        {
-            errors.push(FieldError::new(
-                "exemption.paragraph",
-                "must be a Schedule 12A paragraph, 1 to 7",
-            ));
-        }
-
-        for (i, d) in self.documents.iter().enumerate() {
-            if !is_absolute_uri(&d.uri) {
-                errors.push(FieldError::new(
-                    format!("documents[{i}].uri"),
-                    "must be an absolute URI",
-                ));
-            }
-            if ledger::Hash::parse(&d.sha256).is_err() {
-                errors.push(FieldError::new(
-                    format!("documents[{i}].sha256"),
-                    "must be 64 lowercase hexadecimal characters",
-                ));
-            }
-        }
-        for (i, input) in self.input_from.iter().enumerate() {
-            if input.uri.as_deref().is_some_and(|u| !is_absolute_uri(u)) {
-                errors.push(FieldError::new(
-                    format!("input_from[{i}].uri"),
-                    "must be an absolute URI",
-                ));
-            }
-        }
-        for (field, list) in [("tags", &self.tags), ("areas", &self.areas)] {
-            // A set, not a scan of the items before: the check stays linear in the list.
-            let mut seen = std::collections::HashSet::with_capacity(list.len());
-            for (i, tag) in list.iter().enumerate() {
-                if tag.trim() != tag || tag.is_empty() {
-                    errors.push(FieldError::new(
-                        format!("{field}[{i}]"),
-                        format!("must be 1 to {MAX_TAG_CHARS} characters with no leading or trailing space"),
-                    ));
-                } else if !seen.insert(tag.as_str()) {
-                    errors.push(FieldError::new(format!("{field}[{i}]"), "is listed twice"));
-                }
-            }
-        }
-    }
-
-    /// The text rules of `crate::text`: lines (names, titles, offices, tags, URIs) and prose.
-    /// Blank required text is reported by `check` as empty, not here.
-    fn check_text(&self, errors: &mut Vec<FieldError>) {
-        let mut line = |field: &dyn Fn() -> String, text: &str, max: usize| {
-            if let Some(message) = crate::text::line_problem(text, max) {
-                errors.push(FieldError::new(field(), message));
-            }
-        };
-        line(&|| "title".into(), &self.title, MAX_TITLE_CHARS);
-        let maker = &self.decision_maker;
-        line(
-            &|| "decision_maker.name".into(),
-            &maker.name,
-            MAX_NAME_CHARS,
-        );
-        if let Some(title) = &maker.title {
-            line(&|| "decision_maker.title".into(), title, MAX_NAME_CHARS);
-        }
-        for (i, p) in self.participants.iter().enumerate() {
-            line(
-                &|| format!("participants[{i}].name"),
-                &p.name,
-                MAX_NAME_CHARS,
-            );
-            if let Some(org) = &p.organisation {
-                line(
-                    &|| format!("participants[{i}].organisation"),
-                    org,
-                    MAX_NAME_CHARS,
-                );
-            }
-        }
-        if let Conflicts::Declared(list) = &self.conflicts {
-            for (i, c) in list.iter().enumerate() {
-                if let Some(d) = &c.dispensation {
-                    line(
-                        &|| format!("conflicts[{i}].dispensation.granted_by"),
-                        &d.granted_by,
-                        MAX_NAME_CHARS,
-                    );
-                }
-            }
-        }
-        for (i, d) in self.documents.iter().enumerate() {
-            line(
-                &|| format!("documents[{i}].title"),
-                &d.title,
-                MAX_TITLE_CHARS,
-            );
-            line(&|| format!("documents[{i}].uri"), &d.uri, MAX_URI_CHARS);
-        }
-        for (i, input) in self.input_from.iter().enumerate() {
-            if let Some(uri) = &input.uri {
-                line(&|| format!("input_from[{i}].uri"), uri, MAX_URI_CHARS);
-            }
-        }
-        for (field, list) in [("tags", &self.tags), ("areas", &self.areas)] {
-            for (i, tag) in list.iter().enumerate() {
-                line(&|| format!("{field}[{i}]"), tag, MAX_TAG_CHARS);
-            }
-        }
-
-        let mut prose = |field: &dyn Fn() -> String, text: &str| {
-            if let Some(message) = crate::text::prose_problem(text) {
-                errors.push(FieldError::new(field(), message));
-            }
-        };
-        prose(&|| "decision".into(), &self.decision);
-        prose(&|| "reasons".into(), &self.reasons);
-        if let Alternatives::Considered(list) = &self.alternatives {
-            for (i, a) in list.iter().enumerate() {
-                prose(&|| format!("alternatives[{i}].option"), &a.option);
-                prose(
-                    &|| format!("alternatives[{i}].why_rejected"),
-                    &a.why_rejected,
-                );
-            }
-        }
-        if let Conflicts::Declared(list) = &self.conflicts {
-            for (i, c) in list.iter().enumerate() {
-                prose(&|| format!("conflicts[{i}].nature"), &c.nature);
-                if let Some(note) = c.dispensation.as_ref().and_then(|d| d.note.as_ref()) {
-                    prose(&|| format!("conflicts[{i}].dispensation.note"), note);
-                }
-            }
-        }
-        if let Some(e) = &self.exemption {
-            prose(
-                &|| "exemption.public_interest_reason".into(),
-                &e.public_interest_reason,
-            );
-            prose(&|| "exemption.public_summary".into(), &e.public_summary);
-        }
-        if let Some(s) = &self.success_measures {
-            prose(&|| "success_measures".into(), s);
-        }
-        for (i, input) in self.input_from.iter().enumerate() {
-            prose(&|| format!("input_from[{i}].summary"), &input.summary);
         }
     }
 
@@ -909,7 +664,330 @@ impl DecisionRecord {
     }
 }
 
-fn check_vote(vote: &Vote, participants: usize, errors: &mut Vec<FieldError>) {
+/// A record's fields as far as they parsed: `None` for a field that did not, whose error is
+/// already named. The checks run on this, so that one bad field hides no other field's errors.
+struct Parsed {
+    title: Option<String>,
+    decision: Option<String>,
+    decided_on: Option<NaiveDate>,
+    body: Option<String>,
+    decision_maker: Option<DecisionMaker>,
+    decision_type: Option<DecisionType>,
+    reasons: Option<String>,
+    alternatives: Option<Alternatives>,
+    conflicts: Option<Conflicts>,
+    participants: Option<Vec<Participant>>,
+    vote: Option<Option<Vote>>,
+    classification: Option<Classification>,
+    exemption: Option<Option<Exemption>>,
+    documents: Option<Vec<Document>>,
+    success_measures: Option<Option<String>>,
+    review_on: Option<Option<NaiveDate>>,
+    input_from: Option<Vec<Input>>,
+    effective_from: Option<Option<NaiveDate>>,
+    tags: Option<Vec<String>>,
+    areas: Option<Vec<String>>,
+}
+
+impl Parsed {
+    /// The record, when every field parsed.
+    fn complete(self) -> Option<DecisionRecord> {
+        Some(DecisionRecord {
+            title: self.title?,
+            decision: self.decision?,
+            decided_on: self.decided_on?,
+            body: self.body?,
+            decision_maker: self.decision_maker?,
+            decision_type: self.decision_type?,
+            reasons: self.reasons?,
+            alternatives: self.alternatives?,
+            conflicts: self.conflicts?,
+            participants: self.participants?,
+            vote: self.vote?,
+            classification: self.classification?,
+            exemption: self.exemption?,
+            documents: self.documents?,
+            success_measures: self.success_measures?,
+            review_on: self.review_on?,
+            input_from: self.input_from?,
+            effective_from: self.effective_from?,
+            tags: self.tags?,
+            areas: self.areas?,
+        })
+    }
+
+    fn check(&self, today: NaiveDate, errors: &mut Vec<FieldError>) {
+        self.check_text(errors);
+        let mut require_text = |field: String, text: &str| {
+            if text.trim().is_empty() {
+                errors.push(FieldError::new(field, "must not be empty"));
+            }
+        };
+        if let Some(maker) = &self.decision_maker {
+            require_text("decision_maker.name".into(), &maker.name);
+        }
+        if let Some(Alternatives::Considered(list)) = &self.alternatives {
+            for (i, a) in list.iter().enumerate() {
+                require_text(format!("alternatives[{i}].option"), &a.option);
+                require_text(format!("alternatives[{i}].why_rejected"), &a.why_rejected);
+            }
+        }
+        if let Some(Conflicts::Declared(list)) = &self.conflicts {
+            for (i, c) in list.iter().enumerate() {
+                require_text(format!("conflicts[{i}].nature"), &c.nature);
+                if let Some(d) = &c.dispensation {
+                    require_text(
+                        format!("conflicts[{i}].dispensation.granted_by"),
+                        &d.granted_by,
+                    );
+                }
+            }
+        }
+        for (i, p) in self.participants.iter().flatten().enumerate() {
+            require_text(format!("participants[{i}].name"), &p.name);
+        }
+        for (i, d) in self.documents.iter().flatten().enumerate() {
+            require_text(format!("documents[{i}].title"), &d.title);
+        }
+        for (i, input) in self.input_from.iter().flatten().enumerate() {
+            require_text(format!("input_from[{i}].summary"), &input.summary);
+        }
+        if let Some(Some(e)) = &self.exemption {
+            require_text(
+                "exemption.public_interest_reason".into(),
+                &e.public_interest_reason,
+            );
+            require_text("exemption.public_summary".into(), &e.public_summary);
+        }
+        if let Some(Some(s)) = &self.success_measures {
+            require_text("success_measures".into(), s);
+        }
+
+        if let Some(decided_on) = self.decided_on {
+            if decided_on > today + chrono::Days::new(1) {
+                errors.push(FieldError::new("decided_on", "must not be in the future"));
+            }
+            for (field, date) in [
+                ("review_on", self.review_on),
+                ("effective_from", self.effective_from),
+            ] {
+                if date.flatten().is_some_and(|d| d < decided_on) {
+                    errors.push(FieldError::new(field, "must not be before decided_on"));
+                }
+            }
+        }
+
+        // The number of participants, when they parsed: what conflicts and votes refer to.
+        let participants = self.participants.as_ref().map(Vec::len);
+        if let Some(list) = &self.participants {
+            if list.is_empty() {
+                errors.push(FieldError::new(
+                    "participants",
+                    "must list at least one participant",
+                ));
+            } else if !list
+                .iter()
+                .any(|p| p.role == ParticipantRole::DecisionMaker)
+            {
+                errors.push(FieldError::new(
+                    "participants",
+                    "must include at least one participant with role decision_maker",
+                ));
+            }
+        }
+        if let Some(Conflicts::Declared(list)) = &self.conflicts {
+            for (i, c) in list.iter().enumerate() {
+                if let Some(n) = participants
+                    && c.participant >= n
+                {
+                    errors.push(FieldError::new(
+                        format!("conflicts[{i}].participant"),
+                        format!(
+                            "must be the index of a participant (0 to {})",
+                            n.saturating_sub(1)
+                        ),
+                    ));
+                }
+            }
+        }
+        if let Some(Some(vote)) = &self.vote {
+            if vote.votes.len() > MAX_PARTICIPANTS {
+                errors.push(too_many("vote.votes", MAX_PARTICIPANTS, vote.votes.len()));
+            } else {
+                check_vote(vote, participants, errors);
+            }
+        }
+
+        match (self.classification, &self.exemption) {
+            (Some(Classification::Restricted), Some(None)) => errors.push(FieldError::new(
+                "exemption",
+                "a restricted record must give its exemption (Schedule 12A paragraph, public interest reason, public summary)",
+            )),
+            (Some(Classification::Public | Classification::Internal), Some(Some(_))) => errors.push(
+                FieldError::new("exemption", "only a restricted record has an exemption"),
+            ),
+            _ => {}
+        }
+        if let Some(Some(e)) = &self.exemption
+            && !(1..=7).contains(&e.paragraph)
+        {
+            errors.push(FieldError::new(
+                "exemption.paragraph",
+                "must be a Schedule 12A paragraph, 1 to 7",
+            ));
+        }
+
+        for (i, d) in self.documents.iter().flatten().enumerate() {
+            if !is_absolute_uri(&d.uri) {
+                errors.push(FieldError::new(
+                    format!("documents[{i}].uri"),
+                    "must be an absolute URI",
+                ));
+            }
+            if ledger::Hash::parse(&d.sha256).is_err() {
+                errors.push(FieldError::new(
+                    format!("documents[{i}].sha256"),
+                    "must be 64 lowercase hexadecimal characters",
+                ));
+            }
+        }
+        for (i, input) in self.input_from.iter().flatten().enumerate() {
+            if input.uri.as_deref().is_some_and(|u| !is_absolute_uri(u)) {
+                errors.push(FieldError::new(
+                    format!("input_from[{i}].uri"),
+                    "must be an absolute URI",
+                ));
+            }
+        }
+        for (field, list) in [("tags", &self.tags), ("areas", &self.areas)] {
+            // A set, not a scan of the items before: the check stays linear in the list.
+            let list = list.as_deref().unwrap_or_default();
+            let mut seen = std::collections::HashSet::with_capacity(list.len());
+            for (i, tag) in list.iter().enumerate() {
+                if tag.trim() != tag || tag.is_empty() {
+                    errors.push(FieldError::new(
+                        format!("{field}[{i}]"),
+                        format!("must be 1 to {MAX_TAG_CHARS} characters with no leading or trailing space"),
+                    ));
+                } else if !seen.insert(tag.as_str()) {
+                    errors.push(FieldError::new(format!("{field}[{i}]"), "is listed twice"));
+                }
+            }
+        }
+    }
+
+    /// The text rules of `crate::text`: lines (names, titles, offices, tags, URIs) and prose.
+    /// Blank required text is reported by `check` as empty, not here.
+    fn check_text(&self, errors: &mut Vec<FieldError>) {
+        let mut line = |field: &dyn Fn() -> String, text: &str, max: usize| {
+            if let Some(message) = crate::text::line_problem(text, max) {
+                errors.push(FieldError::new(field(), message));
+            }
+        };
+        if let Some(title) = &self.title {
+            line(&|| "title".into(), title, MAX_TITLE_CHARS);
+        }
+        if let Some(maker) = &self.decision_maker {
+            line(
+                &|| "decision_maker.name".into(),
+                &maker.name,
+                MAX_NAME_CHARS,
+            );
+            if let Some(title) = &maker.title {
+                line(&|| "decision_maker.title".into(), title, MAX_NAME_CHARS);
+            }
+        }
+        for (i, p) in self.participants.iter().flatten().enumerate() {
+            line(
+                &|| format!("participants[{i}].name"),
+                &p.name,
+                MAX_NAME_CHARS,
+            );
+            if let Some(org) = &p.organisation {
+                line(
+                    &|| format!("participants[{i}].organisation"),
+                    org,
+                    MAX_NAME_CHARS,
+                );
+            }
+        }
+        if let Some(Conflicts::Declared(list)) = &self.conflicts {
+            for (i, c) in list.iter().enumerate() {
+                if let Some(d) = &c.dispensation {
+                    line(
+                        &|| format!("conflicts[{i}].dispensation.granted_by"),
+                        &d.granted_by,
+                        MAX_NAME_CHARS,
+                    );
+                }
+            }
+        }
+        for (i, d) in self.documents.iter().flatten().enumerate() {
+            line(
+                &|| format!("documents[{i}].title"),
+                &d.title,
+                MAX_TITLE_CHARS,
+            );
+            line(&|| format!("documents[{i}].uri"), &d.uri, MAX_URI_CHARS);
+        }
+        for (i, input) in self.input_from.iter().flatten().enumerate() {
+            if let Some(uri) = &input.uri {
+                line(&|| format!("input_from[{i}].uri"), uri, MAX_URI_CHARS);
+            }
+        }
+        for (field, list) in [("tags", &self.tags), ("areas", &self.areas)] {
+            for (i, tag) in list.iter().flatten().enumerate() {
+                line(&|| format!("{field}[{i}]"), tag, MAX_TAG_CHARS);
+            }
+        }
+
+        let mut prose = |field: &dyn Fn() -> String, text: &str| {
+            if let Some(message) = crate::text::prose_problem(text) {
+                errors.push(FieldError::new(field(), message));
+            }
+        };
+        if let Some(decision) = &self.decision {
+            prose(&|| "decision".into(), decision);
+        }
+        if let Some(reasons) = &self.reasons {
+            prose(&|| "reasons".into(), reasons);
+        }
+        if let Some(Alternatives::Considered(list)) = &self.alternatives {
+            for (i, a) in list.iter().enumerate() {
+                prose(&|| format!("alternatives[{i}].option"), &a.option);
+                prose(
+                    &|| format!("alternatives[{i}].why_rejected"),
+                    &a.why_rejected,
+                );
+            }
+        }
+        if let Some(Conflicts::Declared(list)) = &self.conflicts {
+            for (i, c) in list.iter().enumerate() {
+                prose(&|| format!("conflicts[{i}].nature"), &c.nature);
+                if let Some(note) = c.dispensation.as_ref().and_then(|d| d.note.as_ref()) {
+                    prose(&|| format!("conflicts[{i}].dispensation.note"), note);
+                }
+            }
+        }
+        if let Some(Some(e)) = &self.exemption {
+            prose(
+                &|| "exemption.public_interest_reason".into(),
+                &e.public_interest_reason,
+            );
+            prose(&|| "exemption.public_summary".into(), &e.public_summary);
+        }
+        if let Some(Some(s)) = &self.success_measures {
+            prose(&|| "success_measures".into(), s);
+        }
+        for (i, input) in self.input_from.iter().flatten().enumerate() {
+            prose(&|| format!("input_from[{i}].summary"), &input.summary);
+        }
+    }
+}
+
+/// Checks a vote; the participant indexes of individual votes only when `participants` (their
+/// number) is known.
+fn check_vote(vote: &Vote, participants: Option<usize>, errors: &mut Vec<FieldError>) {
     let c = vote.counts;
     if !vote.votes.is_empty() {
         let mut tally = VoteCounts {
@@ -917,18 +995,19 @@ fn check_vote(vote: &Vote, participants: usize, errors: &mut Vec<FieldError>) {
             against: 0,
             abstain: 0,
         };
-        let mut seen = vec![false; participants];
+        let mut seen = participants.map(|n| vec![false; n]);
         for (i, v) in vote.votes.iter().enumerate() {
-            match seen.get_mut(v.participant) {
-                None => errors.push(FieldError::new(
+            match seen.as_mut().map(|seen| seen.get_mut(v.participant)) {
+                None => {}
+                Some(None) => errors.push(FieldError::new(
                     format!("vote.votes[{i}].participant"),
                     "must be the index of a participant",
                 )),
-                Some(true) => errors.push(FieldError::new(
+                Some(Some(true)) => errors.push(FieldError::new(
                     format!("vote.votes[{i}].participant"),
                     "votes twice",
                 )),
-                Some(slot) => *slot = true,
+                Some(Some(slot)) => *slot = true,
             }
             match v.vote {
                 VoteChoice::For => tally.in_favour += 1,
@@ -1004,7 +1083,7 @@ struct Parser<'a> {
 }
 
 impl Parser<'_> {
-    fn parse(&mut self) -> Option<DecisionRecord> {
+    fn parse(&mut self) -> Parsed {
         let title = self.required_text("title");
         let decision = self.required_text("decision");
         let decided_on = self.required_date("decided_on");
@@ -1035,34 +1114,34 @@ impl Parser<'_> {
         let effective_from = self.optional_date("effective_from");
         let tags = self.list("tags", false, MAX_TAGS);
         let areas = self.list("areas", false, MAX_TAGS);
-        Some(DecisionRecord {
-            title: title?,
-            decision: decision?,
-            decided_on: decided_on?,
-            body: body?,
-            decision_maker: decision_maker?,
-            decision_type: decision_type?,
-            reasons: reasons?,
+        Parsed {
+            title,
+            decision,
+            decided_on,
+            body,
+            decision_maker,
+            decision_type,
+            reasons,
             alternatives: alternatives.map(|e| match e {
                 Either::List(l) => Alternatives::Considered(l),
                 Either::Word(w) => Alternatives::None(w),
-            })?,
+            }),
             conflicts: conflicts.map(|e| match e {
                 Either::List(l) => Conflicts::Declared(l),
                 Either::Word(w) => Conflicts::None(w),
-            })?,
-            participants: participants?,
-            vote: vote?,
-            classification: classification?,
-            exemption: exemption?,
-            documents: documents?,
-            success_measures: success_measures?,
-            review_on: review_on?,
-            input_from: input_from?,
-            effective_from: effective_from?,
-            tags: tags?,
-            areas: areas?,
-        })
+            }),
+            participants,
+            vote,
+            classification,
+            exemption,
+            documents,
+            success_measures,
+            review_on,
+            input_from,
+            effective_from,
+            tags,
+            areas,
+        }
     }
 
     fn decode<T: DeserializeOwned>(&mut self, field: &str, value: &Value) -> Option<T> {
@@ -1360,6 +1439,39 @@ mod tests {
                 "{want} missing from {got:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_parse_error_hides_no_other_fields_check() {
+        let mut bad = example();
+        bad["reasons"] = json!(42);
+        bad["decision_maker"]["kind"] = json!("executive");
+        bad["decided_on"] = json!("2026-12-25");
+        bad["vote"]["result"] = json!("failed");
+        bad["documents"][0]["sha256"] = json!("ABC");
+        let mut got = fields(DecisionRecord::from_json(&bad, today()));
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                "decided_on",
+                "decision_maker.kind",
+                "documents[0].sha256",
+                // The example takes effect before the new decision date.
+                "effective_from",
+                "reasons",
+                "vote.result"
+            ]
+        );
+        // A check relating two fields waits for both: with the participants unreadable, a
+        // conflict's index into them is not judged.
+        let mut bad = example();
+        bad["participants"] = json!("everyone");
+        bad["conflicts"][0]["participant"] = json!(99);
+        assert_eq!(
+            fields(DecisionRecord::from_json(&bad, today())),
+            ["participants"]
+        );
     }
 
     #[test]

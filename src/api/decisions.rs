@@ -349,15 +349,23 @@ pub async fn create_decision(
     .await?;
     let now = (state.clock)();
     // Scope is checked before content: a token learns nothing from records it may not write.
-    // A body that is not even a slug is left to validation, which names it.
+    // A body that is not even a slug is left to validation, which names it. So is a slug that
+    // names no registered body: nobody may write for it, so the token is not refused (403) but
+    // told, with every other problem of the record, that there is no such body. That reveals
+    // nothing the registry does not: GET /api/v1/bodies lists every body to any reader.
     let declared_body = body
         .get("body")
         .and_then(Value::as_str)
         .filter(|b| crate::record::is_slug(b))
         .map(str::to_owned);
-    if let Some(declared) = &declared_body {
-        caller.clone().require_recorder(declared)?;
-    }
+    let unregistered = match &declared_body {
+        Some(declared) if state.store.body_exists(declared).await? => {
+            caller.clone().require_recorder(declared)?;
+            None
+        }
+        Some(declared) => Some(declared.clone()),
+        None => None,
+    };
     // Validation, commitments (a SHA-256 per committed value) and the canonical request hash of
     // the idempotency claim are linear in a body of at most 256 KiB: run them on the blocking
     // pool, not on the worker that serves other connections.
@@ -373,9 +381,7 @@ pub async fn create_decision(
     .map_err(|e| ApiError::Internal(format!("the blocking pool failed: {e}")))?;
     let claim = claim?;
     let mut checked = checked;
-    if let Some(declared) = &declared_body
-        && !state.store.body_exists(declared).await?
-    {
+    if let Some(declared) = &unregistered {
         let unknown = FieldError::new(
             "body",
             format!(

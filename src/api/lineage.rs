@@ -110,7 +110,7 @@ async fn append(
     Ok(response.json(LineageEvent::render(event, true)))
 }
 
-fn parsed<T: DeserializeOwned>(
+fn parsed<T: DeserializeOwned + utoipa::PartialSchema>(
     wrap: impl FnOnce(T) -> LineageRequest + Send + 'static,
 ) -> impl FnOnce(&Value) -> Result<LineageRequest, Refusal> + Send + 'static {
     move |body| crate::lineage::parse::<T>(body).map(wrap)

@@ -46,7 +46,9 @@ async fn read_body(
     .await
 }
 
-fn body_of<T: serde::de::DeserializeOwned>(body: &Value) -> Result<T, ApiError> {
+fn body_of<T: serde::de::DeserializeOwned + utoipa::PartialSchema>(
+    body: &Value,
+) -> Result<T, ApiError> {
     crate::lineage::parse(body).map_err(|refusal| match refusal {
         Refusal::Invalid(errors) => ApiError::Validation(errors),
         Refusal::Conflict(why) => ApiError::StateConflict(why),

@@ -11,11 +11,15 @@
 //! - An entry's id is `urn:uuid:<decision id>`: it never changes, whatever happens to the
 //!   decision later. Its `updated` is the time of the newest log entry about the decision, so an
 //!   outcome, call-in, amendment or publication shows up as an update of the same entry.
+//! - The feed's id is `urn:uuid:` of a UUIDv8 derived from the log's verifier key and the
+//!   filter (see `feed_id`): the same feed keeps its id whichever host name it is reached by.
 //! - A feed's `updated` is its newest entry's; an empty feed takes the time of the log's last
 //!   entry (the Unix epoch for an empty log). The bytes of a feed are therefore a function of
 //!   the log, the filter, the reader, the date and the host it is asked at alone, which makes
 //!   the strong `ETag` (SHA-256 of the bytes) meaningful: `If-None-Match` with it answers 304
-//!   until one of those changes.
+//!   until one of those changes. `Last-Modified` is the later of `updated` and the start of the
+//!   day a listed decision's review fell overdue, the one change the date makes;
+//!   `If-Modified-Since` is honoured when no `If-None-Match` is sent (RFC 9110 §13.2.2).
 //! - Every link is absolute, built from [`BaseUrl`](crate::base_url::BaseUrl): the configured
 //!   public URL, or the request's checked host, never an unchecked header.
 //!
@@ -32,9 +36,10 @@
 
 use std::collections::BTreeMap;
 
-use actix_web::http::header::{self, EntityTag, Header, IfNoneMatch};
+use actix_web::http::header::{self, EntityTag, Header, HttpDate, IfModifiedSince, IfNoneMatch};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -95,7 +100,7 @@ struct Entry {
 struct Feed {
     site_name: String,
     site_url: String,
-    /// The Atom feed's id: its first page's address, without the cursor.
+    /// The Atom feed's id: stable across host names (see [`feed_id`]).
     id: String,
     title: String,
     description: String,
@@ -107,6 +112,9 @@ struct Feed {
     next_json_url: Option<String>,
     log_url: String,
     entries: Vec<Entry>,
+    /// When the feed's content last changed: its `updated`, or later, the start of the day a
+    /// listed decision's review fell overdue (which changes its entry but no log entry).
+    last_modified: Option<DateTime<Utc>>,
 }
 
 #[derive(Template)]
@@ -158,7 +166,14 @@ pub async fn atom(
 ) -> Result<HttpResponse, PageError> {
     let feed = feed(&state, &caller, &filter.into_inner(), &request).await?;
     let body = AtomFeed { f: &feed }.render()?;
-    Ok(respond(&request, ATOM_TYPE, body.into_bytes()))
+    let now = (state.clock)();
+    Ok(respond(
+        &request,
+        ATOM_TYPE,
+        body.into_bytes(),
+        feed.last_modified,
+        now,
+    ))
 }
 
 /// `GET /feeds/decisions.json`: the decisions of `/` for the same query, as a JSON Feed 1.1.
@@ -171,17 +186,47 @@ pub async fn json(
     let feed = feed(&state, &caller, &filter.into_inner(), &request).await?;
     let body = json_feed(&feed)
         .map_err(|e| PageError::Api(crate::api::ApiError::Internal(e.to_string())))?;
-    Ok(respond(&request, JSON_FEED_TYPE, body.into_bytes()))
+    let now = (state.clock)();
+    Ok(respond(
+        &request,
+        JSON_FEED_TYPE,
+        body.into_bytes(),
+        feed.last_modified,
+        now,
+    ))
 }
 
-/// The response for feed bytes `body`: 304 without a body when `If-None-Match` names them.
-fn respond(request: &HttpRequest, content_type: &'static str, body: Vec<u8>) -> HttpResponse {
+/// The response for feed bytes `body`: 304 without a body when the client's copy is current.
+///
+/// `If-None-Match` decides when sent, and `If-Modified-Since` only when it is not (RFC 9110
+/// §13.2.2). `Last-Modified` has whole seconds: it is sent only once the second of the last
+/// change has passed, so that a later change within that second can never be answered 304.
+fn respond(
+    request: &HttpRequest,
+    content_type: &'static str,
+    body: Vec<u8>,
+    last_modified: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> HttpResponse {
     let tag = EntityTag::new_strong(hex::encode(Sha256::digest(&body)));
-    // GET compares entity tags weakly (RFC 9110 §13.1.2): a weak form of this tag matches too.
-    let fresh = match IfNoneMatch::parse(request) {
-        Ok(IfNoneMatch::Any) => true,
-        Ok(IfNoneMatch::Items(tags)) => tags.iter().any(|t| t.weak_eq(&tag)),
-        Err(_) => false,
+    let last_modified = last_modified
+        .map(|t| t.timestamp())
+        .filter(|&seconds| seconds < now.timestamp())
+        .and_then(|seconds| DateTime::<Utc>::from_timestamp(seconds, 0));
+    let fresh = if request.headers().contains_key(header::IF_NONE_MATCH) {
+        // GET compares entity tags weakly (RFC 9110 §13.1.2): a weak form of this tag matches.
+        match IfNoneMatch::parse(request) {
+            Ok(IfNoneMatch::Any) => true,
+            Ok(IfNoneMatch::Items(tags)) => tags.iter().any(|t| t.weak_eq(&tag)),
+            Err(_) => false,
+        }
+    } else {
+        match (IfModifiedSince::parse(request), last_modified) {
+            (Ok(IfModifiedSince(since)), Some(modified)) => {
+                HttpDate::from(std::time::SystemTime::from(modified)) <= since
+            }
+            _ => false,
+        }
     };
     let mut response = if fresh {
         HttpResponse::NotModified()
@@ -194,6 +239,11 @@ fn respond(request: &HttpRequest, content_type: &'static str, body: Vec<u8>) -> 
         // What a feed lists depends on who reads it: `response_headers` adds
         // `Vary: Authorization`, and makes the answer to a token private.
         .insert_header((header::CACHE_CONTROL, "no-cache"));
+    if let Some(modified) = last_modified {
+        response.insert_header(header::LastModified(HttpDate::from(
+            std::time::SystemTime::from(modified),
+        )));
+    }
     if fresh {
         response.finish()
     } else {
@@ -225,10 +275,20 @@ async fn feed(
         None => last_entry_time(state).await?,
     };
     let description = describe(filter, &names);
+    let overdue_since = decisions
+        .iter()
+        .filter(|d| d.state.review_overdue)
+        .filter_map(|d| d.state.review_on?.succ_opt()?.and_hms_opt(0, 0, 0))
+        .map(|midnight| midnight.and_utc())
+        .max();
+    let last_modified = DateTime::parse_from_rfc3339(&updated)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+        .max(overdue_since);
     Ok(Feed {
         site_name: xml_text(&state.site_name),
         site_url: format!("{base}/"),
-        id: format!("{base}{ATOM_PATH}{}", filter.query()),
+        id: feed_id(&state.vkey, &filter.query()),
         title: xml_text(&format!("{}: {description}", state.site_name)),
         description: xml_text(&format!(
             "{}, newest first, {PAGE_SIZE} at a time; each entry links to its page and its log \
@@ -243,7 +303,21 @@ async fn feed(
         next_json_url: next.map(|n| format!("{base}{}", filter.next_page(JSON_PATH, n))),
         log_url: format!("{base}/log"),
         entries,
+        last_modified,
     })
+}
+
+/// The Atom feed's id: `urn:uuid:` and a UUIDv8 whose bits are SHA-256 of the log's verifier
+/// key (which names its origin) and the filter's query, cursor left out. It names the same feed
+/// whichever host name, port or proxy the service was reached by, and never two logs' feeds.
+fn feed_id(vkey: &str, query: &str) -> String {
+    let digest = Sha256::digest(format!("decision-log feed\n{vkey}\n{query}"));
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    format!(
+        "urn:uuid:{}",
+        uuid::Builder::from_custom_bytes(bytes).into_uuid()
+    )
 }
 
 /// The newest `updated` among `entries`, comparing instants rather than spellings.

@@ -169,6 +169,27 @@ impl ResponseError for PageError {
     }
 }
 
+/// The answer for any unknown route: an HTML page for a client that prefers HTML (a browser),
+/// problem+json (`api::error::not_found`) for everyone else.
+pub async fn not_found(request: actix_web::HttpRequest) -> Result<HttpResponse, actix_web::Error> {
+    use actix_web::http::header::Header;
+    let prefers_html = header::Accept::parse(&request).is_ok_and(|accept| {
+        let preferred = accept.preference();
+        matches!(
+            preferred.essence_str(),
+            "text/html" | "application/xhtml+xml"
+        )
+    });
+    match crate::api::error::not_found(request.clone()).await {
+        Err(ApiError::NotFound(_)) if prefers_html => Err(PageError::NotFound(format!(
+            "There is no page at {}. The latest decisions are on the home page.",
+            request.path()
+        ))
+        .into()),
+        other => other.map_err(actix_web::Error::from),
+    }
+}
+
 async fn stylesheet() -> HttpResponse {
     asset(
         "text/css; charset=utf-8",
@@ -211,6 +232,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(page("/stats").route(web::get().to(stats::stats)))
         .service(resource("/log", "GET").route(web::get().to(pages::log)))
         .service(resource("/log/format", "GET").route(web::get().to(pages::log_format)))
+        .service(resource("/log/format.md", "GET").route(web::get().to(pages::log_format_markdown)))
         .service(resource("/feeds/decisions.atom", "GET").route(web::get().to(feeds::atom)))
         .service(resource("/feeds/decisions.json", "GET").route(web::get().to(feeds::json)))
         .service(resource("/assets/site.css", "GET").route(web::get().to(stylesheet)))

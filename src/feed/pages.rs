@@ -123,8 +123,10 @@ struct DecisionPage {
     effective_from: Option<String>,
     review_on: Option<String>,
     last_outcome: Option<String>,
-    superseded_by: Option<String>,
-    supersedes: Vec<String>,
+    /// The successor, as (id, title the reader may see).
+    superseded_by: Option<(String, String)>,
+    /// The decisions it superseded, as (id, title the reader may see).
+    supersedes: Vec<(String, String)>,
     withheld: Option<WithheldView>,
     record: Option<RecordView>,
     timeline: Vec<EventView>,
@@ -136,8 +138,32 @@ struct LogPlace {
     entry_hash: String,
     prev_hash: String,
     recorded_at: String,
+    recorded_at_long: String,
     recorded_by: String,
     checkpoint: Option<String>,
+}
+
+/// The title of decision `id` as `caller` may see it: its own title when readable, otherwise
+/// its public face ("Key decision of 3 December 2026"), as a card and a feed show it.
+async fn title_of(
+    state: &AppState,
+    caller: &Caller,
+    names: &BTreeMap<String, String>,
+    id: &str,
+) -> Result<(String, String), PageError> {
+    let today = (state.clock)().date_naive();
+    let title = match state.store.decision(id).await? {
+        Some(row) => {
+            let card = Card::of(&Decision::render(row, None, caller, today), names);
+            if card.title.trim().is_empty() {
+                format!("{} of {}", card.decision_type, card.decided_on_long)
+            } else {
+                card.title
+            }
+        }
+        None => format!("decision {id}"),
+    };
+    Ok((id.to_owned(), title))
 }
 
 /// `GET /decisions/{id}`: one decision, its timeline and its place in the log.
@@ -181,6 +207,14 @@ pub async fn decision(
             .collect(),
     });
     let state_view = &decision.state;
+    let superseded_by = match state_view.superseded_by {
+        Some(id) => Some(title_of(&state, &caller, &names, &id.to_string()).await?),
+        None => None,
+    };
+    let mut supersedes = Vec::with_capacity(state_view.supersedes.len());
+    for id in &state_view.supersedes {
+        supersedes.push(title_of(&state, &caller, &names, &id.to_string()).await?);
+    }
     let page = DecisionPage {
         chrome: Chrome::new(&state, &caller, "decisions"),
         d: Card::of(&decision, &names),
@@ -195,12 +229,8 @@ pub async fn decision(
                     .as_str(),
             )
         }),
-        superseded_by: state_view.superseded_by.map(|u| u.to_string()),
-        supersedes: state_view
-            .supersedes
-            .iter()
-            .map(|u| u.to_string())
-            .collect(),
+        superseded_by,
+        supersedes,
         withheld,
         record: decision.record.as_ref().map(RecordView::of),
         timeline: decision
@@ -214,6 +244,7 @@ pub async fn decision(
             entry_hash: decision.receipt.entry_hash.clone(),
             prev_hash: decision.receipt.prev_hash.clone(),
             recorded_at: decision.receipt.recorded_at.clone(),
+            recorded_at_long: super::view::long_time_text(&decision.receipt.recorded_at),
             recorded_by: decision.receipt.recorded_by.clone(),
             checkpoint,
         },
@@ -332,9 +363,77 @@ pub async fn log(
     html(page.render()?)
 }
 
-/// `GET /log/format`: the auditor's specification of the log format, as Markdown text.
-pub async fn log_format(_caller: Caller) -> HttpResponse {
+/// The log format specification, as written.
+const LOG_FORMAT: &str = include_str!("../../docs/log-format.md");
+
+#[derive(Template)]
+#[template(path = "format.html")]
+struct FormatPage {
+    chrome: Chrome,
+    /// The specification rendered from Markdown; its own markup is escaped, never passed on.
+    body: String,
+}
+
+/// `GET /log/format`: the auditor's specification of the log format, as an HTML page; as
+/// Markdown text to a client that asks for `text/markdown` before `text/html`.
+pub async fn log_format(
+    state: web::Data<AppState>,
+    caller: Caller,
+    request: actix_web::HttpRequest,
+) -> Result<HttpResponse, PageError> {
+    use actix_web::http::header::{self, Header};
+    let markdown_first = header::Accept::parse(&request)
+        .is_ok_and(|accept| accept.preference().essence_str() == "text/markdown");
+    if markdown_first {
+        let mut response = log_format_markdown().await;
+        response
+            .headers_mut()
+            .insert(header::VARY, header::HeaderValue::from_static("Accept"));
+        return Ok(response);
+    }
+    let page = FormatPage {
+        chrome: Chrome::new(&state, &caller, "log"),
+        body: markdown_html(LOG_FORMAT),
+    };
+    let mut response = html(page.render()?)?;
+    response
+        .headers_mut()
+        .insert(header::VARY, header::HeaderValue::from_static("Accept"));
+    Ok(response)
+}
+
+/// `GET /log/format.md`: the specification as Markdown text.
+pub async fn log_format_markdown() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/markdown; charset=utf-8")
-        .body(include_str!("../../docs/log-format.md"))
+        .body(LOG_FORMAT)
+}
+
+/// `markdown` as HTML (CommonMark with tables), any HTML inside it shown as text.
+fn markdown_html(markdown: &str) -> String {
+    use pulldown_cmark::{Event, Options, Parser};
+    let events = Parser::new_ext(markdown, Options::ENABLE_TABLES).map(|event| match event {
+        Event::Html(raw) | Event::InlineHtml(raw) => Event::Text(raw),
+        other => other,
+    });
+    let mut out = String::with_capacity(markdown.len() * 3 / 2);
+    pulldown_cmark::html::push_html(&mut out, events);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_is_rendered_and_its_own_html_escaped() {
+        let out = markdown_html(
+            "# Title\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n<script>x</script>\n\nA `<b>` tag.\n",
+        );
+        assert!(out.contains("<h1>Title</h1>"), "{out}");
+        assert!(out.contains("<table>"), "{out}");
+        assert!(out.contains("&lt;script&gt;"), "{out}");
+        assert!(!out.contains("<script>"), "{out}");
+        assert!(out.contains("<code>&lt;b&gt;</code>"), "{out}");
+    }
 }

@@ -18,6 +18,19 @@ pub fn long_date(date: NaiveDate) -> String {
     date.format("%-d %B %Y").to_string()
 }
 
+/// An RFC 3339 time in words, in UTC: `3 December 2026, 14:36 UTC`; the text as it is when it
+/// is not such a time.
+pub fn long_time_text(text: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(text).map_or_else(
+        |_| text.to_owned(),
+        |t| {
+            t.with_timezone(&chrono::Utc)
+                .format("%-d %B %Y, %H:%M UTC")
+                .to_string()
+        },
+    )
+}
+
 fn long_date_text(text: &str) -> String {
     text.get(..10)
         .and_then(|d| d.parse::<NaiveDate>().ok())
@@ -495,7 +508,7 @@ impl EventView {
         };
         EventView {
             label,
-            date: long_date_text(&event.recorded_at),
+            date: long_time_text(&event.recorded_at),
             recorded_at: event.recorded_at.clone(),
             by: event.recorded_by.clone(),
             lines,

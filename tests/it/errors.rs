@@ -8,6 +8,7 @@ use crate::on_both_backends;
 
 on_both_backends!(
     bad_input_is_refused_precisely_and_writes_nothing,
+    one_refusal_names_every_problem,
     health_probes_answer
 );
 
@@ -334,6 +335,135 @@ async fn bad_input_is_refused_precisely_and_writes_nothing(backend: Backend) {
         .expect("request");
     assert_eq!(lower.status(), 201);
     assert_eq!(app.check_log().await, 2);
+}
+
+/// The field of each error of a 422 answer, sorted.
+fn named_fields(status: u16, problem: &Value) -> Vec<String> {
+    assert_eq!(status, 422, "{problem:#}");
+    assert_eq!(problem["type"], "/problems/validation", "{problem:#}");
+    let mut fields: Vec<String> = problem["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| e["field"].as_str().expect("field").to_owned())
+        .collect();
+    fields.sort();
+    fields
+}
+
+async fn one_refusal_names_every_problem(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    // A type error, an unknown value at the top and deep inside, and a date in the future: the
+    // semantic check of one field is not hidden by the parse errors of others.
+    let record = with(|r| {
+        r["reasons"] = json!(42);
+        r["decision_type"] = json!("executive");
+        r["participants"][2]["role"] = json!("executive");
+        r["decided_on"] = json!("2199-01-01");
+        // Dates that would come before it are a further (true) problem: left out here.
+        let r = r.as_object_mut().expect("object");
+        r.remove("review_on");
+        r.remove("effective_from");
+    });
+    let response = app.post_decision(&app.clerk, &record).await;
+    let status = response.status().as_u16();
+    let problem: Value = response.json().await.expect("JSON");
+    assert_eq!(
+        named_fields(status, &problem),
+        [
+            "decided_on",
+            "decision_type",
+            "participants[2].role",
+            "reasons"
+        ]
+    );
+    let future = problem["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .find(|e| e["field"] == "decided_on")
+        .expect("decided_on");
+    assert_eq!(
+        future["message"], "must not be in the future",
+        "{problem:#}"
+    );
+
+    // An unregistered body is named as such, with the record's other problems, whichever bodies
+    // the token is scoped to; a registered body the token may not write for is still a 403.
+    let planning = app
+        .token("planning-only", Role::Secretariat, &["planning-committee"])
+        .await;
+    for token in [&app.clerk, &planning] {
+        let record = with(|r| {
+            r["body"] = json!("nowhere");
+            r["title"] = json!(" ");
+        });
+        let response = app.post_decision(token, &record).await;
+        let status = response.status().as_u16();
+        let problem: Value = response.json().await.expect("JSON");
+        assert_eq!(named_fields(status, &problem), ["body", "title"]);
+        let body = problem["errors"]
+            .as_array()
+            .expect("errors")
+            .iter()
+            .find(|e| e["field"] == "body")
+            .expect("body");
+        assert!(
+            body["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("no body \"nowhere\" is registered")),
+            "{problem:#}"
+        );
+    }
+    let cabinet = with(|r| r["body"] = json!("cabinet"));
+    assert_eq!(app.post_decision(&planning, &cabinet).await.status(), 403);
+
+    // Lineage and registry bodies: every member named, by its path.
+    let recorded = app.record(&decision(1)).await;
+    let id = recorded["id"].as_str().expect("id");
+    let (status, problem) = app
+        .lineage(
+            id,
+            "outcomes",
+            &app.clerk,
+            json!({"status": "executive", "evidence": [{"title": "x", "uri": "https://x.example", "sha256": 7}], "next_review_on": "2300-01-01", "colour": "blue"}),
+        )
+        .await;
+    assert_eq!(
+        named_fields(status, &problem),
+        [
+            "colour",
+            "evidence[0].sha256",
+            "narrative",
+            "next_review_on",
+            "status"
+        ]
+    );
+    let (status, problem) = app
+        .post(
+            "/api/v1/bodies",
+            Some(&app.admin),
+            &json!({"kind": "executive"}),
+        )
+        .await;
+    assert_eq!(named_fields(status, &problem), ["kind", "name", "slug"]);
+    assert!(
+        problem["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("unknown variant `executive`")),
+        "{problem:#}"
+    );
+    let (status, problem) = app
+        .post(
+            "/api/v1/bodies/cabinet/members",
+            Some(&app.admin),
+            &json!({"name": "Cllr A. Patel", "role": "chair", "from": "2300-01-01", "until": 3}),
+        )
+        .await;
+    assert_eq!(named_fields(status, &problem), ["from", "until"]);
+    assert_eq!(app.check_log().await, 1);
 }
 
 async fn health_probes_answer(backend: Backend) {

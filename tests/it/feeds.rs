@@ -6,11 +6,17 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, decision};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use crate::helpers::{Backend, TestApp, TestDb, decision};
 use crate::on_both_backends;
 use crate::proofs::python;
 
-on_both_backends!(feeds_follow_the_page_filters_and_the_log);
+on_both_backends!(
+    feeds_follow_the_page_filters_and_the_log,
+    feeds_answer_if_modified_since_and_keep_their_id_on_any_host
+);
 
 const ATOM: &str = "/feeds/decisions.atom";
 const JSON: &str = "/feeds/decisions.json";
@@ -119,9 +125,11 @@ fn atom_entry_field(atom: &str, id: &str, tag: &str) -> String {
     entry[start..end].to_owned()
 }
 
+/// The ids of the Atom feed's entries (the feed's own id, before the first entry, left out).
 fn atom_ids(atom: &str) -> Vec<String> {
-    atom.split("<id>urn:uuid:")
+    atom.split("<entry>")
         .skip(1)
+        .filter_map(|entry| entry.split("<id>urn:uuid:").nth(1))
         .map(|rest| rest.split('<').next().unwrap_or_default().to_owned())
         .collect()
 }
@@ -381,5 +389,123 @@ async fn feeds_follow_the_page_filters_and_the_log(backend: Backend) {
         }
         check_with_python(&python, &app, JSON, Some(&app.auditor));
     }
+    app.check_log().await;
+}
+
+/// A GET of `path` with `headers`: (status, `Last-Modified`, `ETag`, body).
+async fn get_with(
+    app: &TestApp,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> (u16, String, String, String) {
+    let mut request = app.client.get(app.url(path));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = request.send().await.expect("request");
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .map(|v| v.to_str().expect("ASCII header").to_owned())
+            .unwrap_or_default()
+    };
+    let (modified, etag) = (header("last-modified"), header("etag"));
+    let status = response.status().as_u16();
+    (status, modified, etag, response.text().await.expect("body"))
+}
+
+async fn feeds_answer_if_modified_since_and_keep_their_id_on_any_host(backend: Backend) {
+    let Some(db) = TestDb::new(backend).await else {
+        return;
+    };
+    // A clock the scenario moves by hand, in milliseconds since the epoch.
+    let millis = Arc::new(AtomicI64::new(
+        chrono::DateTime::parse_from_rfc3339("2026-11-29T10:00:00.500Z")
+            .expect("time")
+            .timestamp_millis(),
+    ));
+    let now = millis.clone();
+    let clock: decision_log::store::Clock = Arc::new(move || {
+        chrono::DateTime::from_timestamp_millis(now.load(Ordering::SeqCst)).expect("time")
+    });
+    let app = TestApp::spawn_with_clock(db, clock).await;
+    app.record(&decision(1)).await;
+
+    for path in [ATOM, JSON] {
+        // Within the second of the last change, no Last-Modified: a change later in that
+        // second would carry the same date.
+        let (status, modified, _, _) = get_with(&app, path, &[]).await;
+        assert_eq!((status, modified.as_str()), (200, ""), "{path}");
+    }
+    millis.fetch_add(2_000, Ordering::SeqCst);
+    for path in [ATOM, JSON] {
+        let (status, modified, etag, _) = get_with(&app, path, &[]).await;
+        assert_eq!(status, 200);
+        assert_eq!(modified, "Sun, 29 Nov 2026 10:00:00 GMT", "{path}");
+        let (status, again, same, body) =
+            get_with(&app, path, &[("If-Modified-Since", &modified)]).await;
+        assert_eq!((status, body.as_str()), (304, ""), "{path}");
+        assert_eq!((again, same), (modified.clone(), etag.clone()), "{path}");
+        let earlier = "Sun, 29 Nov 2026 09:59:59 GMT";
+        assert_eq!(
+            get_with(&app, path, &[("If-Modified-Since", earlier)])
+                .await
+                .0,
+            200
+        );
+        // If-None-Match takes precedence (RFC 9110 §13.2.2): a tag that does not match is a
+        // 200 whatever the date says, and a matching one a 304.
+        let headers = [
+            ("If-None-Match", "\"other\""),
+            ("If-Modified-Since", &modified),
+        ];
+        assert_eq!(get_with(&app, path, &headers).await.0, 200, "{path}");
+        let headers = [
+            ("If-None-Match", etag.as_str()),
+            ("If-Modified-Since", earlier),
+        ];
+        assert_eq!(get_with(&app, path, &headers).await.0, 304, "{path}");
+    }
+    // A new decision is a modification.
+    app.record(&decision(2)).await;
+    millis.fetch_add(2_000, Ordering::SeqCst);
+    let (status, modified, _, _) = get_with(
+        &app,
+        JSON,
+        &[("If-Modified-Since", "Sun, 29 Nov 2026 10:00:00 GMT")],
+    )
+    .await;
+    assert_eq!(
+        (status, modified.as_str()),
+        (200, "Sun, 29 Nov 2026 10:00:02 GMT")
+    );
+
+    // The Atom feed's id is the same on every host name, and differs from filter to filter.
+    let feed_id = |atom: &str| {
+        atom.split("<id>")
+            .nth(1)
+            .and_then(|rest| rest.split("</id>").next())
+            .expect("feed id")
+            .to_owned()
+    };
+    let mut ids = Vec::new();
+    for host in [
+        "decisions.example",
+        "127.0.0.1:8080",
+        "intranet.example:443",
+    ] {
+        let (status, _, _, atom) = get_with(&app, ATOM, &[("Host", host)]).await;
+        assert_eq!(status, 200);
+        assert!(
+            atom.contains(&format!("http://{host}/")),
+            "links follow the host"
+        );
+        ids.push(feed_id(&atom));
+    }
+    assert!(ids[0].starts_with("urn:uuid:"), "{ids:?}");
+    assert!(ids.iter().all(|id| *id == ids[0]), "{ids:?}");
+    let (_, _, _, filtered) = get_with(&app, &format!("{ATOM}?body=cabinet"), &[]).await;
+    assert_ne!(feed_id(&filtered), ids[0]);
     app.check_log().await;
 }

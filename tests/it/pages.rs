@@ -6,7 +6,10 @@ use serde_json::json;
 use crate::helpers::{Backend, TestApp, decision};
 use crate::on_both_backends;
 
-on_both_backends!(pages_show_each_reader_what_the_api_would);
+on_both_backends!(
+    pages_show_each_reader_what_the_api_would,
+    pages_speak_to_people_in_their_words
+);
 
 async fn page(app: &TestApp, path: &str, token: Option<&str>) -> (u16, String) {
     let response = app.get(path, token).await;
@@ -52,6 +55,10 @@ async fn pages_show_each_reader_what_the_api_would(backend: Backend) {
         "withheld content is not listed"
     );
     assert!(index.contains("/feeds/decisions.atom"));
+    assert!(
+        index.contains("Newest first by when each decision was recorded in the log"),
+        "the page says in which order it lists"
+    );
     let (_, filtered) = page(
         &app,
         "/?body=planning-committee&decision_type=&status=",
@@ -213,5 +220,131 @@ async fn pages_show_each_reader_what_the_api_would(backend: Backend) {
             );
         }
     }
+    app.check_log().await;
+}
+
+/// A GET of `path` with `Accept: accept`: (status, Content-Type, body).
+async fn get_accepting(app: &TestApp, path: &str, accept: &str) -> (u16, String, String) {
+    let response = app
+        .client
+        .get(app.url(path))
+        .header("Accept", accept)
+        .send()
+        .await
+        .expect("request");
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap_or_default().to_owned())
+        .unwrap_or_default();
+    (status, content_type, response.text().await.expect("text"))
+}
+
+async fn pages_speak_to_people_in_their_words(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    // An unknown address: an HTML page for a browser, problem+json for any other client.
+    let browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+    let (status, content_type, body) = get_accepting(&app, "/no/such/page", browser).await;
+    assert_eq!(status, 404);
+    assert!(content_type.starts_with("text/html"), "{content_type}");
+    assert!(body.contains("There is no page at /no/such/page"), "{body}");
+    for accept in [
+        "application/json",
+        "*/*",
+        "application/problem+json, text/html;q=0.5",
+    ] {
+        let (status, content_type, body) = get_accepting(&app, "/no/such/page", accept).await;
+        assert_eq!(status, 404, "{accept}");
+        assert_eq!(content_type, "application/problem+json", "{accept}");
+        assert!(body.contains("/problems/not-found"), "{accept}: {body}");
+    }
+
+    // The log format: HTML from the Markdown, and the Markdown itself on request.
+    let markdown = include_str!("../../docs/log-format.md");
+    let (status, content_type, format) = get_accepting(&app, "/log/format", browser).await;
+    assert_eq!(status, 200);
+    assert!(content_type.starts_with("text/html"), "{content_type}");
+    assert!(
+        format.contains("<h2>1. Conventions</h2>"),
+        "rendered headings"
+    );
+    assert!(format.contains("<table>"), "rendered tables");
+    assert!(format.contains("href=\"/log/format.md\""));
+    for (path, accept) in [
+        ("/log/format.md", browser),
+        ("/log/format", "text/markdown"),
+    ] {
+        let (status, content_type, body) = get_accepting(&app, path, accept).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(
+            content_type.starts_with("text/markdown"),
+            "{path}: {content_type}"
+        );
+        assert_eq!(body, markdown, "{path}");
+    }
+
+    // A superseded decision names its successor by the title this reader may see.
+    let old = app.record(&decision(0)).await;
+    let old_id = old["id"].as_str().expect("id").to_owned();
+    let mut successor = decision(1);
+    successor["classification"] = json!("restricted");
+    successor["title"] = json!("Purchase of 14 Mill Lane");
+    successor["exemption"] = json!({"paragraph": 3, "public_interest_reason": "Price under negotiation.", "public_summary": "A property purchase in Southfield."});
+    let successor = app.record(&successor).await;
+    let successor_id = successor["id"].as_str().expect("id").to_owned();
+    let (status, superseded) = app
+        .lineage(
+            &old_id,
+            "supersession",
+            &app.clerk,
+            json!({"superseded_by": successor_id, "reason": "Replaced by the purchase"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{superseded:#}");
+    let link = format!("<a href=\"/decisions/{successor_id}\">");
+    let (_, public) = page(&app, &format!("/decisions/{old_id}"), None).await;
+    let shown = public
+        .split(&link)
+        .nth(1)
+        .and_then(|rest| rest.split("</a>").next())
+        .expect("a link to the successor");
+    assert!(
+        !shown.contains(&successor_id),
+        "a title, not the id: {shown}"
+    );
+    assert!(
+        !public.contains("Mill Lane"),
+        "the withheld title stays withheld"
+    );
+    let (_, cleared) = page(&app, &format!("/decisions/{old_id}"), Some(&app.auditor)).await;
+    assert!(
+        cleared.contains(&format!("{link}Purchase of 14 Mill Lane</a>")),
+        "{cleared}"
+    );
+    let (_, back) = page(
+        &app,
+        &format!("/decisions/{successor_id}"),
+        Some(&app.auditor),
+    )
+    .await;
+    assert!(back.contains(&format!(
+        "<a href=\"/decisions/{old_id}\">Decision 0: close Northgate depot</a>"
+    )));
+
+    // Times in words, each in a machine-readable <time>.
+    let recorded_at = old["receipt"]["recorded_at"].as_str().expect("recorded_at");
+    let words = chrono::DateTime::parse_from_rfc3339(recorded_at)
+        .expect("RFC 3339")
+        .format("%-d %B %Y, %H:%M UTC")
+        .to_string();
+    assert!(
+        public.contains(&format!("<time datetime=\"{recorded_at}\">{words}</time>")),
+        "{public}"
+    );
+    let superseded_at = superseded["recorded_at"].as_str().expect("recorded_at");
+    assert!(public.contains(&format!("<time datetime=\"{superseded_at}\">")));
     app.check_log().await;
 }
