@@ -15,7 +15,8 @@
 //!   [`super::idempotency`] accepts (1 to 255 visible ASCII characters).
 //! - **Response headers** the service sets on every answer of a kind, set by
 //!   [`super::error`] and the write handlers: `WWW-Authenticate` on 401, `Retry-After` on 503,
-//!   `Accept-Post` on 415, `Idempotent-Replayed` on a write's success.
+//!   `Accept-Post` on 415, `Idempotent-Replayed` on a write's success, and `X-Request-Id` on
+//!   every answer (`crate::telemetry`).
 //! - **Request-body examples**: each request body's media type carries its schema's example, so
 //!   generated clients, the Swagger UI and fuzzers start from a request that the service accepts.
 //!   The examples' dates are in the past and carry no expiry, so they stay valid as time passes.
@@ -210,6 +211,14 @@ fn apply(
         if let Some((name, header)) = header {
             response.headers.entry(name.into()).or_insert(header);
         }
+        response
+            .headers
+            .entry("X-Request-Id".into())
+            .or_insert_with(|| {
+                string_header(
+                    "This request's id, as the access log and a problem's `request_id` carry it",
+                )
+            });
     }
 }
 
@@ -320,6 +329,12 @@ mod tests {
                 }
                 if responses["503"].is_object() {
                     assert!(responses["503"]["headers"]["Retry-After"].is_object());
+                }
+                for (status, response) in responses.as_object().into_iter().flatten() {
+                    assert!(
+                        response["headers"]["X-Request-Id"].is_object(),
+                        "{method} {path} {status}"
+                    );
                 }
             }
         }

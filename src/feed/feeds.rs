@@ -654,7 +654,7 @@ mod tests {
         };
         assert_eq!(
             address(ATOM_PATH, &filter),
-            "/feeds/decisions.atom?body=cabinet&before=7"
+            "/feeds/decisions.atom?body=cabinet&cursor=7"
         );
         assert_eq!(address("/", &PageFilter::default()), "/");
     }

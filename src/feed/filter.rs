@@ -29,7 +29,9 @@ pub struct PageFilter {
     pub decided_from: String,
     /// Latest decision date, `YYYY-MM-DD`.
     pub decided_to: String,
-    /// The page cursor (the leaf index to continue before).
+    /// The page cursor (the leaf index to continue before): `cursor`, as in the API; `before`,
+    /// its earlier name, is still read.
+    #[serde(rename = "cursor", alias = "before")]
     pub before: String,
 }
 
@@ -132,7 +134,7 @@ impl PageFilter {
     pub fn next_page(&self, path: &str, before: u64) -> String {
         let query = self.query();
         let joiner = if query.is_empty() { '?' } else { '&' };
-        format!("{path}{query}{joiner}before={before}")
+        format!("{path}{query}{joiner}cursor={before}")
     }
 
     /// Whether no filter is set.
@@ -192,8 +194,8 @@ mod tests {
         assert_eq!(filter.query(), "?body=cabinet&tag=waste%20%26%20recycling");
         assert_eq!(
             filter.next_page("/", 7),
-            "/?body=cabinet&tag=waste%20%26%20recycling&before=7"
+            "/?body=cabinet&tag=waste%20%26%20recycling&cursor=7"
         );
-        assert_eq!(PageFilter::default().next_page("/", 7), "/?before=7");
+        assert_eq!(PageFilter::default().next_page("/", 7), "/?cursor=7");
     }
 }

@@ -271,6 +271,8 @@ struct BodyPage {
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct BodyQuery {
+    /// The page cursor; `before`, its earlier name, is still read.
+    #[serde(rename = "cursor", alias = "before")]
     before: String,
 }
 
@@ -315,7 +317,7 @@ pub async fn body(
     let page = BodyPage {
         chrome: Chrome::new(&state, &caller, "decisions"),
         items: decisions.iter().map(|d| Card::of(d, &names)).collect(),
-        next_url: next.map(|n| format!("/bodies/{}?before={n}", body.slug)),
+        next_url: next.map(|n| format!("/bodies/{}?cursor={n}", body.slug)),
         atom_url: format!("/feeds/decisions.atom{query}"),
         json_url: format!("/feeds/decisions.json{query}"),
         slug: body.slug,

@@ -35,7 +35,9 @@ const MAX_QUERY_CHARS: usize = 500;
 pub struct SearchQuery {
     /// What the reader typed.
     q: String,
-    /// The page cursor: results recorded before this leaf index.
+    /// The page cursor: results recorded before this leaf index (`cursor`; `before`, its
+    /// earlier name, is still read).
+    #[serde(rename = "cursor", alias = "before")]
     before: String,
 }
 
@@ -67,7 +69,7 @@ pub async fn search(
     let before = match query.before.trim() {
         "" => None,
         text => Some(Position::parse(text).map(Position::get).ok_or_else(|| {
-            PageError::BadRequest(format!("before must be a leaf index, not {text:?}"))
+            PageError::BadRequest(format!("cursor must be a leaf index, not {text:?}"))
         })?),
     };
     let mut page = SearchPage {
@@ -98,7 +100,7 @@ pub async fn search(
         }
         page.next_url = found
             .next
-            .map(|n| format!("/search?q={}&before={n}", encode(&page.q)));
+            .map(|n| format!("/search?q={}&cursor={n}", encode(&page.q)));
     }
     html(page.render()?)
 }

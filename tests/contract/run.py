@@ -41,7 +41,7 @@ NODE_BIN = HERE / "node_modules" / ".bin"
 
 # Fixed, so that a failure reproduces: `schemathesis run ... --seed 20261203`.
 SEED = "20261203"
-EXAMPLES = os.environ.get("DECISION_LOG_CONTRACT_EXAMPLES", "100")
+EXAMPLES = os.environ.get("DECISION_LOG_CONTRACT_EXAMPLES", "50")
 
 
 def log(message: str) -> None:

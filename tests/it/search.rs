@@ -381,7 +381,7 @@ async fn search_pages_through_many_results(backend: Backend) {
         .0
         .replace("&#38;", "&")
         .replace("&amp;", "&");
-    assert!(next.starts_with("/search?q=Northgate&before="), "{next}");
+    assert!(next.starts_with("/search?q=Northgate&cursor="), "{next}");
     let response = app.get(&next, None).await;
     assert_eq!(response.status(), 200);
     let second = response.text().await.expect("text");
