@@ -8,7 +8,12 @@ use std::time::Duration;
 
 /// `decision-log serve ARGS` in `dir`, with the embedded default unless `args` name a database.
 fn serve(dir: &Path, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_decision-log"));
+    serve_with(Path::new(env!("CARGO_BIN_EXE_decision-log")), dir, args)
+}
+
+/// [`serve`] with the binary at `program`.
+fn serve_with(program: &Path, dir: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(program);
     command
         .arg("serve")
         .args(args)
@@ -268,8 +273,19 @@ fn unwritable() -> (tempfile::TempDir, impl Fn(&str) -> (i32, String)) {
     mode(&dir.path().join("rw/log.db"), 0o444);
     let root = std::fs::metadata(dir.path()).expect("meta").uid() == 0;
     let cwd = dir.path().to_owned();
+    // `nobody` may not reach the build's own copy (a checkout may sit in a private folder):
+    // it runs a copy in this folder.
+    let program = if root {
+        let copy = dir.path().join("decision-log");
+        std::fs::copy(env!("CARGO_BIN_EXE_decision-log"), &copy).expect("copy the binary");
+        mode(&copy, 0o755);
+        copy
+    } else {
+        Path::new(env!("CARGO_BIN_EXE_decision-log")).to_owned()
+    };
     let serve_as = move |url: &str| {
-        let mut command = serve(
+        let mut command = serve_with(
+            &program,
             &cwd,
             &[
                 "--bind",
