@@ -12,6 +12,7 @@ mod m0004_search;
 mod m0005_stats;
 mod m0006_erasure;
 mod m0007_access_log;
+mod m0008_decided_order;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0005_stats::Migration),
             Box::new(m0006_erasure::Migration),
             Box::new(m0007_access_log::Migration),
+            Box::new(m0008_decided_order::Migration),
         ]
     }
 }

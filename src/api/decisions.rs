@@ -20,7 +20,7 @@ use crate::lineage::{OutcomeStatus, Status};
 use crate::record::{
     Classification, DecisionRecord, DecisionType, Exemption, FieldError, ParticipantRole,
 };
-use crate::store::{Appended, DecisionFilter, DecisionRow, Event, NewEntry, Role};
+use crate::store::{Appended, DecisionFilter, DecisionRow, Event, ListOrder, NewEntry, Role};
 
 /// The most decisions one page returns.
 pub const MAX_PAGE: u32 = 200;
@@ -242,6 +242,17 @@ pub struct DecisionPage {
     pub next_cursor: Option<String>,
 }
 
+/// The order of the decision list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DecisionOrder {
+    /// Newest recorded first (by leaf index).
+    #[default]
+    Recorded,
+    /// Latest decision date (`decided_on`) first; decisions of one day newest recorded first.
+    Decided,
+}
+
 /// The `status` filter of the decision list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -290,7 +301,9 @@ pub struct ListQuery {
     /// Page size, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
+    /// The order of the list: `recorded` (the default) or `decided`.
+    pub order: Option<DecisionOrder>,
+    /// The `next_cursor` of the previous page, in the same order.
     #[param(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9_-]+$")]
     pub cursor: Option<String>,
 }
@@ -499,7 +512,7 @@ pub async fn list_decisions(
         decided_from: query.decided_from.map(|d| d.to_string()),
         decided_to: query.decided_to.map(|d| d.to_string()),
         participant_role: query.participant_role.map(|r| r.as_str().to_owned()),
-        before: query.cursor.as_deref().map(parse_cursor).transpose()?,
+        order: parse_cursor(query.order.unwrap_or_default(), query.cursor.as_deref())?,
     };
     // One row more than asked tells whether there is a next page without a count query.
     let mut rows = state
@@ -508,7 +521,8 @@ pub async fn list_decisions(
         .await?;
     let next_cursor = if rows.len() > limit as usize {
         rows.truncate(limit as usize);
-        rows.last().map(|r| make_cursor(r.leaf_index))
+        rows.last()
+            .and_then(|r| make_cursor(&filter.order.after(r)))
     } else {
         None
     };
@@ -553,18 +567,53 @@ pub async fn get_decision(
     Ok(HttpResponse::Ok().json(Decision::render(row, Some(events), &caller, today)))
 }
 
-fn make_cursor(leaf_index: u64) -> String {
-    URL_SAFE_NO_PAD.encode(format!("v1:{leaf_index}"))
+/// The opaque cursor of `order`'s position: `v1:<leaf>` in recording order,
+/// `v1:decided:<date>:<leaf>` in decision-date order, base64url-encoded.
+fn make_cursor(order: &ListOrder) -> Option<String> {
+    let text = match order {
+        ListOrder::Recorded { before } => format!("v1:{}", (*before)?),
+        ListOrder::Decided { before } => {
+            let (day, leaf) = (*before)?;
+            format!("v1:decided:{day}:{leaf}")
+        }
+    };
+    Some(URL_SAFE_NO_PAD.encode(text))
 }
 
-fn parse_cursor(cursor: &str) -> Result<u64, ApiError> {
-    URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .and_then(|text| text.strip_prefix("v1:").and_then(Position::parse))
-        .map(Position::get)
-        .ok_or_else(|| ApiError::BadRequest("the cursor is not one this service issued".into()))
+/// The list order asked for, continuing at `cursor`, which must be one [`make_cursor`] issued
+/// for that order.
+fn parse_cursor(order: DecisionOrder, cursor: Option<&str>) -> Result<ListOrder, ApiError> {
+    let foreign = || ApiError::BadRequest("the cursor is not one this service issued".into());
+    let text = cursor
+        .map(|cursor| {
+            URL_SAFE_NO_PAD
+                .decode(cursor)
+                .ok()
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+                .and_then(|text| text.strip_prefix("v1:").map(str::to_owned))
+                .ok_or_else(foreign)
+        })
+        .transpose()?;
+    let leaf = |v: &str| Position::parse(v).map(Position::get).ok_or_else(foreign);
+    let decided = text.as_deref().map(|t| t.strip_prefix("decided:"));
+    match (order, text.as_deref(), decided) {
+        (DecisionOrder::Recorded, None, _) => Ok(ListOrder::Recorded { before: None }),
+        (DecisionOrder::Decided, None, _) => Ok(ListOrder::Decided { before: None }),
+        (DecisionOrder::Recorded, Some(text), Some(None)) => Ok(ListOrder::Recorded {
+            before: Some(leaf(text)?),
+        }),
+        (DecisionOrder::Decided, Some(_), Some(Some(rest))) => {
+            let (day, at) = rest.split_once(':').ok_or_else(foreign)?;
+            let day = day.parse::<NaiveDate>().map_err(|_| foreign())?;
+            Ok(ListOrder::Decided {
+                before: Some((day, leaf(at)?)),
+            })
+        }
+        _ => Err(ApiError::BadRequest(
+            "the cursor belongs to a page in the other order; pass the same order as that page"
+                .into(),
+        )),
+    }
 }
 
 #[cfg(test)]
@@ -573,9 +622,34 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_foreign_ones_are_refused() {
-        assert_eq!(parse_cursor(&make_cursor(42)).ok(), Some(42));
-        assert!(parse_cursor("42").is_err());
-        assert!(parse_cursor(&URL_SAFE_NO_PAD.encode("v1:9223372036854775808")).is_err());
-        assert!(parse_cursor(&URL_SAFE_NO_PAD.encode("v2:42")).is_err());
+        let recorded = ListOrder::Recorded { before: Some(42) };
+        let day = NaiveDate::from_ymd_opt(2026, 11, 2).expect("date");
+        let decided = ListOrder::Decided {
+            before: Some((day, 42)),
+        };
+        let of = |order: &ListOrder| make_cursor(order).expect("a position");
+        let parse = |order, cursor: &str| parse_cursor(order, Some(cursor)).ok();
+        assert_eq!(
+            parse(DecisionOrder::Recorded, &of(&recorded)),
+            Some(recorded.clone())
+        );
+        assert_eq!(
+            parse(DecisionOrder::Decided, &of(&decided)),
+            Some(decided.clone())
+        );
+        // A cursor continues only the order it was issued for.
+        assert!(parse(DecisionOrder::Decided, &of(&recorded)).is_none());
+        assert!(parse(DecisionOrder::Recorded, &of(&decided)).is_none());
+        assert!(make_cursor(&ListOrder::default()).is_none());
+        let parse = |cursor: &str| parse(DecisionOrder::Recorded, cursor);
+        assert!(parse("42").is_none());
+        assert!(parse(&URL_SAFE_NO_PAD.encode("v1:9223372036854775808")).is_none());
+        assert!(parse(&URL_SAFE_NO_PAD.encode("v2:42")).is_none());
+        let parse = |text: &str| {
+            parse_cursor(DecisionOrder::Decided, Some(&URL_SAFE_NO_PAD.encode(text))).ok()
+        };
+        assert!(parse("v1:decided:2026-02-30:42").is_none());
+        assert!(parse("v1:decided:2026-11-02").is_none());
+        assert!(parse("v1:decided:2026-11-02:x").is_none());
     }
 }

@@ -92,7 +92,12 @@ pub struct AppState {
         health::ready,
         metrics::get_metrics,
     ),
-    components(schemas(error::Problem, crate::record::FieldError, decisions::StatusFilter)),
+    components(schemas(
+        error::Problem,
+        crate::record::FieldError,
+        decisions::StatusFilter,
+        decisions::DecisionOrder
+    )),
     modifiers(&BearerAuth, &Limits, &Conventions),
     tags(
         (name = "decisions", description = "Record, list and read decisions"),

@@ -251,12 +251,11 @@ fn respond(
     }
 }
 
-/// The address of `path` with `filter`'s query, cursor included. Only called once the filter
-/// has been accepted, so a cursor that is set is a number.
+/// The address of `path` with `filter`'s query, cursor included.
 fn address(path: &str, filter: &PageFilter) -> String {
-    match filter.before.trim().parse::<u64>() {
-        Ok(before) => filter.next_page(path, before),
-        Err(_) => format!("{path}{}", filter.query()),
+    match filter.before.trim() {
+        "" => format!("{path}{}", filter.query()),
+        cursor => filter.next_page(path, cursor),
     }
 }
 
@@ -291,16 +290,24 @@ async fn feed(
         id: feed_id(&state.vkey, &filter.query()),
         title: xml_text(&format!("{}: {description}", state.site_name)),
         description: xml_text(&format!(
-            "{}, newest first, {PAGE_SIZE} at a time; each entry links to its page and its log \
-             receipt.",
-            super::view::capitalise(&description)
+            "{}, {}, {PAGE_SIZE} at a time; each entry links to its page and its log receipt.",
+            super::view::capitalise(&description),
+            if filter.by_decision_date() {
+                "latest decision date first"
+            } else {
+                "newest recorded first"
+            }
         )),
         updated,
         atom_url: format!("{base}{}", address(ATOM_PATH, filter)),
         json_url: format!("{base}{}", address(JSON_PATH, filter)),
         html_url: format!("{base}{}", address("/", filter)),
-        next_atom_url: next.map(|n| format!("{base}{}", filter.next_page(ATOM_PATH, n))),
-        next_json_url: next.map(|n| format!("{base}{}", filter.next_page(JSON_PATH, n))),
+        next_atom_url: next
+            .as_deref()
+            .map(|n| format!("{base}{}", filter.next_page(ATOM_PATH, n))),
+        next_json_url: next
+            .as_deref()
+            .map(|n| format!("{base}{}", filter.next_page(JSON_PATH, n))),
         log_url: format!("{base}/log"),
         entries,
         last_modified,
@@ -377,8 +384,15 @@ fn describe(filter: &PageFilter, names: &BTreeMap<String, String>) -> String {
     if let Some(to) = set(&filter.decided_to) {
         parts.push(format!("decided on or before {to}"));
     }
-    if let Some(before) = set(&filter.before) {
-        parts.push(format!("recorded before log entry {before}"));
+    match (set(&filter.before), filter.by_decision_date()) {
+        (Some(before), false) => parts.push(format!("recorded before log entry {before}")),
+        (Some(before), true) => match before.split_once('.') {
+            Some((day, leaf)) => parts.push(format!(
+                "decided on or before {day} (on {day}, recorded before log entry {leaf})"
+            )),
+            None => parts.push(format!("continuing at {before}")),
+        },
+        (None, _) => {}
     }
     if parts.is_empty() {
         "latest decisions".to_owned()

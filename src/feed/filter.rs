@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use crate::api::position::Position;
 use crate::lineage::Status;
-use crate::store::DecisionFilter;
+use crate::store::{DecisionFilter, ListOrder};
 
 /// The query string of the latest-decisions page and its feeds.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -29,11 +29,20 @@ pub struct PageFilter {
     pub decided_from: String,
     /// Latest decision date, `YYYY-MM-DD`.
     pub decided_to: String,
-    /// The page cursor (the leaf index to continue before): `cursor`, as in the API; `before`,
-    /// its earlier name, is still read.
+    /// `recorded` (the default: newest recorded first) or `decided` (latest decision date
+    /// first).
+    pub order: String,
+    /// The page cursor: in recording order the leaf index to continue before, in decision-date
+    /// order `YYYY-MM-DD.leaf`. `cursor`, as in the API; `before`, its earlier name, is still read.
     #[serde(rename = "cursor", alias = "before")]
     pub before: String,
 }
+
+/// The orders a list is offered in, with the labels readers see.
+pub const ORDERS: &[(&str, &str)] = &[
+    ("recorded", "Newest recorded first"),
+    ("decided", "Latest decision date first"),
+];
 
 /// Decision types, with the labels readers see.
 pub const DECISION_TYPES: &[(&str, &str)] = &[
@@ -84,14 +93,7 @@ impl PageFilter {
     /// The store filter this asks for, on `today` (for `review_overdue`).
     pub fn to_store(&self, today: NaiveDate) -> Result<DecisionFilter, String> {
         let status = one_of(&self.status, STATUSES, "status")?;
-        let before = match self.before.trim() {
-            "" => None,
-            v => Some(
-                Position::parse(v)
-                    .map(Position::get)
-                    .ok_or_else(|| "the page cursor is not valid".to_owned())?,
-            ),
-        };
+        let order = self.list_order()?;
         let text = |v: &str| Some(v.trim().to_owned()).filter(|v| !v.is_empty());
         Ok(DecisionFilter {
             body: text(&self.body),
@@ -104,8 +106,42 @@ impl PageFilter {
             decided_from: date(&self.decided_from, "decided_from")?,
             decided_to: date(&self.decided_to, "decided_to")?,
             participant_role: None,
-            before,
+            order,
         })
+    }
+
+    /// The order asked for, continuing at the cursor.
+    fn list_order(&self) -> Result<ListOrder, String> {
+        let bad = || "the page cursor is not valid".to_owned();
+        let cursor = Some(self.before.trim()).filter(|c| !c.is_empty());
+        let leaf = |v: &str| Position::parse(v).map(Position::get).ok_or_else(bad);
+        match one_of(&self.order, ORDERS, "list order")?.as_deref() {
+            Some("decided") => Ok(ListOrder::Decided {
+                before: cursor
+                    .map(|c| {
+                        let (day, at) = c.split_once('.').ok_or_else(bad)?;
+                        let day = day.parse::<NaiveDate>().map_err(|_| bad())?;
+                        Ok::<_, String>((day, leaf(at)?))
+                    })
+                    .transpose()?,
+            }),
+            _ => Ok(ListOrder::Recorded {
+                before: cursor.map(leaf).transpose()?,
+            }),
+        }
+    }
+
+    /// The page cursor that continues at `order`'s position.
+    pub fn cursor(order: &ListOrder) -> Option<String> {
+        match order {
+            ListOrder::Recorded { before } => before.map(|leaf| leaf.to_string()),
+            ListOrder::Decided { before } => before.map(|(day, leaf)| format!("{day}.{leaf}")),
+        }
+    }
+
+    /// Whether the list is in decision-date order.
+    pub fn by_decision_date(&self) -> bool {
+        self.order.trim() == "decided"
     }
 
     /// The query string of these filters, without the cursor, starting with `?` (or empty).
@@ -118,6 +154,7 @@ impl PageFilter {
             ("tag", &self.tag),
             ("decided_from", &self.decided_from),
             ("decided_to", &self.decided_to),
+            ("order", &self.order),
         ]
         .iter()
         .filter(|(_, v)| !v.trim().is_empty())
@@ -130,16 +167,22 @@ impl PageFilter {
         }
     }
 
-    /// The same filters continuing before leaf `before`.
-    pub fn next_page(&self, path: &str, before: u64) -> String {
+    /// The same filters, in the same order, continuing at page cursor `cursor`.
+    pub fn next_page(&self, path: &str, cursor: &str) -> String {
         let query = self.query();
         let joiner = if query.is_empty() { '?' } else { '&' };
-        format!("{path}{query}{joiner}cursor={before}")
+        format!("{path}{query}{joiner}cursor={}", encode(cursor))
     }
 
-    /// Whether no filter is set.
+    /// Whether no filter is set (the order is not a filter).
     pub fn is_empty(&self) -> bool {
-        self.query().is_empty()
+        PageFilter {
+            order: String::new(),
+            before: String::new(),
+            ..self.clone()
+        }
+        .query()
+        .is_empty()
     }
 }
 
@@ -178,6 +221,20 @@ mod tests {
                 before: "9223372036854775808".into(),
                 ..PageFilter::default()
             },
+            PageFilter {
+                order: "alphabetical".into(),
+                ..PageFilter::default()
+            },
+            PageFilter {
+                order: "decided".into(),
+                before: "12".into(),
+                ..PageFilter::default()
+            },
+            PageFilter {
+                order: "decided".into(),
+                before: "2026-02-30.12".into(),
+                ..PageFilter::default()
+            },
         ] {
             assert!(bad.to_store(today).is_err(), "{bad:?}");
         }
@@ -193,9 +250,30 @@ mod tests {
         };
         assert_eq!(filter.query(), "?body=cabinet&tag=waste%20%26%20recycling");
         assert_eq!(
-            filter.next_page("/", 7),
+            filter.next_page("/", "7"),
             "/?body=cabinet&tag=waste%20%26%20recycling&cursor=7"
         );
-        assert_eq!(PageFilter::default().next_page("/", 7), "/?cursor=7");
+        assert_eq!(PageFilter::default().next_page("/", "7"), "/?cursor=7");
+    }
+
+    #[test]
+    fn both_orders_round_trip_their_cursors() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 29).expect("date");
+        for (order, cursor) in [("", "12"), ("recorded", "12"), ("decided", "2026-11-02.12")] {
+            let filter = PageFilter {
+                order: order.into(),
+                before: cursor.into(),
+                ..PageFilter::default()
+            };
+            let store = filter.to_store(today).expect("valid");
+            assert_eq!(PageFilter::cursor(&store.order).as_deref(), Some(cursor));
+            assert_eq!(filter.by_decision_date(), order == "decided");
+        }
+        let decided = PageFilter {
+            order: "decided".into(),
+            ..PageFilter::default()
+        };
+        assert!(decided.is_empty(), "the order is not a filter");
+        assert_eq!(decided.query(), "?order=decided");
     }
 }

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
-use super::filter::{CLASSIFICATIONS, DECISION_TYPES, PageFilter, STATUSES};
+use super::filter::{CLASSIFICATIONS, DECISION_TYPES, ORDERS, PageFilter, STATUSES};
 use super::view::{Card, EventView, RecordView, WithheldView, long_date, words};
 use super::{Chrome, PageError, html};
 use crate::api::AppState;
@@ -30,13 +30,13 @@ pub(super) async fn body_names(state: &AppState) -> Result<BTreeMap<String, Stri
         .collect())
 }
 
-/// One page of decisions for `filter`, as cards, and the cursor of the next page.
+/// One page of decisions for `filter`, as cards, and the page cursor of the next page.
 pub(super) async fn decisions_page(
     state: &AppState,
     caller: &Caller,
     filter: &PageFilter,
     limit: u64,
-) -> Result<(Vec<Decision>, Option<u64>), PageError> {
+) -> Result<(Vec<Decision>, Option<String>), PageError> {
     let today = (state.clock)().date_naive();
     let store_filter = filter.to_store(today).map_err(PageError::BadRequest)?;
     let mut rows = state
@@ -45,7 +45,8 @@ pub(super) async fn decisions_page(
         .await?;
     let next = if rows.len() as u64 > limit {
         rows.truncate(limit as usize);
-        rows.last().map(|r| r.leaf_index)
+        rows.last()
+            .and_then(|r| PageFilter::cursor(&store_filter.order.after(r)))
     } else {
         None
     };
@@ -75,6 +76,9 @@ struct IndexPage {
     types: Vec<Choice>,
     statuses: Vec<Choice>,
     classifications: Vec<Choice>,
+    orders: Vec<Choice>,
+    /// Whether the list is in decision-date order (else recording order).
+    by_decision_date: bool,
     items: Vec<Card>,
     next_url: Option<String>,
     atom_url: String,
@@ -107,7 +111,16 @@ pub async fn index(
         statuses: choices(STATUSES, &filter.status),
         classifications: choices(CLASSIFICATIONS, &filter.classification),
         items,
-        next_url: next.map(|n| filter.next_page("/", n)),
+        next_url: next.map(|n| filter.next_page("/", &n)),
+        orders: choices(
+            ORDERS,
+            if filter.by_decision_date() {
+                "decided"
+            } else {
+                "recorded"
+            },
+        ),
+        by_decision_date: filter.by_decision_date(),
         atom_url: format!("/feeds/decisions.atom{query}"),
         json_url: format!("/feeds/decisions.json{query}"),
         filter,

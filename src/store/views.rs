@@ -8,14 +8,17 @@
 //! may see what is decided by the API, from the row's `classification` (the record's, or `public`
 //! once it is published as a whole) and body.
 //!
-//! Listing is keyset-paginated on `leaf_index` (newest first). Every filter has an index that
-//! ends in `leaf_index`, and a filtered list is read in two bounded steps (the newest rows in leaf
-//! order, then older matches through the filter's index), so a page reads its own rows plus at
-//! most a fixed window, however long the log.
+//! Listing is keyset-paginated, in one of two orders ([`ListOrder`]): newest recorded first on
+//! `leaf_index`, or latest decision date first on `(decided_on, leaf_index)`. Every filter has an
+//! index that ends in each key, and a filtered list is read in two bounded steps (the next rows in
+//! the list's order, then further matches through the filter's index), so a page reads its own
+//! rows plus at most a fixed window, however long the log. (A tag or role filter in date order is
+//! the exception: it reads that tag's or role's matches to sort them, as their tables are keyed
+//! on `leaf_index` alone.)
 
 use chrono::NaiveDate;
 use ledger::{Disclosure, Entry, EntryKind, Hash};
-use sea_orm::sea_query::{Expr, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
@@ -110,8 +113,44 @@ pub struct DecisionFilter {
     pub decided_to: Option<String>,
     /// A role at least one participant held.
     pub participant_role: Option<String>,
-    /// Only decisions recorded before this leaf index (the page cursor).
-    pub before: Option<u64>,
+    /// The order of the list, and where a page continues.
+    pub order: ListOrder,
+}
+
+/// The two orders a list of decisions is offered in, each with its keyset cursor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListOrder {
+    /// Newest recorded first: descending `leaf_index`, continuing before this leaf index.
+    Recorded {
+        /// The leaf index of the last decision of the previous page.
+        before: Option<u64>,
+    },
+    /// Latest decision date first, ties newest recorded first: descending
+    /// `(decided_on, leaf_index)`, continuing after this pair.
+    Decided {
+        /// The `(decided_on, leaf_index)` of the last decision of the previous page.
+        before: Option<(NaiveDate, u64)>,
+    },
+}
+
+impl Default for ListOrder {
+    fn default() -> Self {
+        Self::Recorded { before: None }
+    }
+}
+
+impl ListOrder {
+    /// Where the page after `row`, the last of a page in this order, continues.
+    pub fn after(&self, row: &DecisionRow) -> Self {
+        match self {
+            Self::Recorded { .. } => Self::Recorded {
+                before: Some(row.leaf_index),
+            },
+            Self::Decided { .. } => Self::Decided {
+                before: Some((row.record.decided_on, row.leaf_index)),
+            },
+        }
+    }
 }
 
 /// Updates the read views for one entry. Runs inside the append transaction or a rebuild.
@@ -612,9 +651,6 @@ impl Store {
         if let Some(to) = &filter.decided_to {
             query = query.filter(decision::Column::DecidedOn.lte(to.as_str()));
         }
-        if let Some(before) = filter.before {
-            query = query.filter(decision::Column::LeafIndex.lt(super::append::bound(before)));
-        }
         if let Some(t) = &filter.tag {
             query = query.filter(
                 decision::Column::LeafIndex.in_subquery(
@@ -637,12 +673,25 @@ impl Store {
                 ),
             );
         }
-        // Two bounded steps, newest first. A filter that most recent decisions match (or none)
-        // is answered from the newest RECENT_WINDOW rows, walked in leaf order; one they rarely
-        // match falls through to the rows before that window, where the planner reads the few
-        // matches through the filter's own index. Neither step reads the whole table, which a
-        // single query cannot promise for a date range, the overdue filter or a combination.
-        let upper = match filter.before {
+        let rows = match &filter.order {
+            ListOrder::Recorded { before } => self.list_recorded(query, *before, limit).await?,
+            ListOrder::Decided { before } => self.list_decided(query, *before, limit).await?,
+        };
+        rows.into_iter().map(row_of).collect()
+    }
+
+    /// Newest recorded first, in two bounded steps. A filter that most recent decisions match
+    /// (or none) is answered from the newest RECENT_WINDOW rows, walked in leaf order; one they
+    /// rarely match falls through to the rows before that window, where the planner reads the
+    /// few matches through the filter's own index. Neither step reads the whole table, which a
+    /// single query cannot promise for a date range, the overdue filter or a combination.
+    async fn list_recorded(
+        &self,
+        query: sea_orm::Select<decision::Entity>,
+        before: Option<u64>,
+        limit: u64,
+    ) -> Result<Vec<decision::Model>, StoreError> {
+        let upper = match before {
             Some(before) => super::append::bound(before),
             None => decision::Entity::find()
                 .select_only()
@@ -653,6 +702,7 @@ impl Store {
                 .flatten()
                 .map_or(0, |max| max + 1),
         };
+        let query = query.filter(decision::Column::LeafIndex.lt(upper));
         let window_start = upper.saturating_sub(RECENT_WINDOW);
         let mut rows = query
             .clone()
@@ -671,7 +721,60 @@ impl Store {
                     .await?,
             );
         }
-        rows.into_iter().map(row_of).collect()
+        Ok(rows)
+    }
+
+    /// Latest decision date first, in the same two bounded steps as [`Self::list_recorded`]:
+    /// the window is the RECENT_WINDOW rows that follow the cursor in `(decided_on, leaf_index)`
+    /// order (found by one walk of that index, without reading rows), and the rows beyond it
+    /// are read through the filter's `(column, decided_on, leaf_index)` index.
+    async fn list_decided(
+        &self,
+        query: sea_orm::Select<decision::Entity>,
+        before: Option<(NaiveDate, u64)>,
+        limit: u64,
+    ) -> Result<Vec<decision::Model>, StoreError> {
+        let key = || {
+            Expr::tuple([
+                Expr::col(decision::Column::DecidedOn),
+                Expr::col(decision::Column::LeafIndex),
+            ])
+        };
+        let pair = |(day, leaf): (String, i64)| Expr::tuple([Expr::val(day), Expr::val(leaf)]);
+        let before = before.map(|(day, leaf)| (day.to_string(), super::append::bound(leaf)));
+        let newest_first = |q: sea_orm::Select<decision::Entity>| {
+            q.order_by_desc(decision::Column::DecidedOn)
+                .order_by_desc(decision::Column::LeafIndex)
+        };
+        let mut window = newest_first(decision::Entity::find())
+            .select_only()
+            .column(decision::Column::DecidedOn)
+            .column(decision::Column::LeafIndex)
+            .offset(RECENT_WINDOW.unsigned_abs() - 1)
+            .limit(1);
+        let mut query = query;
+        if let Some(before) = before.clone() {
+            window = window.filter(key().lt(pair(before.clone())));
+            query = query.filter(key().lt(pair(before)));
+        }
+        let edge = window.into_tuple::<(String, i64)>().one(&self.db).await?;
+        let Some(edge) = edge else {
+            // Fewer rows than a window follow the cursor: one step reads them all.
+            return Ok(newest_first(query).limit(limit).all(&self.db).await?);
+        };
+        let mut rows = newest_first(query.clone().filter(key().gte(pair(edge.clone()))))
+            .limit(limit)
+            .all(&self.db)
+            .await?;
+        if (rows.len() as u64) < limit {
+            rows.extend(
+                newest_first(query.filter(key().lt(pair(edge))))
+                    .limit(limit - rows.len() as u64)
+                    .all(&self.db)
+                    .await?,
+            );
+        }
+        Ok(rows)
     }
 
     /// Drops the read views and derives them again from the log alone, in one transaction that

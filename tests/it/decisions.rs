@@ -16,6 +16,7 @@ on_both_backends!(
     non_public_content_stays_out_of_the_public_log,
     two_hundred_concurrent_appends_give_a_dense_valid_chain,
     rare_matches_behind_many_newer_decisions_are_listed,
+    the_list_is_offered_by_decision_date_as_well,
 );
 
 async fn a_recorded_decision_reads_back_with_its_receipt(backend: Backend) {
@@ -341,4 +342,141 @@ async fn rare_matches_behind_many_newer_decisions_are_listed(backend: Backend) {
         .await;
     assert_eq!(next["items"][0]["id"], planning[0].as_str());
     assert!(next.get("next_cursor").is_none());
+
+    // In decision-date order too: the filler rows share the cabinet decision's date, so the
+    // planning decisions made earlier lie beyond the window, reached through the body's index.
+    let mut seen = Vec::new();
+    let mut path = "/api/v1/decisions?body=planning-committee&order=decided&limit=2".to_owned();
+    loop {
+        let page = app.get_json(&path, None).await;
+        seen.extend(ids_of(&page));
+        match page.get("next_cursor").and_then(Value::as_str) {
+            Some(c) => {
+                path = format!(
+                    "/api/v1/decisions?body=planning-committee&order=decided&limit=2&cursor={c}"
+                )
+            }
+            None => break,
+        }
+    }
+    let newest_first: Vec<String> = planning.iter().rev().cloned().collect();
+    assert_eq!(
+        seen, newest_first,
+        "one decision date: newest recorded first"
+    );
+}
+
+fn ids_of(page: &Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| i["id"].as_str().expect("id").to_owned())
+        .collect()
+}
+
+/// `order=decided` lists the latest decision date first (a day's decisions newest recorded
+/// first), pages without gaps or repeats, and refuses a cursor issued for the other order; the
+/// page offers both orders and says which it uses.
+async fn the_list_is_offered_by_decision_date_as_well(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    // Recorded in this order, decided on these dates.
+    let dates = [
+        "2026-03-01",
+        "2026-11-02",
+        "2025-12-31",
+        "2026-11-02",
+        "2026-06-15",
+        "2026-03-01",
+        "2026-11-10",
+    ];
+    let mut recorded = Vec::new();
+    for (n, day) in dates.iter().enumerate() {
+        let mut record = decision(n);
+        record["decided_on"] = json!(day);
+        let created = app.record(&record).await;
+        recorded.push(created["id"].as_str().expect("id").to_owned());
+    }
+    let mut want: Vec<(&str, usize)> = dates.iter().copied().zip(0..).collect();
+    want.sort_by(|a, b| b.cmp(a));
+    let want: Vec<String> = want.iter().map(|(_, n)| recorded[*n].clone()).collect();
+
+    let mut seen = Vec::new();
+    let mut path = "/api/v1/decisions?order=decided&limit=3".to_owned();
+    let mut pages = 0;
+    loop {
+        let response = app.get(&path, None).await;
+        assert_eq!(response.status(), 200, "{path}");
+        let link = response
+            .headers()
+            .get("link")
+            .map(|l| l.to_str().expect("ascii").to_owned());
+        let page: Value = response.json().await.expect("JSON");
+        pages += 1;
+        seen.extend(ids_of(&page));
+        match page.get("next_cursor").and_then(Value::as_str) {
+            Some(c) => {
+                let link = link.expect("a Link header with the next page");
+                assert!(link.contains("order=decided"), "{link}");
+                path = format!("/api/v1/decisions?order=decided&limit=3&cursor={c}");
+            }
+            None => break,
+        }
+    }
+    assert_eq!((pages, &seen), (3, &want));
+
+    // The default is recording order, and a cursor continues only the order it came from.
+    let recorded_page = app.get_json("/api/v1/decisions?limit=3", None).await;
+    assert_eq!(
+        ids_of(&recorded_page),
+        [6, 5, 4].map(|n| recorded[n].clone())
+    );
+    let recorded_cursor = recorded_page["next_cursor"].as_str().expect("cursor");
+    let decided_page = app
+        .get_json("/api/v1/decisions?order=decided&limit=3", None)
+        .await;
+    let decided_cursor = decided_page["next_cursor"].as_str().expect("cursor");
+    for path in [
+        format!("/api/v1/decisions?order=decided&cursor={recorded_cursor}"),
+        format!("/api/v1/decisions?cursor={decided_cursor}"),
+        "/api/v1/decisions?order=alphabetical".to_owned(),
+    ] {
+        let response = app.get(&path, None).await;
+        assert_eq!(response.status(), 400, "{path}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json"
+        );
+    }
+
+    // Filters combine with the order.
+    let got = ids_of(
+        &app.get_json(
+            "/api/v1/decisions?order=decided&decided_from=2026-03-01&decided_to=2026-06-30",
+            None,
+        )
+        .await,
+    );
+    assert_eq!(got, [4, 5, 0].map(|n| recorded[n].clone()));
+
+    // The page: both orders offered, the one in use said, and its cards in that order.
+    let page = app.get_json_text("/?order=decided").await;
+    assert!(
+        page.contains(r#"<option value="decided" selected>"#),
+        "{page}"
+    );
+    assert!(page.contains("Latest decision date first (decisions made on the same day"));
+    assert!(page.contains("/feeds/decisions.atom?order=decided"));
+    let positions: Vec<usize> = want
+        .iter()
+        .map(|id| page.find(&format!("/decisions/{id}")).expect("a card"))
+        .collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "{positions:?}");
+    let default = app.get_json_text("/").await;
+    assert!(default.contains(r#"<option value="recorded" selected>"#));
+    assert!(default.contains("Newest first by when each decision was recorded"));
+    let refused = app.get("/?order=decided&cursor=12", None).await;
+    assert_eq!(refused.status(), 400);
 }
