@@ -1,18 +1,20 @@
-//! Feeds of the latest-decisions page: `GET /feeds/decisions.atom` ([RFC 4287] Atom) and
-//! `GET /feeds/decisions.json` ([JSON Feed 1.1]), for the whole log or any filter of `/`.
+//! Feeds of the pages that list decisions: `GET /feeds/decisions.atom` ([RFC 4287] Atom) and
+//! `GET /feeds/decisions.json` ([JSON Feed 1.1]) for the whole log or any filter of `/`, and
+//! `GET /feeds/search.atom` and `/feeds/search.json` for a search of `/search`.
 //!
-//! A feed takes exactly the query parameters of the page ([`PageFilter`]) and lists the same
-//! decisions, newest first, 50 at a time, each as the reader would see its card: the same
-//! [`decisions_page`] query and the same [`Card::of`], so a feed never shows a reader more than
-//! the page would, withheld records appear only by their public face, and erased values appear
-//! only as the redaction marker the read views hold.
+//! A feed takes exactly the query parameters of its page ([`PageFilter`], or the search's `q`)
+//! and lists the same decisions in the same order, a page at a time, each as the reader would
+//! see its card: the same query ([`decisions_page`], or the search's) and the same
+//! [`Card::of`], so a feed never shows a reader more than the page would, withheld records
+//! appear only by their public face, and erased values appear only as the redaction marker the
+//! read views hold.
 //!
 //! Invariants:
 //! - An entry's id is `urn:uuid:<decision id>`: it never changes, whatever happens to the
 //!   decision later. Its `updated` is the time of the newest log entry about the decision, so an
 //!   outcome, call-in, amendment or publication shows up as an update of the same entry.
 //! - The feed's id is `urn:uuid:` of a UUIDv8 derived from the log's verifier key and the
-//!   filter (see `feed_id`): the same feed keeps its id whichever host name it is reached by.
+//!   filter or search (see `feed_id`): the same feed keeps its id whichever host name it is reached by.
 //! - A feed's `updated` is its newest entry's; an empty feed takes the time of the log's last
 //!   entry (the Unix epoch for an empty log). The bytes of a feed are therefore a function of
 //!   the log, the filter, the reader, the date and the host it is asked at alone, which makes
@@ -28,8 +30,8 @@
 //! Characters XML 1.0 cannot carry are replaced with U+FFFD in both formats, so that the two
 //! feeds say the same thing and the Atom feed is always well-formed.
 //!
-//! A feed costs the indexed query of one page (51 rows) and the list of bodies, whatever the
-//! size of the log.
+//! A feed costs the indexed query of one page (51 rows, or one page of search results) and the
+//! list of bodies, whatever the size of the log.
 //!
 //! [RFC 4287]: https://www.rfc-editor.org/rfc/rfc4287
 //! [JSON Feed 1.1]: https://www.jsonfeed.org/version/1.1/
@@ -45,6 +47,7 @@ use sha2::{Digest, Sha256};
 
 use super::filter::{CLASSIFICATIONS, DECISION_TYPES, PageFilter, STATUSES};
 use super::pages::{PAGE_SIZE, body_names, decisions_page};
+use super::search::SearchQuery;
 use super::view::Card;
 use super::{PageError, secure};
 use crate::api::AppState;
@@ -58,6 +61,8 @@ pub const JSON_FEED_TYPE: &str = "application/feed+json";
 
 const ATOM_PATH: &str = "/feeds/decisions.atom";
 const JSON_PATH: &str = "/feeds/decisions.json";
+const SEARCH_ATOM_PATH: &str = "/feeds/search.atom";
+const SEARCH_JSON_PATH: &str = "/feeds/search.json";
 
 /// `updated` of an empty feed on an empty log.
 const EPOCH: &str = "1970-01-01T00:00:00Z";
@@ -164,16 +169,8 @@ pub async fn atom(
     filter: web::Query<PageFilter>,
     request: HttpRequest,
 ) -> Result<HttpResponse, PageError> {
-    let feed = feed(&state, &caller, &filter.into_inner(), &request).await?;
-    let body = AtomFeed { f: &feed }.render()?;
-    let now = (state.clock)();
-    Ok(respond(
-        &request,
-        ATOM_TYPE,
-        body.into_bytes(),
-        feed.last_modified,
-        now,
-    ))
+    let feed = filter_feed(&state, &caller, &filter.into_inner(), &request).await?;
+    render(&state, &request, &feed, Format::Atom)
 }
 
 /// `GET /feeds/decisions.json`: the decisions of `/` for the same query, as a JSON Feed 1.1.
@@ -183,16 +180,59 @@ pub async fn json(
     filter: web::Query<PageFilter>,
     request: HttpRequest,
 ) -> Result<HttpResponse, PageError> {
-    let feed = feed(&state, &caller, &filter.into_inner(), &request).await?;
-    let body = json_feed(&feed)
-        .map_err(|e| PageError::Api(crate::api::ApiError::Internal(e.to_string())))?;
-    let now = (state.clock)();
+    let feed = filter_feed(&state, &caller, &filter.into_inner(), &request).await?;
+    render(&state, &request, &feed, Format::Json)
+}
+
+/// `GET /feeds/search.atom`: the results of `/search` for the same query, as an Atom feed.
+pub async fn search_atom(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<SearchQuery>,
+    request: HttpRequest,
+) -> Result<HttpResponse, PageError> {
+    let feed = search_feed(&state, &caller, &query.into_inner(), &request).await?;
+    render(&state, &request, &feed, Format::Atom)
+}
+
+/// `GET /feeds/search.json`: the results of `/search` for the same query, as a JSON Feed 1.1.
+pub async fn search_json(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<SearchQuery>,
+    request: HttpRequest,
+) -> Result<HttpResponse, PageError> {
+    let feed = search_feed(&state, &caller, &query.into_inner(), &request).await?;
+    render(&state, &request, &feed, Format::Json)
+}
+
+/// The two formats every feed is served in.
+#[derive(Clone, Copy)]
+enum Format {
+    Atom,
+    Json,
+}
+
+fn render(
+    state: &AppState,
+    request: &HttpRequest,
+    feed: &Feed,
+    format: Format,
+) -> Result<HttpResponse, PageError> {
+    let (content_type, body) = match format {
+        Format::Atom => (ATOM_TYPE, AtomFeed { f: feed }.render()?),
+        Format::Json => (
+            JSON_FEED_TYPE,
+            json_feed(feed)
+                .map_err(|e| PageError::Api(crate::api::ApiError::Internal(e.to_string())))?,
+        ),
+    };
     Ok(respond(
-        &request,
-        JSON_FEED_TYPE,
+        request,
+        content_type,
         body.into_bytes(),
         feed.last_modified,
-        now,
+        (state.clock)(),
     ))
 }
 
@@ -251,15 +291,44 @@ fn respond(
     }
 }
 
-/// The address of `path` with `filter`'s query, cursor included.
-fn address(path: &str, filter: &PageFilter) -> String {
-    match filter.before.trim() {
-        "" => format!("{path}{}", filter.query()),
-        cursor => filter.next_page(path, cursor),
+/// What a feed lists, whichever list it comes from: one page of decisions, where the page and
+/// its neighbours are, and what it is in words.
+struct Listing {
+    decisions: Vec<Decision>,
+    /// The HTML page that lists the same decisions, and the Atom and JSON Feed paths.
+    html_path: &'static str,
+    atom_path: &'static str,
+    json_path: &'static str,
+    /// The list's query string without the cursor, starting with `?` (or empty).
+    query: String,
+    /// The page cursor of this page, and of the next one.
+    cursor: Option<String>,
+    next: Option<String>,
+    /// What the feed's id is derived from, with the verifier key: the same for every page of
+    /// one list, different for every list.
+    id_source: String,
+    /// The decisions listed, in words ("decisions of Cabinet"), their order and page size.
+    description: String,
+    order: &'static str,
+    page_size: u64,
+}
+
+/// `path` with `query` and, if there is one, the page cursor `cursor`.
+fn address(path: &str, query: &str, cursor: Option<&str>) -> String {
+    match cursor {
+        None => format!("{path}{query}"),
+        Some(cursor) => {
+            let joiner = if query.is_empty() { '?' } else { '&' };
+            format!(
+                "{path}{query}{joiner}cursor={}",
+                super::filter::encode(cursor)
+            )
+        }
     }
 }
 
-async fn feed(
+/// The feed of the decisions of `/` for `filter`.
+async fn filter_feed(
     state: &AppState,
     caller: &Caller,
     filter: &PageFilter,
@@ -267,14 +336,75 @@ async fn feed(
 ) -> Result<Feed, PageError> {
     let (decisions, next) = decisions_page(state, caller, filter, PAGE_SIZE).await?;
     let names = body_names(state).await?;
+    let listing = Listing {
+        decisions,
+        html_path: "/",
+        atom_path: ATOM_PATH,
+        json_path: JSON_PATH,
+        query: filter.query(),
+        cursor: Some(filter.before.trim().to_owned()).filter(|c| !c.is_empty()),
+        next,
+        id_source: filter.query(),
+        description: describe(filter, &names),
+        order: if filter.by_decision_date() {
+            "latest decision date first"
+        } else {
+            "newest recorded first"
+        },
+        page_size: PAGE_SIZE,
+    };
+    feed(state, listing, &names, request).await
+}
+
+/// The feed of the results of `/search` for `query`.
+async fn search_feed(
+    state: &AppState,
+    caller: &Caller,
+    query: &SearchQuery,
+    request: &HttpRequest,
+) -> Result<Feed, PageError> {
+    let results = super::search::results(state, caller, query).await?;
+    if results.q.is_empty() {
+        return Err(PageError::BadRequest(
+            "A search feed needs the words to search for, as q.".into(),
+        ));
+    }
+    let names = body_names(state).await?;
+    let search = format!("?q={}", super::filter::encode(&results.q));
+    let listing = Listing {
+        decisions: results.found.into_iter().map(|(d, _)| d).collect(),
+        html_path: "/search",
+        atom_path: SEARCH_ATOM_PATH,
+        json_path: SEARCH_JSON_PATH,
+        cursor: results.cursor,
+        next: results.next,
+        id_source: format!("search{search}"),
+        description: format!("decisions matching “{}”", results.q),
+        query: search,
+        order: "newest recorded first",
+        page_size: super::search::PAGE_SIZE,
+    };
+    feed(state, listing, &names, request).await
+}
+
+async fn feed(
+    state: &AppState,
+    listing: Listing,
+    names: &BTreeMap<String, String>,
+    request: &HttpRequest,
+) -> Result<Feed, PageError> {
     let base = state.base_url.of(request);
-    let entries: Vec<Entry> = decisions.iter().map(|d| entry(d, &names, &base)).collect();
+    let entries: Vec<Entry> = listing
+        .decisions
+        .iter()
+        .map(|d| entry(d, names, &base))
+        .collect();
     let updated = match newest(&entries) {
         Some(updated) => updated,
         None => last_entry_time(state).await?,
     };
-    let description = describe(filter, &names);
-    let overdue_since = decisions
+    let overdue_since = listing
+        .decisions
         .iter()
         .filter(|d| d.state.review_overdue)
         .filter_map(|d| d.state.review_on?.succ_opt()?.and_hms_opt(0, 0, 0))
@@ -284,30 +414,35 @@ async fn feed(
         .ok()
         .map(|t| t.with_timezone(&Utc))
         .max(overdue_since);
+    let here = |path: &str| {
+        format!(
+            "{base}{}",
+            address(path, &listing.query, listing.cursor.as_deref())
+        )
+    };
+    let next = |path: &str| {
+        listing
+            .next
+            .as_deref()
+            .map(|n| format!("{base}{}", address(path, &listing.query, Some(n))))
+    };
     Ok(Feed {
         site_name: xml_text(&state.site_name),
         site_url: format!("{base}/"),
-        id: feed_id(&state.vkey, &filter.query()),
-        title: xml_text(&format!("{}: {description}", state.site_name)),
+        id: feed_id(&state.vkey, &listing.id_source),
+        title: xml_text(&format!("{}: {}", state.site_name, listing.description)),
         description: xml_text(&format!(
-            "{}, {}, {PAGE_SIZE} at a time; each entry links to its page and its log receipt.",
-            super::view::capitalise(&description),
-            if filter.by_decision_date() {
-                "latest decision date first"
-            } else {
-                "newest recorded first"
-            }
+            "{}, {}, {} at a time; each entry links to its page and its log receipt.",
+            super::view::capitalise(&listing.description),
+            listing.order,
+            listing.page_size,
         )),
         updated,
-        atom_url: format!("{base}{}", address(ATOM_PATH, filter)),
-        json_url: format!("{base}{}", address(JSON_PATH, filter)),
-        html_url: format!("{base}{}", address("/", filter)),
-        next_atom_url: next
-            .as_deref()
-            .map(|n| format!("{base}{}", filter.next_page(ATOM_PATH, n))),
-        next_json_url: next
-            .as_deref()
-            .map(|n| format!("{base}{}", filter.next_page(JSON_PATH, n))),
+        atom_url: here(listing.atom_path),
+        json_url: here(listing.json_path),
+        html_url: here(listing.html_path),
+        next_atom_url: next(listing.atom_path),
+        next_json_url: next(listing.json_path),
         log_url: format!("{base}/log"),
         entries,
         last_modified,
@@ -661,15 +796,14 @@ mod tests {
 
     #[test]
     fn addresses_keep_the_cursor() {
-        let filter = PageFilter {
-            body: "cabinet".into(),
-            before: "7".into(),
-            ..PageFilter::default()
-        };
         assert_eq!(
-            address(ATOM_PATH, &filter),
+            address(ATOM_PATH, "?body=cabinet", Some("7")),
             "/feeds/decisions.atom?body=cabinet&cursor=7"
         );
-        assert_eq!(address("/", &PageFilter::default()), "/");
+        assert_eq!(
+            address(ATOM_PATH, "", Some("2026-11-02.7")),
+            "/feeds/decisions.atom?cursor=2026-11-02.7"
+        );
+        assert_eq!(address("/", "", None), "/");
     }
 }

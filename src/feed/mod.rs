@@ -235,6 +235,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/log/format.md", "GET").route(web::get().to(pages::log_format_markdown)))
         .service(resource("/feeds/decisions.atom", "GET").route(web::get().to(feeds::atom)))
         .service(resource("/feeds/decisions.json", "GET").route(web::get().to(feeds::json)))
+        .service(resource("/feeds/search.atom", "GET").route(web::get().to(feeds::search_atom)))
+        .service(resource("/feeds/search.json", "GET").route(web::get().to(feeds::search_json)))
         .service(resource("/assets/site.css", "GET").route(web::get().to(stylesheet)))
         .service(resource("/assets/verify.js", "GET").route(web::get().to(script)));
 }

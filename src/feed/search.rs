@@ -1,4 +1,5 @@
-//! `GET /search?q=…`: full-text search over the decisions the reader may read.
+//! `GET /search?q=…`: full-text search over the decisions the reader may read, and the page of
+//! results that its feeds (`/feeds/search.atom`, `.json`) list.
 //!
 //! The store finds the decisions ([`Store::search`](crate::store::Store::search)): only those
 //! whose content the reader may read in full, newest first, 20 to a page with a keyset cursor.
@@ -34,11 +35,11 @@ const MAX_QUERY_CHARS: usize = 500;
 #[serde(default)]
 pub struct SearchQuery {
     /// What the reader typed.
-    q: String,
+    pub q: String,
     /// The page cursor: results recorded before this leaf index (`cursor`; `before`, its
     /// earlier name, is still read).
     #[serde(rename = "cursor", alias = "before")]
-    before: String,
+    pub before: String,
 }
 
 /// A decision found, as the page shows it.
@@ -56,6 +57,58 @@ struct SearchPage {
     searched: bool,
     results: Vec<Found>,
     next_url: Option<String>,
+    atom_url: String,
+    json_url: String,
+}
+
+/// One page of a search, as a page or a feed shows it.
+pub(super) struct Results {
+    /// The words searched for, trimmed and cut to [`MAX_QUERY_CHARS`]; empty for no search.
+    pub q: String,
+    /// The decisions found that the reader may read, with their snippets, newest first.
+    pub found: Vec<(Decision, String)>,
+    /// The page cursor of this page, and of the next one.
+    pub cursor: Option<String>,
+    pub next: Option<String>,
+}
+
+/// The page of results that `query` asks for, as `caller` may see them.
+pub(super) async fn results(
+    state: &AppState,
+    caller: &Caller,
+    query: &SearchQuery,
+) -> Result<Results, PageError> {
+    let q: String = query.q.trim().chars().take(MAX_QUERY_CHARS).collect();
+    let before = match query.before.trim() {
+        "" => None,
+        text => Some(Position::parse(text).map(Position::get).ok_or_else(|| {
+            PageError::BadRequest(format!("cursor must be a leaf index, not {text:?}"))
+        })?),
+    };
+    let mut results = Results {
+        q,
+        found: Vec::new(),
+        cursor: before.map(|b| b.to_string()),
+        next: None,
+    };
+    if results.q.is_empty() {
+        return Ok(results);
+    }
+    let found = state
+        .store
+        .search(caller.0.as_ref(), &results.q, before, PAGE_SIZE)
+        .await?;
+    let today = (state.clock)().date_naive();
+    for hit in found.hits {
+        let decision = Decision::render(hit.row, None, caller, today);
+        // The store returns only decisions the reader may read; a card without its record would
+        // be one the reader may not, and its snippet is not shown.
+        if decision.record.is_some() {
+            results.found.push((decision, hit.snippet));
+        }
+    }
+    results.next = found.next.map(|n| n.to_string());
+    Ok(results)
 }
 
 /// `GET /search`: the search form and, for a query, one page of results.
@@ -64,44 +117,29 @@ pub async fn search(
     caller: Caller,
     query: web::Query<SearchQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let query = query.into_inner();
-    let q: String = query.q.trim().chars().take(MAX_QUERY_CHARS).collect();
-    let before = match query.before.trim() {
-        "" => None,
-        text => Some(Position::parse(text).map(Position::get).ok_or_else(|| {
-            PageError::BadRequest(format!("cursor must be a leaf index, not {text:?}"))
-        })?),
+    let results = results(&state, &caller, &query.into_inner()).await?;
+    let names = if results.q.is_empty() {
+        Default::default()
+    } else {
+        body_names(&state).await?
     };
-    let mut page = SearchPage {
+    let q = encode(&results.q);
+    let page = SearchPage {
         chrome: Chrome::new(&state, &caller, "search"),
-        searched: !q.is_empty(),
-        results: Vec::new(),
-        next_url: None,
-        q,
+        searched: !results.q.is_empty(),
+        results: results
+            .found
+            .iter()
+            .map(|(decision, snippet)| Found {
+                card: Card::of(decision, &names),
+                snippet_html: highlight(snippet),
+            })
+            .collect(),
+        next_url: results.next.map(|n| format!("/search?q={q}&cursor={n}")),
+        atom_url: format!("/feeds/search.atom?q={q}"),
+        json_url: format!("/feeds/search.json?q={q}"),
+        q: results.q,
     };
-    if page.searched {
-        let found = state
-            .store
-            .search(caller.0.as_ref(), &page.q, before, PAGE_SIZE)
-            .await?;
-        let names = body_names(&state).await?;
-        let today = (state.clock)().date_naive();
-        for hit in found.hits {
-            let decision = Decision::render(hit.row, None, &caller, today);
-            // The store returns only decisions the reader may read; a card without its record
-            // would be one the reader may not, and its snippet is not shown.
-            if decision.record.is_none() {
-                continue;
-            }
-            page.results.push(Found {
-                card: Card::of(&decision, &names),
-                snippet_html: highlight(&hit.snippet),
-            });
-        }
-        page.next_url = found
-            .next
-            .map(|n| format!("/search?q={}&cursor={n}", encode(&page.q)));
-    }
     html(page.render()?)
 }
 

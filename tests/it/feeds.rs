@@ -15,7 +15,8 @@ use crate::proofs::python;
 
 on_both_backends!(
     feeds_follow_the_page_filters_and_the_log,
-    feeds_answer_if_modified_since_and_keep_their_id_on_any_host
+    feeds_answer_if_modified_since_and_keep_their_id_on_any_host,
+    a_search_has_its_own_feeds_and_the_page_links_them
 );
 
 const ATOM: &str = "/feeds/decisions.atom";
@@ -69,7 +70,7 @@ async fn fetch(
 async fn feed(app: &TestApp, path: &str, token: Option<&str>) -> Fetched {
     let fetched = fetch(app, path, token, None).await;
     assert_eq!(fetched.status, 200, "GET {path}: {}", fetched.body);
-    let expected = if path.starts_with(ATOM) {
+    let expected = if path.split('?').next().is_some_and(|p| p.ends_with(".atom")) {
         "application/atom+xml"
     } else {
         "application/feed+json"
@@ -508,4 +509,93 @@ async fn feeds_answer_if_modified_since_and_keep_their_id_on_any_host(backend: B
     let (_, _, _, filtered) = get_with(&app, &format!("{ATOM}?body=cabinet"), &[]).await;
     assert_ne!(feed_id(&filtered), ids[0]);
     app.check_log().await;
+}
+
+/// A search is a list of decisions like any other: its page links its Atom and JSON feeds, and
+/// they list what the page lists, for that reader, with an id of their own.
+async fn a_search_has_its_own_feeds_and_the_page_links_them(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let mut recycling = decision(1);
+    recycling["title"] = json!("Kerbside recycling contract & depot");
+    let recycling = app.record(&recycling).await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let mut restricted = decision(2);
+    restricted["classification"] = json!("restricted");
+    restricted["title"] = json!("Kerbside depot land purchase");
+    restricted["exemption"] = json!({"paragraph": 3, "public_interest_reason": "Price under negotiation.", "public_summary": "A property purchase."});
+    let restricted = app.record(&restricted).await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    app.record(&decision(3)).await;
+
+    let page = app.get_json_text("/search?q=kerbside").await;
+    for link in [
+        r#"<link rel="alternate" type="application/atom+xml" title="Decisions matching “kerbside” (Atom)" href="/feeds/search.atom?q=kerbside">"#,
+        r#"<link rel="alternate" type="application/feed+json" title="Decisions matching “kerbside” (JSON Feed)" href="/feeds/search.json?q=kerbside">"#,
+    ] {
+        assert!(page.contains(link), "{link} in {page}");
+    }
+    let form = app.get_json_text("/search").await;
+    assert!(!form.contains("/feeds/search."), "no feed for no search");
+
+    // Anonymously: the public match only, as on the page.
+    let (anonymous, _) = json_feed(&app, "/feeds/search.json?q=kerbside", None).await;
+    let ids: Vec<&str> = items(&anonymous)
+        .iter()
+        .map(|i| i["id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(ids, [format!("urn:uuid:{recycling}").as_str()]);
+    assert_eq!(
+        anonymous["title"],
+        "Decision log: decisions matching “kerbside”"
+    );
+    assert!(
+        anonymous["home_page_url"]
+            .as_str()
+            .expect("url")
+            .ends_with("/search?q=kerbside")
+    );
+    let atom = feed(&app, "/feeds/search.atom?q=kerbside", None).await.body;
+    assert_eq!(atom_ids(&atom), std::slice::from_ref(&recycling));
+
+    // A reader of restricted records finds both, newest first.
+    let auditor = app
+        .token("auditor", decision_log::store::Role::Auditor, &[])
+        .await;
+    let (full, _) = json_feed(&app, "/feeds/search.json?q=kerbside", Some(&auditor)).await;
+    let ids: Vec<String> = items(&full)
+        .iter()
+        .map(|i| i["id"].as_str().expect("id").to_owned())
+        .collect();
+    assert_eq!(
+        ids,
+        [restricted, recycling].map(|id| format!("urn:uuid:{id}"))
+    );
+
+    // Its own id, not the decisions feed's; no words is no feed.
+    let (all, _) = json_feed(&app, JSON, None).await;
+    let atom_id = |atom: &str| {
+        atom.split("<id>")
+            .nth(1)
+            .map(|r| r.split('<').next().unwrap_or_default().to_owned())
+    };
+    let all_atom = feed(&app, ATOM, None).await.body;
+    assert_ne!(atom_id(&atom), atom_id(&all_atom));
+    assert_ne!(all["home_page_url"], anonymous["home_page_url"]);
+    for path in [
+        "/feeds/search.atom",
+        "/feeds/search.json?q=%20",
+        "/feeds/search.json?q=x&cursor=y",
+    ] {
+        assert_eq!(fetch(&app, path, None, None).await.status, 400, "{path}");
+    }
+    if let Some(python) = python() {
+        check_with_python(&python, &app, "/feeds/search.atom?q=kerbside", None);
+        check_with_python(&python, &app, "/feeds/search.json?q=kerbside", None);
+    }
 }
