@@ -161,6 +161,67 @@ fn a_log_whose_key_file_was_deleted_is_refused_and_no_new_key_is_written() {
     assert!(!key.exists(), "no new key is written for a log that exists");
 }
 
+/// Runs `sql` on the embedded database in `dir`, creating it (through the migrations) first.
+async fn on_database(dir: &Path, sql: &str) {
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.join("decision-log.db").display()
+    );
+    let store = decision_log::store::Store::connect(&url, 1)
+        .await
+        .expect("the database");
+    sea_orm::ConnectionTrait::execute_unprepared(store.connection(), sql)
+        .await
+        .expect("sql runs");
+    store.connection().clone().close().await.expect("closed");
+}
+
+/// A start that fails after it has created something nobody could read afterwards has shown
+/// it first; the next start goes on from there, with the same key, and shows what it creates.
+#[tokio::test]
+async fn a_start_that_fails_after_creating_the_key_has_shown_it_and_the_next_goes_on() {
+    let dir = tempfile::tempdir().expect("dir");
+    let key_file = dir.path().join("decision-log.key");
+    // The database refuses the admin token: the start fails after the key, the log's identity
+    // and its first checkpoint exist.
+    on_database(
+        dir.path(),
+        "CREATE TRIGGER refuse_tokens BEFORE INSERT ON api_tokens \
+         BEGIN SELECT RAISE(ABORT, 'tokens refused for this test'); END",
+    )
+    .await;
+    let (code, out, err) = run(serve(dir.path(), &["--bind", "127.0.0.1:0"]));
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.trim_end().starts_with("error: ") && err.contains("tokens refused for this test"),
+        "{err}"
+    );
+    let key = decision_log::keys::read(&key_file).expect("the key was written");
+    let vkey = key.verifier().to_vkey();
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        [
+            "Created this log's signing key. Verifier key (give it to auditors):",
+            vkey.as_str()
+        ],
+        "the key is shown before the start fails"
+    );
+
+    // Once the database accepts tokens, the next start keeps that key and shows the token.
+    on_database(dir.path(), "DROP TRIGGER refuse_tokens").await;
+    let (child, receive) = start(serve(dir.path(), &["--bind", "127.0.0.1:0"]));
+    let shown = lines(&receive, 3);
+    stop(child);
+    assert_eq!(shown.len(), 3, "serve printed {shown:?}");
+    assert_eq!(
+        shown[0],
+        "This database had no API tokens, so an admin token named \"admin\" was created."
+    );
+    assert!(shown[2].starts_with("dlt_"), "{shown:?}");
+    let again = decision_log::keys::read(&key_file).expect("the key");
+    assert_eq!(again.verifier().to_vkey(), vkey, "the same key");
+}
+
 /// `serve` on `database_url`, which fails before the key is read: (exit code, stderr).
 fn serve_on(database_url: &str) -> (i32, String) {
     let dir = tempfile::tempdir().expect("dir");
