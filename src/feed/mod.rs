@@ -88,6 +88,18 @@ pub fn html(body: String) -> Result<HttpResponse, PageError> {
         .body(body))
 }
 
+/// [`html`] for one page of a list: with an RFC 8288 `Link: <next>; rel="next"` header when
+/// there is a next page, as the API's lists have, so that a client can page without parsing HTML.
+pub fn html_page(body: String, next: Option<&str>) -> Result<HttpResponse, PageError> {
+    let mut response = html(body)?;
+    if let Some(link) =
+        next.and_then(|next| header::HeaderValue::from_str(&format!("<{next}>; rel=\"next\"")).ok())
+    {
+        response.headers_mut().insert(header::LINK, link);
+    }
+    Ok(response)
+}
+
 /// Why a page could not be shown; rendered as an HTML page with the right status.
 #[derive(Debug, thiserror::Error)]
 pub enum PageError {

@@ -12,7 +12,7 @@ use askama::Template;
 
 use super::filter::{CLASSIFICATIONS, DECISION_TYPES, ORDERS, PageFilter, STATUSES};
 use super::view::{Card, EventView, RecordView, WithheldView, long_date, words};
-use super::{Chrome, PageError, html};
+use super::{Chrome, PageError, html, html_page};
 use crate::api::AppState;
 use crate::api::auth::Caller;
 use crate::api::decisions::Decision;
@@ -125,7 +125,7 @@ pub async fn index(
         json_url: format!("/feeds/decisions.json{query}"),
         filter,
     };
-    html(page.render()?)
+    html_page(page.render()?, page.next_url.as_deref())
 }
 
 #[derive(Template)]
@@ -338,7 +338,7 @@ pub async fn body(
         kind,
         members,
     };
-    html(page.render()?)
+    html_page(page.render()?, page.next_url.as_deref())
 }
 
 #[derive(Template)]

@@ -17,7 +17,7 @@ use askama::Template;
 use super::filter::encode;
 use super::pages::body_names;
 use super::view::Card;
-use super::{Chrome, PageError, html};
+use super::{Chrome, PageError, html_page};
 use crate::api::AppState;
 use crate::api::auth::Caller;
 use crate::api::decisions::Decision;
@@ -140,7 +140,7 @@ pub async fn search(
         json_url: format!("/feeds/search.json?q={q}"),
         q: results.q,
     };
-    html(page.render()?)
+    html_page(page.render()?, page.next_url.as_deref())
 }
 
 /// HTML for a snippet whose matches are marked with [`MATCH_START`] and [`MATCH_END`]: every

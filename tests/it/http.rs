@@ -191,6 +191,40 @@ async fn pages_link_to_the_next_one(backend: Backend) {
         assert_eq!(seen, 5, "{first}");
         assert_eq!(pages, 3, "{first}");
     }
+    // HTML pages of a list carry the same header: the search page, 20 results to a page.
+    for n in 5..21 {
+        app.record(&decision(n)).await;
+    }
+    let mut next = Some("/search?q=Northgate".to_owned());
+    let mut results = 0;
+    let mut pages = 0;
+    while let Some(path) = next.take() {
+        let response = app.get(&path, None).await;
+        assert_eq!(response.status(), 200, "{path}");
+        next = response
+            .headers()
+            .get(header::LINK)
+            .and_then(|v| v.to_str().ok())
+            .map(|l| {
+                l.strip_prefix('<')
+                    .and_then(|l| l.strip_suffix(">; rel=\"next\""))
+                    .expect("an RFC 8288 next link")
+                    .to_owned()
+            });
+        let html = response.text().await.expect("html");
+        results += html.matches(r#"<article class="card">"#).count();
+        pages += 1;
+        let in_markup = html
+            .split_once(r#"<a rel="next" href=""#)
+            .and_then(|(_, rest)| rest.split_once('"'))
+            .map(|(href, _)| href.replace("&#38;", "&").replace("&amp;", "&"));
+        assert_eq!(in_markup, next, "the header and the markup agree");
+        assert!(pages < 5, "the search does not end");
+    }
+    assert_eq!((results, pages), (21, 2));
+    let first = app.get("/", None).await;
+    assert!(first.headers().get(header::LINK).is_none(), "one page only");
+
     // The log's cursor is its position; a seek and a cursor together are refused.
     let page = app.get_json("/api/v1/log/entries?limit=2", None).await;
     assert_eq!(page["next_cursor"], "2");
