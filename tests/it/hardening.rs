@@ -2,14 +2,12 @@
 //! position, forged log lines and leaked secrets, forged hosts, responses cached for the wrong
 //! reader, framing, and secrets printed by `--help`.
 
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::Command;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use crate::helpers::{Backend, TestApp, TestDb, decision};
+use crate::helpers::{Backend, Served, TestApp, TestDb, decision};
 use crate::on_both_backends;
 
 on_both_backends!(out_of_range_numbers_are_refused_and_raise_no_alarm);
@@ -138,93 +136,6 @@ async fn out_of_range_numbers_are_refused_and_raise_no_alarm(backend: Backend) {
     // No alarm was raised: the log still takes appends.
     app.record(&decision(1)).await;
     assert_eq!(app.check_log().await, 2);
-}
-
-/// The real binary serving on `db`: its base URL, the admin token it printed, and everything it
-/// writes to standard error, collected as it comes.
-struct Served {
-    child: Child,
-    base: String,
-    admin: String,
-    log: Arc<Mutex<String>>,
-}
-
-impl Served {
-    fn start(db: &TestDb, args: &[&str]) -> Served {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_decision-log"))
-            .args(["serve", "--bind", "127.0.0.1:0", "--database-url", &db.url])
-            .args(["--signing-key", db.key.to_str().expect("utf-8")])
-            .args(args)
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("serve starts");
-        let log = Arc::new(Mutex::new(String::new()));
-        let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
-        let base = loop {
-            let mut line = String::new();
-            assert!(
-                stderr.read_line(&mut line).expect("utf-8") > 0,
-                "serve exited before listening: {}",
-                log.lock().expect("log")
-            );
-            log.lock().expect("log").push_str(&line);
-            if let Some((_, rest)) = line.split_once("listening on ") {
-                break rest.split_whitespace().next().expect("address").to_owned();
-            }
-        };
-        let collected = log.clone();
-        std::thread::spawn(move || {
-            let mut buffer = [0u8; 4096];
-            while let Ok(n) = stderr.read(&mut buffer) {
-                if n == 0 {
-                    break;
-                }
-                let text = String::from_utf8_lossy(&buffer[..n]).into_owned();
-                collected.lock().expect("log").push_str(&text);
-            }
-        });
-        // The admin token is printed on stdout before the listener logs its address.
-        let printed = Arc::new(Mutex::new(String::new()));
-        let stdout = child.stdout.take().expect("stdout");
-        let sink = printed.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let mut sink = sink.lock().expect("stdout");
-                sink.push_str(&line);
-                sink.push('\n');
-            }
-        });
-        let mut admin = String::new();
-        for _ in 0..50 {
-            if let Some(line) = printed
-                .lock()
-                .expect("stdout")
-                .lines()
-                .find(|l| l.starts_with("dlt_"))
-            {
-                admin = line.to_owned();
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
-        assert!(!admin.is_empty(), "serve printed its first admin token");
-        Served {
-            child,
-            base,
-            admin,
-            log,
-        }
-    }
-
-    /// Stops the server and returns everything it logged.
-    fn stop(mut self) -> String {
-        self.child.kill().expect("kill");
-        self.child.wait().expect("wait");
-        std::thread::sleep(std::time::Duration::from_millis(100));
-        self.log.lock().expect("log").clone()
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

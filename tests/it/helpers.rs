@@ -1,6 +1,10 @@
 //! Spawning the real app on a fresh database, and typed helpers to talk to it.
 
+use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use decision_log::app::App;
 use decision_log::config::ServeConfig;
@@ -380,4 +384,136 @@ pub fn encode(value: &str) -> String {
             }
         })
         .collect()
+}
+
+/// The real binary serving on a database of its own, with what it writes to standard error
+/// collected as it comes and the first admin token it printed. Killed when dropped.
+pub struct Served {
+    pub child: Child,
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
+    pub addr: std::net::SocketAddr,
+    pub admin: String,
+    log: Arc<Mutex<String>>,
+}
+
+impl Served {
+    /// `decision-log serve` on `db` with `args`, once it listens.
+    pub fn start(db: &TestDb, args: &[&str]) -> Served {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_decision-log"))
+            .args(["serve", "--bind", "127.0.0.1:0", "--database-url", &db.url])
+            .args(["--signing-key", db.key.to_str().expect("utf-8")])
+            .args(args)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("serve starts");
+        let log = Arc::new(Mutex::new(String::new()));
+        let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
+        let base = loop {
+            let mut line = String::new();
+            assert!(
+                stderr.read_line(&mut line).expect("utf-8") > 0,
+                "serve exited before listening: {}",
+                log.lock().expect("log")
+            );
+            log.lock().expect("log").push_str(&line);
+            if let Some((_, rest)) = line.split_once("listening on ") {
+                // Text ends the address with the line, JSON with the string's closing quote.
+                let end = rest.find(['"', ' ', '\n']).unwrap_or(rest.len());
+                break rest[..end].to_owned();
+            }
+        };
+        let collected = log.clone();
+        std::thread::spawn(move || {
+            let mut buffer = [0u8; 4096];
+            while let Ok(n) = stderr.read(&mut buffer) {
+                if n == 0 {
+                    break;
+                }
+                let text = String::from_utf8_lossy(&buffer[..n]).into_owned();
+                collected.lock().expect("log").push_str(&text);
+            }
+        });
+        // The first admin token is printed on stdout before the address is logged.
+        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+        let admin = loop {
+            let mut line = String::new();
+            assert!(
+                stdout.read_line(&mut line).expect("utf-8") > 0,
+                "serve printed its first admin token"
+            );
+            if line.starts_with("dlt_") {
+                break line.trim().to_owned();
+            }
+        };
+        std::thread::spawn(move || for _ in stdout.lines().map_while(Result::ok) {});
+        let addr = base
+            .strip_prefix("http://")
+            .expect("http")
+            .parse()
+            .expect("address");
+        Served {
+            child,
+            base,
+            addr,
+            admin,
+            log,
+        }
+    }
+
+    /// Everything it has written to standard error so far.
+    pub fn log(&self) -> String {
+        self.log.lock().expect("log").clone()
+    }
+
+    /// Waits until the log holds `text`, for at most 10 seconds.
+    pub async fn wait_for_log(&self, text: &str) {
+        for _ in 0..400 {
+            if self.log().contains(text) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("the log never said {text:?}:\n{}", self.log());
+    }
+
+    /// Sends it signal `name` (`TERM`, `INT`, …).
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .args([&format!("-{name}"), &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+    }
+
+    /// Waits for the process to exit, for at most 60 seconds.
+    pub async fn exit_status(&mut self) -> ExitStatus {
+        for _ in 0..2_400 {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        self.child.kill().ok();
+        panic!("serve did not exit:\n{}", self.log());
+    }
+
+    /// Stops the server and returns everything it logged.
+    pub fn stop(mut self) -> String {
+        self.child.kill().expect("kill");
+        self.child.wait().expect("wait");
+        std::thread::sleep(Duration::from_millis(100));
+        self.log()
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            self.child.kill().ok();
+            self.child.wait().ok();
+        }
+    }
 }

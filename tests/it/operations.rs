@@ -2,15 +2,12 @@
 //! access line per request, request ids end to end, and a graceful drain on SIGINT.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::helpers::{Backend, TestApp, TestDb, decision};
+use crate::helpers::{Backend, Served, TestApp, TestDb, decision};
 use crate::on_both_backends;
 
 on_both_backends!(metrics_follow_requests_appends_and_the_log_head);
@@ -304,133 +301,13 @@ async fn request_ids_are_in_every_response_and_problem_and_only_a_trusted_proxy_
     trusted.stop().await;
 }
 
-/// The real binary serving on a fresh SQLite database, with what it writes to standard error
-/// collected as it comes and the first admin token it printed.
-struct Binary {
-    child: Child,
-    base: String,
-    addr: std::net::SocketAddr,
-    admin: String,
-    log: Arc<Mutex<String>>,
-    _db: TestDb,
-}
-
-impl Binary {
-    async fn start(args: &[&str]) -> Binary {
-        let db = TestDb::new(Backend::Sqlite).await.expect("SQLite");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_decision-log"))
-            .args(["serve", "--bind", "127.0.0.1:0", "--database-url", &db.url])
-            .args(["--signing-key", db.key.to_str().expect("utf-8")])
-            .args(args)
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("serve starts");
-        let log = Arc::new(Mutex::new(String::new()));
-        let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
-        let base = loop {
-            let mut line = String::new();
-            assert!(
-                stderr.read_line(&mut line).expect("utf-8") > 0,
-                "serve exited before listening: {}",
-                log.lock().expect("log")
-            );
-            log.lock().expect("log").push_str(&line);
-            if let Some((_, rest)) = line.split_once("listening on ") {
-                // Text ends the address with the line, JSON with the string's closing quote.
-                let end = rest.find(['"', ' ', '\n']).unwrap_or(rest.len());
-                break rest[..end].to_owned();
-            }
-        };
-        let collected = log.clone();
-        std::thread::spawn(move || {
-            let mut buffer = [0u8; 4096];
-            while let Ok(n) = stderr.read(&mut buffer) {
-                if n == 0 {
-                    break;
-                }
-                let text = String::from_utf8_lossy(&buffer[..n]).into_owned();
-                collected.lock().expect("log").push_str(&text);
-            }
-        });
-        // The first admin token is printed on stdout before the address is logged.
-        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
-        let admin = loop {
-            let mut line = String::new();
-            assert!(
-                stdout.read_line(&mut line).expect("utf-8") > 0,
-                "serve printed its first admin token"
-            );
-            if line.starts_with("dlt_") {
-                break line.trim().to_owned();
-            }
-        };
-        std::thread::spawn(move || for _ in stdout.lines().map_while(Result::ok) {});
-        let addr = base
-            .strip_prefix("http://")
-            .expect("http")
-            .parse()
-            .expect("address");
-        Binary {
-            child,
-            base,
-            addr,
-            admin,
-            log,
-            _db: db,
-        }
-    }
-
-    fn log(&self) -> String {
-        self.log.lock().expect("log").clone()
-    }
-
-    /// Waits until the log holds `text`, for at most 10 seconds.
-    async fn wait_for_log(&self, text: &str) {
-        for _ in 0..400 {
-            if self.log().contains(text) {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        panic!("the log never said {text:?}:\n{}", self.log());
-    }
-
-    fn signal(&self, name: &str) {
-        let status = Command::new("kill")
-            .args([&format!("-{name}"), &self.child.id().to_string()])
-            .status()
-            .expect("kill runs");
-        assert!(status.success());
-    }
-
-    /// Waits for the process to exit, for at most 60 seconds.
-    async fn exit_status(&mut self) -> ExitStatus {
-        for _ in 0..2_400 {
-            if let Some(status) = self.child.try_wait().expect("wait") {
-                return status;
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        self.child.kill().ok();
-        panic!("serve did not exit:\n{}", self.log());
-    }
-}
-
-impl Drop for Binary {
-    fn drop(&mut self) {
-        if matches!(self.child.try_wait(), Ok(None)) {
-            self.child.kill().ok();
-            self.child.wait().ok();
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn json_logs_are_one_object_per_line_with_an_access_line_per_request() {
-    let mut served =
-        Binary::start(&["--log-format", "json", "--trusted-proxies", "127.0.0.1"]).await;
+    let db = TestDb::new(Backend::Sqlite).await.expect("SQLite");
+    let mut served = Served::start(
+        &db,
+        &["--log-format", "json", "--trusted-proxies", "127.0.0.1"],
+    );
     let client = reqwest::Client::new();
     let response = client
         .get(format!(
@@ -508,7 +385,8 @@ async fn read_until(stream: &mut tokio::net::TcpStream, buffer: &mut Vec<u8>, ma
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigint_lets_a_request_in_flight_finish_refuses_new_connections_and_exits_0() {
-    let mut served = Binary::start(&["--body-read-timeout-ms", "120000"]).await;
+    let db = TestDb::new(Backend::Sqlite).await.expect("SQLite");
+    let mut served = Served::start(&db, &["--body-read-timeout-ms", "120000"]);
     let body = json!({"slug": "drain-committee", "name": "Drain committee", "kind": "committee"})
         .to_string();
     let (first, rest) = body.split_at(body.len() / 2);
