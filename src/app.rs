@@ -75,7 +75,12 @@ impl App {
         announce: &mut dyn FnMut(Created<'_>),
     ) -> anyhow::Result<App> {
         let listener = bind(&config.bind, config.http_backlog)?;
-        let store = Store::connect(&config.database.database_url, config.max_connections).await?;
+        let store = Store::connect(&config.database.database_url, config.max_connections)
+            .await?
+            .with_batching(crate::store::Batching {
+                max_entries: usize::from(config.append_batch_max),
+                max_delay: Duration::from_micros(u64::from(config.append_batch_delay_us)),
+            });
         let pinned = store.identity().await?;
         let (signer, created_key) = crate::keys::load_or_create(
             config.signing_key.as_deref(),

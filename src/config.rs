@@ -228,6 +228,25 @@ pub struct ServeConfig {
         default_value_t = 500
     )]
     pub checkpoint_interval_ms: u64,
+    /// The most decision and lineage appends committed together in one transaction.
+    #[arg(
+        long,
+        env = "DECISION_LOG_APPEND_BATCH_MAX",
+        hide_env_values = true,
+        default_value_t = 256,
+        value_parser = clap::value_parser!(u16).range(1..=4096)
+    )]
+    pub append_batch_max: u16,
+    /// How long a batch of appends waits for more once the queue is empty, in microseconds
+    /// (0, the default: batches form from what queued while the previous batch committed).
+    #[arg(
+        long,
+        env = "DECISION_LOG_APPEND_BATCH_DELAY_US",
+        hide_env_values = true,
+        default_value_t = 0,
+        value_parser = clap::value_parser!(u32).range(0..=100_000)
+    )]
+    pub append_batch_delay_us: u32,
     /// HTTP worker threads (default: one per CPU core).
     #[arg(long, env = "DECISION_LOG_WORKERS", hide_env_values = true)]
     pub workers: Option<usize>,
@@ -354,6 +373,8 @@ impl ServeConfig {
             signing_key: Some(signing_key.to_owned()),
             origin: None,
             checkpoint_interval_ms: 100,
+            append_batch_max: 256,
+            append_batch_delay_us: 0,
             bind: "127.0.0.1:0".into(),
             workers: Some(2),
             anonymous_read: true,

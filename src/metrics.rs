@@ -194,14 +194,22 @@ impl HttpMetrics {
 }
 
 /// Entries appended through [`crate::store::Store::append`] and
-/// [`crate::store::Store::append_lineage`] (the decision and lineage writes), by kind, and how
-/// long each took from asking for the log's write lock to its commit. The `access.*` entries
+/// [`crate::store::Store::append_lineage`] (the decision and lineage writes), by kind, how long
+/// each took from being asked for to its commit, and the sizes of the batches they were
+/// committed in. The `access.*` entries
 /// that token changes append are not counted here; the tree size counts every entry.
 #[derive(Debug, Default)]
 pub struct AppendMetrics {
     by_kind: [AtomicU64; EntryKind::ALL.len()],
     seconds: Histogram,
+    /// Batches committed (or failed) by the sequencer, by how many appends each held.
+    batch_sizes: [AtomicU64; BATCH_BUCKETS.len()],
+    batches: AtomicU64,
+    batched: AtomicU64,
 }
+
+/// Upper bounds of the batch-size buckets (`+Inf` is implied).
+const BATCH_BUCKETS: [u64; 9] = [1, 2, 4, 8, 16, 32, 64, 128, 256];
 
 impl AppendMetrics {
     /// Records an entry of `kind`, durable after `elapsed`.
@@ -210,6 +218,16 @@ impl AppendMetrics {
             self.by_kind[i].fetch_add(1, Ordering::Relaxed);
         }
         self.seconds.observe(elapsed);
+    }
+
+    /// Records a batch of `size` appends taken by the sequencer.
+    pub fn observe_batch(&self, size: usize) {
+        let size = size as u64;
+        if let Some(i) = BATCH_BUCKETS.iter().position(|bound| size <= *bound) {
+            self.batch_sizes[i].fetch_add(1, Ordering::Relaxed);
+        }
+        self.batches.fetch_add(1, Ordering::Relaxed);
+        self.batched.fetch_add(size, Ordering::Relaxed);
     }
 
     fn write(&self, out: &mut String) {
@@ -233,10 +251,26 @@ impl AppendMetrics {
             out,
             "decision_log_append_duration_seconds",
             "histogram",
-            "Time an append took, from asking for the log's write lock to its commit.",
+            "Time an append took, from being queued to the commit of its batch.",
         );
         self.seconds
             .write(out, "decision_log_append_duration_seconds", "");
+        let name = "decision_log_append_batch_size";
+        header(
+            out,
+            name,
+            "histogram",
+            "Appends per batch the sequencer committed in one transaction.",
+        );
+        let mut cumulative = 0;
+        for (bound, bucket) in BATCH_BUCKETS.iter().zip(&self.batch_sizes) {
+            cumulative += bucket.load(Ordering::Relaxed);
+            let _ = writeln!(out, "{name}_bucket{{le=\"{bound}\"}} {cumulative}");
+        }
+        let batches = self.batches.load(Ordering::Relaxed);
+        let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {batches}");
+        let _ = writeln!(out, "{name}_sum {}", self.batched.load(Ordering::Relaxed));
+        let _ = writeln!(out, "{name}_count {batches}");
     }
 }
 
@@ -253,6 +287,8 @@ pub struct Gauges {
     pub pool_idle: u64,
     /// The pool's largest size.
     pub pool_max: u64,
+    /// Appends queued in this process and not yet taken into a batch.
+    pub append_queue: u64,
 }
 
 fn header(out: &mut String, name: &str, kind: &str, help: &str) {
@@ -298,6 +334,12 @@ pub fn render(http: &HttpMetrics, appends: &AppendMetrics, gauges: &Gauges) -> S
             age,
         );
     }
+    gauge(
+        &mut out,
+        "decision_log_append_queue_depth",
+        "Appends queued in this process and not yet taken into a batch.",
+        gauges.append_queue,
+    );
     gauge(
         &mut out,
         "decision_log_db_pool_connections_in_use",

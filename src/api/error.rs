@@ -402,7 +402,9 @@ impl From<StoreError> for ApiError {
         match error {
             StoreError::Inconsistent(cause) => ApiError::LogInconsistent(cause),
             StoreError::EntryTooLarge { .. } => ApiError::PayloadTooLarge(error.to_string()),
-            StoreError::Contention { .. } => ApiError::Unavailable(error.to_string()),
+            StoreError::Contention { .. } | StoreError::NotCommitted(_) => {
+                ApiError::Unavailable(error.to_string())
+            }
             StoreError::IdentityMismatch { .. } => ApiError::Internal(error.to_string()),
             StoreError::Duplicate(what) => ApiError::Conflict(format!("{what} already exists")),
             StoreError::Invalid(errors) => ApiError::Validation(errors),

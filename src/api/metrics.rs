@@ -45,6 +45,7 @@ pub async fn get_metrics(state: web::Data<AppState>, http: web::Data<HttpMetrics
         pool_in_use,
         pool_idle,
         pool_max,
+        append_queue: state.store.append_queue_depth(),
     };
     HttpResponse::Ok()
         .content_type(metrics::CONTENT_TYPE)

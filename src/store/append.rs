@@ -14,6 +14,9 @@
 //!    the entry's effects on stored disclosures (erasure, publication), update the read views,
 //!    record the idempotency key if one was given, commit.
 //!
+//! Decision and lineage appends run these steps for a whole batch of entries in one transaction
+//! (the [`super::sequencer`]); token changes run them inside their own.
+//!
 //! The entry is acknowledged only after the commit returns, so an acknowledged entry is durable.
 //! Should two appenders ever read the same head despite the lock, the unique constraints on
 //! `leaf_index` and `prev_hash` make the second insert fail instead of forking the chain.
@@ -29,7 +32,8 @@ use sea_orm::{
 use serde_json::Value;
 
 use super::entities::{disclosure, log_entry, log_head};
-use super::idempotency::{self, Claim, Replay};
+use super::idempotency::{Claim, Replay};
+use super::sequencer::Job;
 use super::{MAX_ENTRY_BYTES, Store, StoreError, effects, head_of, tree, views};
 use crate::record::Visibility;
 
@@ -76,28 +80,31 @@ impl Store {
 
     /// Appends one entry and returns it with its entry hash once it is durable. With a claim on
     /// an idempotency key that was used before for the same request, appends nothing and says
-    /// which entry the first request appended.
+    /// which entry the first request appended. The entry is committed in a batch with the
+    /// appends asked for at the same time ([`super::sequencer`]).
     pub async fn append(
         &self,
         new: NewEntry,
         claim: Option<&Claim>,
         now: DateTime<Utc>,
     ) -> Result<Appended, StoreError> {
-        let started = std::time::Instant::now();
-        let (txn, head_row) = self.lock_head().await?;
-        if let Some(claim) = claim
-            && let Some(replay) = idempotency::find(&txn, claim).await?
-        {
-            return replayed(replay);
-        }
-        let (entry, entry_hash) = append_locked(&txn, &head_row, new, now).await?;
-        if let Some(claim) = claim {
-            idempotency::record(&txn, claim, Some(to_i64(entry.leaf_index)?), None, now).await?;
-        }
-        txn.commit().await?;
-        self.appends.observe(entry.kind, started.elapsed());
-        Ok(Appended::Fresh(entry, entry_hash))
+        self.sequencer()
+            .append(Job::Entry(new), claim.cloned(), now)
+            .await
     }
+}
+
+/// The head, read inside `txn`, a write transaction that may already hold the append lock:
+/// takes it (a no-op when held).
+pub(super) async fn read_head(txn: &DatabaseTransaction) -> Result<log_head::Model, StoreError> {
+    let mut head_query = log_head::Entity::find_by_id(1);
+    if txn.get_database_backend() == DbBackend::Postgres {
+        head_query = head_query.lock_exclusive();
+    }
+    head_query
+        .one(txn)
+        .await?
+        .ok_or_else(|| StoreError::Inconsistent("the log_head row is missing".into()))
 }
 
 /// Appends `new` inside `txn`, a write transaction that may already hold the append lock: takes
@@ -108,14 +115,7 @@ pub(super) async fn append_within(
     new: NewEntry,
     now: DateTime<Utc>,
 ) -> Result<(Entry, Hash), StoreError> {
-    let mut head_query = log_head::Entity::find_by_id(1);
-    if txn.get_database_backend() == DbBackend::Postgres {
-        head_query = head_query.lock_exclusive();
-    }
-    let head_row = head_query
-        .one(txn)
-        .await?
-        .ok_or_else(|| StoreError::Inconsistent("the log_head row is missing".into()))?;
+    let head_row = read_head(txn).await?;
     append_locked(txn, &head_row, new, now).await
 }
 

@@ -5,11 +5,14 @@
 //! ([`ledger::Lifecycle`]) as the verifier would derive it from the entries.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
+};
 
 use super::append::{Appended, NewEntry, append_locked, replayed, to_i64};
 use super::entities::{disclosure, event};
 use super::idempotency::{self, Claim};
+use super::sequencer::Job;
 use super::views::{DecisionRow, find_decision};
 use super::{Store, StoreError};
 use crate::lineage::{
@@ -155,9 +158,33 @@ async fn plan(
     })
 }
 
+/// The lineage entry that `request` about decision `id` asks for, planned against the
+/// decision's state inside `txn` (which holds the append lock).
+pub(super) async fn plan_lineage(
+    txn: &DatabaseTransaction,
+    id: &str,
+    request: &LineageRequest,
+    recorded_by: &str,
+    now: DateTime<Utc>,
+) -> Result<NewEntry, StoreError> {
+    let row = find_decision(txn, id)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("no decision {id}")))?;
+    let planned = plan(txn, &row, request, now.date_naive()).await?;
+    Ok(NewEntry {
+        kind: planned.kind,
+        decision_id: id.to_owned(),
+        recorded_by: recorded_by.to_owned(),
+        record: planned.record,
+        disclosures: planned.disclosures,
+    })
+}
+
 impl Store {
     /// Appends a lineage entry about decision `id`, checked against its state under the append
-    /// lock. `recorded_by` is the token's name.
+    /// lock. `recorded_by` is the token's name. The entry is committed in a batch with the
+    /// appends asked for at the same time ([`super::sequencer`]), except a redaction: its erasure
+    /// is scrubbed from the database files after its own commit, before it is answered.
     pub async fn append_lineage(
         &self,
         id: &str,
@@ -166,6 +193,14 @@ impl Store {
         claim: Option<&Claim>,
         now: DateTime<Utc>,
     ) -> Result<Appended, StoreError> {
+        if !matches!(request, LineageRequest::Redact(_)) {
+            let job = Job::Lineage {
+                id: id.to_owned(),
+                request: request.clone(),
+                recorded_by: recorded_by.to_owned(),
+            };
+            return self.sequencer().append(job, claim.cloned(), now).await;
+        }
         let started = std::time::Instant::now();
         let (txn, head_row) = self.lock_head().await?;
         if let Some(claim) = claim
@@ -173,31 +208,16 @@ impl Store {
         {
             return replayed(replay);
         }
-        let row = find_decision(&txn, id)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("no decision {id}")))?;
-        let planned = plan(&txn, &row, request, now.date_naive()).await?;
-        let new = NewEntry {
-            kind: planned.kind,
-            decision_id: id.to_owned(),
-            recorded_by: recorded_by.to_owned(),
-            record: planned.record,
-            disclosures: planned.disclosures,
-        };
+        let new = plan_lineage(&txn, id, request, recorded_by, now).await?;
         let (entry, entry_hash) = append_locked(&txn, &head_row, new, now).await?;
         if let Some(claim) = claim {
             idempotency::record(&txn, claim, Some(to_i64(entry.leaf_index)?), None, now).await?;
         }
-        let erasure = match request {
-            LineageRequest::Redact(_) => Some(super::effects::Erasure::begin(&txn).await?),
-            _ => None,
-        };
+        let erasure = super::effects::Erasure::begin(&txn).await?;
         txn.commit().await?;
         self.appends.observe(entry.kind, started.elapsed());
-        if let Some(erasure) = erasure {
-            // The erasure is committed; it is answered once the value has left the files too.
-            erasure.scrub(&self.db).await?;
-        }
+        // The erasure is committed; it is answered once the value has left the files too.
+        erasure.scrub(&self.db).await?;
         Ok(Appended::Fresh(entry, entry_hash))
     }
 }

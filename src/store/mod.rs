@@ -25,6 +25,7 @@ mod lineage;
 mod open;
 mod registry;
 mod search;
+mod sequencer;
 mod stats;
 mod tokens;
 mod tree;
@@ -51,6 +52,7 @@ pub use registry::{
     insert_member,
 };
 pub use search::{MATCH_END, MATCH_START, SearchHit, SearchPage};
+pub use sequencer::Batching;
 pub use stats::{Statistics, StatsFilter, Tally};
 pub use tokens::{MAX_TOKEN_BODIES, NewToken, Power, Role, Token, TokenInfo};
 pub use tokens::{OPERATOR, insert_token};
@@ -123,6 +125,10 @@ pub enum StoreError {
     /// An idempotency key was reused for a different request.
     #[error("this Idempotency-Key was already used for a different request")]
     KeyReused,
+    /// The batch this append was part of did not commit: nothing of it was appended, and a
+    /// retry may succeed.
+    #[error("the append did not commit ({0}); nothing was appended, retry")]
+    NotCommitted(String),
 }
 
 impl From<crate::lineage::Refusal> for StoreError {
@@ -153,6 +159,9 @@ pub struct Store {
     db: DatabaseConnection,
     /// What this process appended, for `/metrics`.
     appends: std::sync::Arc<crate::metrics::AppendMetrics>,
+    /// How appends are batched, and the sequencer that batches them, started by the first.
+    batching: Batching,
+    sequencer: std::sync::Arc<std::sync::OnceLock<sequencer::Sequencer>>,
 }
 
 impl Store {
@@ -233,7 +242,34 @@ impl Store {
         Store {
             db,
             appends: std::sync::Arc::default(),
+            batching: Batching::default(),
+            sequencer: std::sync::Arc::default(),
         }
+    }
+
+    /// This store, batching its appends as `batching` says. Call before the first append.
+    pub fn with_batching(mut self, batching: Batching) -> Store {
+        self.batching = batching;
+        self.sequencer = std::sync::Arc::default();
+        self
+    }
+
+    /// The process's sequencer, started on first use (inside the runtime that serves). Its task
+    /// holds a copy of this store without the sequencer, so that it ends once every handle that
+    /// can queue to it has been dropped.
+    fn sequencer(&self) -> &sequencer::Sequencer {
+        self.sequencer.get_or_init(|| {
+            let worker = Store {
+                sequencer: std::sync::Arc::default(),
+                ..self.clone()
+            };
+            sequencer::Sequencer::start(worker, self.batching)
+        })
+    }
+
+    /// Appends queued and not yet taken into a batch, for `/metrics`.
+    pub fn append_queue_depth(&self) -> u64 {
+        self.sequencer.get().map_or(0, sequencer::Sequencer::depth)
     }
 
     /// The counts and latencies of the appends made through this store (and its clones).

@@ -21,6 +21,7 @@ mod pages;
 mod permissions;
 mod proofs;
 mod search;
+mod sequencer;
 mod stats;
 mod storage;
 mod tamper;

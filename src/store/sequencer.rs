@@ -1,0 +1,221 @@
+//! The sequencer: appends asked for concurrently are committed together.
+//!
+//! Every decision and lineage append of a process queues here ([`Store::append`],
+//! [`Store::append_lineage`]). One task takes what is queued as a batch, takes the log's write
+//! lock once ([`Store::lock_head`]), appends each job in queue order inside its own savepoint, and
+//! commits once. A job refused under the lock (a lineage rule against the decision's state, a
+//! reused idempotency key, an entry too large) is rolled back to its savepoint and refused alone;
+//! the rest of the batch commits. Each request is answered only after the commit has returned, so
+//! an acknowledged entry is durable exactly as before; if the commit fails, every request of the
+//! batch is told that nothing was appended ([`StoreError::NotCommitted`]), and nothing was.
+//!
+//! A batch closes when the queue is empty or [`Batching::max_entries`] jobs are taken, after
+//! waiting at most [`Batching::max_delay`] for more. With no delay (the default), batches form by
+//! themselves under load: the requests that arrive while one batch commits make the next.
+//!
+//! Several processes on one PostgreSQL database each run their own sequencer; their batches take
+//! turns on the head lock as single appends did. Redactions do not queue: their erasure must be
+//! scrubbed from the database files after their own commit, outside any batch.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use sea_orm::{DatabaseTransaction, TransactionTrait};
+use tokio::sync::{mpsc, oneshot};
+
+use super::append::{Appended, NewEntry, append_locked, read_head, replayed, to_i64};
+use super::idempotency::{self, Claim};
+use super::lineage::{LineageRequest, plan_lineage};
+use super::{Store, StoreError};
+use crate::metrics::AppendMetrics;
+
+/// How the sequencer forms batches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Batching {
+    /// The most jobs one batch takes.
+    pub max_entries: usize,
+    /// How long a batch waits for more jobs once it has one, when the queue runs dry.
+    pub max_delay: Duration,
+}
+
+impl Default for Batching {
+    fn default() -> Self {
+        Batching {
+            max_entries: 256,
+            max_delay: Duration::ZERO,
+        }
+    }
+}
+
+/// What an append asks the log for.
+pub(super) enum Job {
+    /// A new decision (or any entry the caller built whole).
+    Entry(NewEntry),
+    /// A lineage entry about decision `id`, planned against its state under the lock.
+    Lineage {
+        id: String,
+        request: LineageRequest,
+        recorded_by: String,
+    },
+}
+
+struct Queued {
+    job: Job,
+    claim: Option<Claim>,
+    now: DateTime<Utc>,
+    asked: Instant,
+    reply: oneshot::Sender<Result<Appended, StoreError>>,
+}
+
+/// The queue into one process's sequencer task.
+pub(super) struct Sequencer {
+    queue: mpsc::UnboundedSender<Queued>,
+    depth: Arc<AtomicU64>,
+}
+
+impl Sequencer {
+    /// Starts the task that commits `store`'s batches. It ends when the last handle is dropped.
+    pub(super) fn start(store: Store, batching: Batching) -> Sequencer {
+        let (queue, jobs) = mpsc::unbounded_channel();
+        let depth = Arc::new(AtomicU64::new(0));
+        tokio::spawn(run(store, batching, jobs, depth.clone()));
+        Sequencer { queue, depth }
+    }
+
+    /// Queues `job` and waits until its batch has committed (or failed).
+    pub(super) async fn append(
+        &self,
+        job: Job,
+        claim: Option<Claim>,
+        now: DateTime<Utc>,
+    ) -> Result<Appended, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.depth.fetch_add(1, Ordering::Relaxed);
+        let queued = Queued {
+            job,
+            claim,
+            now,
+            asked: Instant::now(),
+            reply,
+        };
+        if self.queue.send(queued).is_err() {
+            self.depth.fetch_sub(1, Ordering::Relaxed);
+            return Err(StoreError::NotCommitted("the sequencer has stopped".into()));
+        }
+        answer.await.unwrap_or_else(|_| {
+            Err(StoreError::NotCommitted(
+                "the sequencer stopped before the batch committed".into(),
+            ))
+        })
+    }
+
+    /// Jobs queued and not yet taken into a batch.
+    pub(super) fn depth(&self) -> u64 {
+        self.depth.load(Ordering::Relaxed)
+    }
+}
+
+async fn run(
+    store: Store,
+    batching: Batching,
+    mut jobs: mpsc::UnboundedReceiver<Queued>,
+    depth: Arc<AtomicU64>,
+) {
+    let max = batching.max_entries.max(1);
+    while let Some(first) = jobs.recv().await {
+        let mut batch = vec![first];
+        let deadline = tokio::time::Instant::now() + batching.max_delay;
+        while batch.len() < max {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) if batching.max_delay.is_zero() => break,
+                Err(_) => match tokio::time::timeout_at(deadline, jobs.recv()).await {
+                    Ok(Some(job)) => batch.push(job),
+                    Ok(None) | Err(_) => break,
+                },
+            }
+        }
+        depth.fetch_sub(batch.len() as u64, Ordering::Relaxed);
+        commit(&store, batch).await;
+    }
+}
+
+/// Appends every job of `batch` in one transaction and answers each.
+async fn commit(store: &Store, batch: Vec<Queued>) {
+    let size = batch.len();
+    let outcomes = match append_all(store, &batch).await {
+        Ok(outcomes) => outcomes,
+        Err(error) => {
+            let why = error.to_string();
+            tracing::warn!(entries = size, error = %why, "a batch of appends did not commit");
+            (0..size)
+                .map(|_| Err(StoreError::NotCommitted(why.clone())))
+                .collect()
+        }
+    };
+    let metrics: &AppendMetrics = &store.appends;
+    metrics.observe_batch(size);
+    for (queued, outcome) in batch.into_iter().zip(outcomes) {
+        if let Ok(Appended::Fresh(entry, _)) = &outcome {
+            metrics.observe(entry.kind, queued.asked.elapsed());
+        }
+        // A request that gave up waiting has nobody to answer; its entry stands.
+        let _ = queued.reply.send(outcome);
+    }
+}
+
+/// The outcome of each job, in order, once the batch has committed; an error if it did not.
+async fn append_all(
+    store: &Store,
+    batch: &[Queued],
+) -> Result<Vec<Result<Appended, StoreError>>, StoreError> {
+    let (txn, _) = store.lock_head().await?;
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for queued in batch {
+        let savepoint = txn.begin().await?;
+        match append_one(&savepoint, queued).await {
+            Ok(appended) => {
+                savepoint.commit().await?;
+                outcomes.push(Ok(appended));
+            }
+            Err(refused) => {
+                savepoint.rollback().await?;
+                outcomes.push(Err(refused));
+            }
+        }
+    }
+    txn.commit().await?;
+    Ok(outcomes)
+}
+
+/// One job, inside its savepoint of the batch's transaction (which holds the lock).
+async fn append_one(txn: &DatabaseTransaction, queued: &Queued) -> Result<Appended, StoreError> {
+    if let Some(claim) = &queued.claim
+        && let Some(replay) = idempotency::find(txn, claim).await?
+    {
+        return replayed(replay);
+    }
+    let new = match &queued.job {
+        Job::Entry(new) => new.clone(),
+        Job::Lineage {
+            id,
+            request,
+            recorded_by,
+        } => plan_lineage(txn, id, request, recorded_by, queued.now).await?,
+    };
+    let head = read_head(txn).await?;
+    let (entry, entry_hash) = append_locked(txn, &head, new, queued.now).await?;
+    if let Some(claim) = &queued.claim {
+        idempotency::record(
+            txn,
+            claim,
+            Some(to_i64(entry.leaf_index)?),
+            None,
+            queued.now,
+        )
+        .await?;
+    }
+    Ok(Appended::Fresh(entry, entry_hash))
+}
