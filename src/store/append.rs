@@ -21,20 +21,20 @@
 //! Should two appenders ever read the same head despite the lock, the unique constraints on
 //! `leaf_index` and `prev_hash` make the second insert fail instead of forking the chain.
 
-use chrono::{DateTime, SecondsFormat, Utc};
-use ledger::entry::{self, Entry, FORMAT_VERSION};
+use chrono::{DateTime, Utc};
+use ledger::entry::Entry;
 use ledger::{Disclosure, EntryKind, Hash};
 use sea_orm::{
-    AccessMode, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend,
-    EntityTrait, QueryFilter, QuerySelect, SqliteTransactionMode, TransactionOptions,
-    TransactionTrait,
+    AccessMode, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, QuerySelect,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use serde_json::Value;
 
-use super::entities::{disclosure, log_entry, log_head};
+use super::batch::{Pending, Tip};
+use super::entities::log_head;
 use super::idempotency::{Claim, Replay};
 use super::sequencer::Job;
-use super::{MAX_ENTRY_BYTES, Store, StoreError, effects, head_of, tree, views};
+use super::{Store, StoreError};
 use crate::record::Visibility;
 
 /// What a caller asks to append; the store supplies position, link and time.
@@ -136,138 +136,19 @@ pub(super) fn replayed(replay: Replay) -> Result<Appended, StoreError> {
 }
 
 /// Appends `new` inside `txn`, which holds the append lock and read `head_row` under it: checks
-/// the head, writes the entry, its disclosures, the tree nodes, the head and the read views.
-/// The caller commits.
+/// the head, writes the entry, its disclosures, the tree nodes, the head and the read views
+/// ([`super::batch`] does it, for a batch of one). The caller commits.
 pub(super) async fn append_locked(
     txn: &DatabaseTransaction,
     head_row: &log_head::Model,
     new: NewEntry,
     now: DateTime<Utc>,
 ) -> Result<(Entry, Hash), StoreError> {
-    {
-        let head = head_of(head_row)?;
-
-        if head.tree_size > 0 {
-            let last = log_entry::Entity::find_by_id(to_i64(head.tree_size - 1)?)
-                .select_only()
-                .column(log_entry::Column::EntryHash)
-                .into_tuple::<Vec<u8>>()
-                .one(txn)
-                .await?;
-            if last.as_deref() != Some(head.head_hash.as_bytes().as_slice()) {
-                return Err(StoreError::Inconsistent(format!(
-                    "the head says entry {} hashes to {}, but the stored entry does not",
-                    head.tree_size - 1,
-                    head.head_hash
-                )));
-            }
-        }
-
-        // Time never runs backwards along the log, even if the server clock does.
-        let previous = head_row
-            .recorded_at
-            .as_deref()
-            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-            .map(|t| t.with_timezone(&Utc));
-        let recorded_at = previous.map_or(now, |p| p.max(now));
-
-        let entry = Entry {
-            format: FORMAT_VERSION,
-            leaf_index: head.tree_size,
-            kind: new.kind,
-            decision_id: new.decision_id,
-            recorded_at: recorded_at.to_rfc3339_opts(SecondsFormat::Millis, true),
-            recorded_by: new.recorded_by,
-            prev_hash: head.head_hash,
-            record: new.record,
-        };
-        let canonical = entry.canonical_bytes().map_err(|e| {
-            StoreError::Inconsistent(format!("the entry has no canonical form: {e}"))
-        })?;
-        if canonical.len() > MAX_ENTRY_BYTES {
-            return Err(StoreError::EntryTooLarge {
-                size: canonical.len(),
-            });
-        }
-        let entry_hash = entry::entry_hash(&canonical);
-        let leaf_index = to_i64(entry.leaf_index)?;
-
-        log_entry::Entity::insert(log_entry::ActiveModel {
-            leaf_index: Set(leaf_index),
-            entry_hash: Set(entry_hash.as_bytes().to_vec()),
-            prev_hash: Set(entry.prev_hash.as_bytes().to_vec()),
-            kind: Set(entry.kind.as_str().to_owned()),
-            decision_id: Set(entry.decision_id.clone()),
-            recorded_at: Set(entry.recorded_at.clone()),
-            canonical: Set(canonical),
-        })
-        .exec_without_returning(txn)
-        .await
-        .map_err(|e| match e.sql_err() {
-            // The head lock makes this unreachable; should it ever happen, the constraint has
-            // stopped a fork and the caller may retry.
-            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => StoreError::Contention {
-                leaf_index: entry.leaf_index,
-            },
-            _ => StoreError::Database(e),
-        })?;
-
-        if !new.disclosures.is_empty() {
-            let rows = new
-                .disclosures
-                .iter()
-                .map(|(d, visibility)| disclosure::ActiveModel {
-                    leaf_index: Set(leaf_index),
-                    path: Set(d.path.clone()),
-                    salt: Set(d.salt.clone()),
-                    value: Set(d.value.to_string()),
-                    visibility: Set(visibility.as_str().to_owned()),
-                });
-            disclosure::Entity::insert_many(rows)
-                .exec_without_returning(txn)
-                .await?;
-        }
-
-        // The new leaf completes at most log2(n) nodes; the frontier supplies every left sibling,
-        // so the tree grows without reading a single node.
-        let mut frontier = tree::frontier_of(head_row)?;
-        if frontier.size() != head.tree_size {
-            return Err(StoreError::Inconsistent(format!(
-                "the Merkle tree covers {} leaves but the log has {}",
-                frontier.size(),
-                head.tree_size
-            )));
-        }
-        let nodes = frontier.push(entry_hash);
-        tree::insert_nodes(txn, &nodes).await?;
-
-        let advanced = log_head::Entity::update_many()
-            .col_expr(log_head::Column::TreeSize, (leaf_index + 1).into())
-            .col_expr(log_head::Column::MerkleSize, (leaf_index + 1).into())
-            .col_expr(log_head::Column::Frontier, frontier.to_bytes().into())
-            .col_expr(
-                log_head::Column::HeadHash,
-                entry_hash.as_bytes().to_vec().into(),
-            )
-            .col_expr(
-                log_head::Column::RecordedAt,
-                entry.recorded_at.clone().into(),
-            )
-            .filter(log_head::Column::Id.eq(1))
-            .filter(log_head::Column::TreeSize.eq(leaf_index))
-            .exec(txn)
-            .await?;
-        if advanced.rows_affected != 1 {
-            return Err(StoreError::Inconsistent(
-                "the head moved during the append".into(),
-            ));
-        }
-
-        let disclosures: Vec<Disclosure> = new.disclosures.into_iter().map(|(d, _)| d).collect();
-        effects::apply(txn, &entry, &disclosures).await?;
-        views::apply(txn, &entry, entry_hash, &disclosures).await?;
-        Ok((entry, entry_hash))
-    }
+    let mut tip = Tip::read(txn, head_row).await?;
+    let mut pending = Pending::new(&tip);
+    let appended = pending.append(txn, &mut tip, new, None, now).await?;
+    pending.flush(txn, &tip).await?;
+    Ok(appended)
 }
 
 /// A position of the log as stored: one that does not fit a `BIGINT` means the log contradicts

@@ -16,6 +16,7 @@
 
 mod append;
 mod audit;
+mod batch;
 mod checkpoints;
 mod effects;
 mod entities;
@@ -126,8 +127,8 @@ pub enum StoreError {
     #[error("this Idempotency-Key was already used for a different request")]
     KeyReused,
     /// The batch this append was part of did not commit: nothing of it was appended, and a
-    /// retry may succeed.
-    #[error("the append did not commit ({0}); nothing was appended, retry")]
+    /// retry may succeed. The cause is the database's, logged by the sequencer and not sent.
+    #[error("the append did not commit; nothing was appended, retry")]
     NotCommitted(String),
 }
 
@@ -164,6 +165,11 @@ pub struct Store {
     sequencer: std::sync::Arc<std::sync::OnceLock<sequencer::Sequencer>>,
 }
 
+/// Prepared statements kept per connection. A batch of appends writes each table with at most
+/// nine shapes of multi-row statement ([`batch::chunk_sizes`]): enough room for all of them and
+/// for every read, so that no statement is parsed twice on one connection.
+const STATEMENT_CACHE: usize = 512;
+
 impl Store {
     /// Connects, applies pending migrations and returns the store. A `sqlite:` URL creates the
     /// file if needed and runs it in WAL mode with full fsync, so that an acknowledged append
@@ -186,7 +192,9 @@ impl Store {
                     .foreign_keys(true)
                     // Erased values are overwritten on disk, not left in free pages.
                     .pragma("secure_delete", "ON")
-            });
+                    .statement_cache_capacity(STATEMENT_CACHE)
+            })
+            .map_sqlx_postgres_opts(|opts| opts.statement_cache_capacity(STATEMENT_CACHE));
         let opened = match Database::connect(options).await {
             Ok(db) => migrate(&db).await.map(|()| db),
             Err(error) => Err(error),

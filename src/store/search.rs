@@ -309,7 +309,7 @@ pub(super) async fn reindex(
                 .to_owned())
         })
         .collect::<Result<_, StoreError>>()?;
-    let indexed = Indexed::of(&document, &narratives);
+    let row = SearchRow::of(&current, &document, &narratives);
 
     let backend = db.get_database_backend();
     let key = match backend {
@@ -322,34 +322,79 @@ pub(super) async fn reindex(
         params.bind(current.leaf_index)
     );
     db.execute_raw(params.statement(sql)).await?;
+    insert_rows(db, &[row]).await
+}
 
-    let mut params = Params::new(backend);
-    let sql = match backend {
-        DbBackend::Postgres => format!(
-            "INSERT INTO decision_search (leaf_index, decision_id, classification, body, content) \
-             VALUES ({}, {}, {}, {}, {})",
-            params.bind(current.leaf_index),
-            params.bind(current.id.as_str()),
-            params.bind(current.classification.as_str()),
-            params.bind(current.body.as_str()),
-            params.bind(indexed.content()),
-        ),
-        _ => format!(
-            "INSERT INTO decision_search (rowid, title, decision, reasons, alternatives, \
-             outcomes, decision_id, classification, body) \
-             VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {})",
-            params.bind(current.leaf_index),
-            params.bind(indexed.title),
-            params.bind(indexed.decision),
-            params.bind(indexed.reasons),
-            params.bind(indexed.alternatives),
-            params.bind(indexed.outcomes),
-            params.bind(current.id.as_str()),
-            params.bind(current.classification.as_str()),
-            params.bind(current.body.as_str()),
-        ),
-    };
-    db.execute_raw(params.statement(sql)).await?;
+/// A decision's row in the search view.
+pub(super) struct SearchRow {
+    leaf_index: i64,
+    decision_id: String,
+    classification: String,
+    body: String,
+    indexed: Indexed,
+}
+
+impl SearchRow {
+    /// The row of `decision`, whose current record is `document`, with its outcome `narratives`.
+    pub(super) fn of(decision: &decision::Model, document: &Value, narratives: &[String]) -> Self {
+        SearchRow {
+            leaf_index: decision.leaf_index,
+            decision_id: decision.id.clone(),
+            classification: decision.classification.clone(),
+            body: decision.body.clone(),
+            indexed: Indexed::of(document, narratives),
+        }
+    }
+}
+
+/// Adds `rows` to the search view, in statements of the sizes [`super::batch::chunk_sizes`] gives.
+pub(super) async fn insert_rows(
+    db: &impl ConnectionTrait,
+    rows: &[SearchRow],
+) -> Result<(), StoreError> {
+    let backend = db.get_database_backend();
+    let mut rest = rows;
+    for size in super::batch::chunk_sizes(rows.len()) {
+        let (chunk, after) = rest.split_at(size);
+        rest = after;
+        let mut params = Params::new(backend);
+        let mut values = Vec::with_capacity(chunk.len());
+        for row in chunk {
+            let bound: Vec<String> = match backend {
+                DbBackend::Postgres => vec![
+                    params.bind(row.leaf_index),
+                    params.bind(row.decision_id.as_str()),
+                    params.bind(row.classification.as_str()),
+                    params.bind(row.body.as_str()),
+                    params.bind(row.indexed.content()),
+                ],
+                _ => vec![
+                    params.bind(row.leaf_index),
+                    params.bind(row.indexed.title.as_str()),
+                    params.bind(row.indexed.decision.as_str()),
+                    params.bind(row.indexed.reasons.as_str()),
+                    params.bind(row.indexed.alternatives.as_str()),
+                    params.bind(row.indexed.outcomes.as_str()),
+                    params.bind(row.decision_id.as_str()),
+                    params.bind(row.classification.as_str()),
+                    params.bind(row.body.as_str()),
+                ],
+            };
+            values.push(format!("({})", bound.join(", ")));
+        }
+        let columns = match backend {
+            DbBackend::Postgres => "leaf_index, decision_id, classification, body, content",
+            _ => {
+                "rowid, title, decision, reasons, alternatives, outcomes, decision_id, \
+                 classification, body"
+            }
+        };
+        let sql = format!(
+            "INSERT INTO decision_search ({columns}) VALUES {}",
+            values.join(", ")
+        );
+        db.execute_raw(params.statement(sql)).await?;
+    }
     Ok(())
 }
 

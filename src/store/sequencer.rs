@@ -25,7 +25,10 @@ use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseTransaction, TransactionTrait};
 use tokio::sync::{mpsc, oneshot};
 
-use super::append::{Appended, NewEntry, append_locked, read_head, replayed, to_i64};
+use ledger::EntryKind;
+
+use super::append::{Appended, NewEntry, replayed, to_i64};
+use super::batch::{Pending, Tip};
 use super::idempotency::{self, Claim};
 use super::lineage::{LineageRequest, plan_lineage};
 use super::{Store, StoreError};
@@ -151,7 +154,13 @@ async fn commit(store: &Store, batch: Vec<Queued>) {
             let why = error.to_string();
             tracing::warn!(entries = size, error = %why, "a batch of appends did not commit");
             (0..size)
-                .map(|_| Err(StoreError::NotCommitted(why.clone())))
+                .map(|_| {
+                    Err(match &error {
+                        // The log contradicts itself: every append says so, as a single one would.
+                        StoreError::Inconsistent(what) => StoreError::Inconsistent(what.clone()),
+                        _ => StoreError::NotCommitted(why.clone()),
+                    })
+                })
                 .collect()
         }
     };
@@ -171,27 +180,73 @@ async fn append_all(
     store: &Store,
     batch: &[Queued],
 ) -> Result<Vec<Result<Appended, StoreError>>, StoreError> {
-    let (txn, _) = store.lock_head().await?;
+    let (txn, head_row) = store.lock_head().await?;
+    let mut tip = Tip::read(&txn, &head_row).await?;
+    let mut pending = Pending::new(&tip);
     let mut outcomes = Vec::with_capacity(batch.len());
     for queued in batch {
-        let savepoint = txn.begin().await?;
-        match append_one(&savepoint, queued).await {
-            Ok(appended) => {
-                savepoint.commit().await?;
-                outcomes.push(Ok(appended));
+        let outcome = match &queued.job {
+            Job::Entry(new)
+                if new.kind == EntryKind::DecisionRecorded
+                    && !queued.claim.as_ref().is_some_and(|c| pending.has_claim(c)) =>
+            {
+                stage(&txn, &mut pending, &mut tip, queued, new.clone()).await
             }
-            Err(refused) => {
-                savepoint.rollback().await?;
-                outcomes.push(Err(refused));
+            _ => {
+                // Its checks read the database: write what is pending first, and give the job a
+                // savepoint of its own, so that a refusal leaves its neighbours as they were.
+                pending.flush(&txn, &tip).await?;
+                let savepoint = txn.begin().await?;
+                let before = tip.clone();
+                match append_one(&savepoint, &mut pending, &mut tip, queued).await {
+                    Ok(appended) => {
+                        savepoint.commit().await?;
+                        Ok(appended)
+                    }
+                    Err(refused) => {
+                        savepoint.rollback().await?;
+                        tip = before;
+                        pending = Pending::new(&tip);
+                        Err(refused)
+                    }
+                }
             }
-        }
+        };
+        outcomes.push(outcome);
     }
+    pending.flush(&txn, &tip).await?;
     txn.commit().await?;
     Ok(outcomes)
 }
 
-/// One job, inside its savepoint of the batch's transaction (which holds the lock).
-async fn append_one(txn: &DatabaseTransaction, queued: &Queued) -> Result<Appended, StoreError> {
+/// A new decision: looks up its idempotency key, then stages the entry. Writes nothing; a
+/// refusal stages nothing.
+async fn stage(
+    txn: &DatabaseTransaction,
+    pending: &mut Pending,
+    tip: &mut Tip,
+    queued: &Queued,
+    new: NewEntry,
+) -> Result<Appended, StoreError> {
+    if let Some(claim) = &queued.claim
+        && let Some(replay) = idempotency::find(txn, claim).await?
+    {
+        return replayed(replay);
+    }
+    let (entry, entry_hash) = pending
+        .append(txn, tip, new, queued.claim.as_ref(), queued.now)
+        .await?;
+    Ok(Appended::Fresh(entry, entry_hash))
+}
+
+/// Any other job, inside its savepoint of the batch's transaction (which holds the lock), with
+/// nothing pending before it.
+async fn append_one(
+    txn: &DatabaseTransaction,
+    pending: &mut Pending,
+    tip: &mut Tip,
+    queued: &Queued,
+) -> Result<Appended, StoreError> {
     if let Some(claim) = &queued.claim
         && let Some(replay) = idempotency::find(txn, claim).await?
     {
@@ -205,9 +260,16 @@ async fn append_one(txn: &DatabaseTransaction, queued: &Queued) -> Result<Append
             recorded_by,
         } => plan_lineage(txn, id, request, recorded_by, queued.now).await?,
     };
-    let head = read_head(txn).await?;
-    let (entry, entry_hash) = append_locked(txn, &head, new, queued.now).await?;
-    if let Some(claim) = &queued.claim {
+    let staged_claim = (new.kind == EntryKind::DecisionRecorded)
+        .then_some(queued.claim.as_ref())
+        .flatten();
+    let (entry, entry_hash) = pending
+        .append(txn, tip, new, staged_claim, queued.now)
+        .await?;
+    pending.flush(txn, tip).await?;
+    if let Some(claim) = &queued.claim
+        && staged_claim.is_none()
+    {
         idempotency::record(
             txn,
             claim,

@@ -35,7 +35,7 @@ use super::{Store, StoreError};
 use crate::lineage::Status;
 use crate::record::Classification;
 
-mod contribution {
+pub(super) mod contribution {
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -348,8 +348,9 @@ async fn add_to_rollups(
             },
         )
         .collect();
-    for batch in rows.chunks(BATCH) {
-        rollup::Entity::insert_many(batch.to_vec())
+    let mut rows = rows.into_iter();
+    for size in super::batch::chunk_sizes(rows.len()) {
+        rollup::Entity::insert_many(rows.by_ref().take(size))
             .on_conflict(
                 OnConflict::columns([
                     rollup::Column::Body,
@@ -415,6 +416,30 @@ pub(super) async fn refresh(
         .exec_without_returning(db)
         .await?;
     Ok(())
+}
+
+/// Changes to the rollups, summed over a batch before they are written.
+pub(super) type Deltas = BTreeMap<RollupKey, i64>;
+
+/// What decision `row`, recorded just now, adds to the statistics: its contribution row, with
+/// its counts added to `deltas`. A batch of new decisions writes these with [`add_recorded`];
+/// every later change to a decision goes through [`refresh`].
+pub(super) fn recorded(row: &decision::Model, deltas: &mut Deltas) -> contribution::ActiveModel {
+    let new = contribution_of(row);
+    for (key, n) in new.keyed() {
+        *deltas.entry(key).or_insert(0) += n;
+    }
+    model_of(&row.id, &new)
+}
+
+/// Writes the contributions of newly recorded decisions and their summed `deltas`.
+pub(super) async fn add_recorded(
+    db: &impl ConnectionTrait,
+    contributions: Vec<contribution::ActiveModel>,
+    deltas: &Deltas,
+) -> Result<(), StoreError> {
+    add_to_rollups(db, deltas).await?;
+    super::batch::insert_all(db, contributions).await
 }
 
 /// Empties the statistics, for a rebuild of the views.

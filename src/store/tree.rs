@@ -133,10 +133,7 @@ pub(super) async fn insert_nodes(
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
-    merkle_node::Entity::insert_many(rows)
-        .exec_without_returning(db)
-        .await?;
-    Ok(())
+    super::batch::insert_all(db, rows).await
 }
 
 /// The frontier stored in a head row.

@@ -26,7 +26,8 @@ use sea_orm::{
 use serde_json::{Value, json};
 
 use super::entities::{decision, event, participant, tag};
-use super::{Store, StoreError, Token};
+use super::search::SearchRow;
+use super::{Store, StoreError, Token, stats};
 use crate::lineage::{self, OutcomeStatus, Published, Status};
 use crate::record::{Classification, DecisionRecord, WITHHELD_FIELDS};
 
@@ -164,37 +165,27 @@ pub(super) async fn apply(
         // Grants of access are read from the log itself; no decision view changes.
         return Ok(());
     }
-    let mut revealed = entry.record.clone();
-    ledger::disclosure::reveal_all(&mut revealed, disclosures)
-        .map_err(|e| StoreError::Inconsistent(format!("leaf {}: {e}", entry.leaf_index)))?;
-    // A placeholder left unopened is a value erased since; its redaction entry, later in the
-    // log, gives the marker its basis and date.
-    lineage::mark_erased(&mut revealed);
-
-    let (detail, public_detail) = match entry.kind {
-        EntryKind::DecisionRecorded => {
-            record_decision(db, entry, entry_hash, &revealed).await?;
-            (json!({}), json!({}))
-        }
-        kind => {
-            let current = decision::Entity::find_by_id(entry.decision_id.clone())
-                .one(db)
-                .await?
-                .ok_or_else(|| {
-                    StoreError::Inconsistent(format!(
-                        "leaf {}: {} for decision {}, which was never recorded",
-                        entry.leaf_index,
-                        kind.as_str(),
-                        entry.decision_id
-                    ))
-                })?;
-            let detail = apply_lineage(db, entry, &current, &revealed).await?;
-            let public = match entry.kind {
-                EntryKind::DecisionAmended => public_changes(&current, &detail),
-                _ => lineage::public_detail(&entry.record),
-            };
-            (detail, public)
-        }
+    if entry.kind == EntryKind::DecisionRecorded {
+        let mut new = NewDecisions::default();
+        new.add(entry, entry_hash, disclosures)?;
+        return new.write(db).await;
+    }
+    let revealed = revealed_of(entry, disclosures)?;
+    let current = decision::Entity::find_by_id(entry.decision_id.clone())
+        .one(db)
+        .await?
+        .ok_or_else(|| {
+            StoreError::Inconsistent(format!(
+                "leaf {}: {} for decision {}, which was never recorded",
+                entry.leaf_index,
+                entry.kind.as_str(),
+                entry.decision_id
+            ))
+        })?;
+    let detail = apply_lineage(db, entry, &current, &revealed).await?;
+    let public_detail = match entry.kind {
+        EntryKind::DecisionAmended => public_changes(&current, &detail),
+        _ => lineage::public_detail(&entry.record),
     };
     event::Entity::insert(event::ActiveModel {
         leaf_index: Set(super::append::to_i64(entry.leaf_index)?),
@@ -295,7 +286,12 @@ async fn apply_lineage(
                     .filter(tag::Column::DecisionId.eq(current.id.as_str()))
                     .exec(db)
                     .await?;
-                insert_tags(db, &current.id, current.leaf_index, &record.tags).await?;
+                let tags = record.tags.iter().map(|t| tag::ActiveModel {
+                    tag: Set(t.clone()),
+                    leaf_index: Set(current.leaf_index),
+                    decision_id: Set(current.id.clone()),
+                });
+                super::batch::insert_all(db, tags.collect()).await?;
             }
             detail = json!({"changes": changed, "reason": revealed.get("reason")});
         }
@@ -415,84 +411,120 @@ async fn apply_lineage(
     Ok(detail)
 }
 
-async fn insert_tags(
-    db: &impl ConnectionTrait,
-    decision_id: &str,
-    leaf_index: i64,
-    tags: &[String],
-) -> Result<(), StoreError> {
-    if tags.is_empty() {
-        return Ok(());
-    }
-    let rows = tags.iter().map(|t| tag::ActiveModel {
-        tag: Set(t.clone()),
-        leaf_index: Set(leaf_index),
-        decision_id: Set(decision_id.to_owned()),
-    });
-    tag::Entity::insert_many(rows)
-        .exec_without_returning(db)
-        .await?;
-    Ok(())
+/// `entry`'s record with its disclosures opened; a placeholder left unopened is a value erased
+/// since, marked as such (its redaction entry, later in the log, gives the marker its basis and
+/// date).
+fn revealed_of(entry: &Entry, disclosures: &[Disclosure]) -> Result<Value, StoreError> {
+    let mut revealed = entry.record.clone();
+    ledger::disclosure::reveal_all(&mut revealed, disclosures)
+        .map_err(|e| StoreError::Inconsistent(format!("leaf {}: {e}", entry.leaf_index)))?;
+    lineage::mark_erased(&mut revealed);
+    Ok(revealed)
 }
 
-async fn record_decision(
-    db: &impl ConnectionTrait,
-    entry: &Entry,
-    entry_hash: Hash,
-    revealed: &Value,
-) -> Result<(), StoreError> {
-    let record: DecisionRecord = serde_json::from_value(revealed.clone()).map_err(|e| {
-        StoreError::Inconsistent(format!(
-            "leaf {}: not a decision record: {e}",
-            entry.leaf_index
-        ))
-    })?;
-    let leaf_index = super::append::to_i64(entry.leaf_index)?;
+/// The read-view rows of newly recorded decisions: the decision, its participants, tags, first
+/// event, search row and statistics. Built in memory and written with one statement per table,
+/// so that a batch of appends writes each table once ([`super::batch`]).
+#[derive(Default)]
+pub(super) struct NewDecisions {
+    decisions: Vec<decision::ActiveModel>,
+    participants: Vec<participant::ActiveModel>,
+    tags: Vec<tag::ActiveModel>,
+    events: Vec<event::ActiveModel>,
+    search: Vec<SearchRow>,
+    contributions: Vec<stats::contribution::ActiveModel>,
+    deltas: stats::Deltas,
+}
 
-    decision::Entity::insert(decision::ActiveModel {
-        id: Set(entry.decision_id.clone()),
-        leaf_index: Set(leaf_index),
-        entry_hash: Set(entry_hash.to_hex()),
-        prev_hash: Set(entry.prev_hash.to_hex()),
-        recorded_at: Set(entry.recorded_at.clone()),
-        recorded_by: Set(entry.recorded_by.clone()),
-        body: Set(record.body.clone()),
-        decision_type: Set(record.decision_type.as_str().to_owned()),
-        classification: Set(record.classification.as_str().to_owned()),
-        decided_on: Set(record.decided_on.to_string()),
-        title: Set(record.title.clone()),
-        document: Set(revealed.to_string()),
-        status: Set(Status::InForce.as_str().to_owned()),
-        effective_from: Set(record.effective_from.map(|d| d.to_string())),
-        review_on: Set(record.review_on.map(|d| d.to_string())),
-        last_outcome: Set(None),
-        superseded_by: Set(None),
-        supersedes: Set("[]".into()),
-        published: Set(json!(Published::default()).to_string()),
-        updated_at: Set(Some(entry.recorded_at.clone())),
-    })
-    .exec_without_returning(db)
-    .await?;
-
-    if !record.participants.is_empty() {
-        let rows = record
-            .participants
-            .iter()
-            .enumerate()
-            .map(|(i, p)| participant::ActiveModel {
-                decision_id: Set(entry.decision_id.clone()),
-                position: Set(i32::try_from(i).unwrap_or(i32::MAX)),
+impl NewDecisions {
+    /// Adds the rows of `entry`, a `decision.recorded` entry with its own `disclosures`; adds
+    /// nothing if it fails.
+    pub(super) fn add(
+        &mut self,
+        entry: &Entry,
+        entry_hash: Hash,
+        disclosures: &[Disclosure],
+    ) -> Result<(), StoreError> {
+        let revealed = revealed_of(entry, disclosures)?;
+        let record: DecisionRecord = serde_json::from_value(revealed.clone()).map_err(|e| {
+            StoreError::Inconsistent(format!(
+                "leaf {}: not a decision record: {e}",
+                entry.leaf_index
+            ))
+        })?;
+        let leaf_index = super::append::to_i64(entry.leaf_index)?;
+        let row = decision::Model {
+            id: entry.decision_id.clone(),
+            leaf_index,
+            entry_hash: entry_hash.to_hex(),
+            prev_hash: entry.prev_hash.to_hex(),
+            recorded_at: entry.recorded_at.clone(),
+            recorded_by: entry.recorded_by.clone(),
+            body: record.body.clone(),
+            decision_type: record.decision_type.as_str().to_owned(),
+            classification: record.classification.as_str().to_owned(),
+            decided_on: record.decided_on.to_string(),
+            title: record.title.clone(),
+            document: revealed.to_string(),
+            status: Status::InForce.as_str().to_owned(),
+            effective_from: record.effective_from.map(|d| d.to_string()),
+            review_on: record.review_on.map(|d| d.to_string()),
+            last_outcome: None,
+            superseded_by: None,
+            supersedes: "[]".into(),
+            published: json!(Published::default()).to_string(),
+            updated_at: Some(entry.recorded_at.clone()),
+        };
+        self.participants
+            .extend(record.participants.iter().enumerate().map(|(i, p)| {
+                participant::ActiveModel {
+                    decision_id: Set(entry.decision_id.clone()),
+                    position: Set(i32::try_from(i).unwrap_or(i32::MAX)),
+                    leaf_index: Set(leaf_index),
+                    role: Set(p.role.as_str().to_owned()),
+                    attendance: Set(p.attendance.as_str().to_owned()),
+                    organisation: Set(p.organisation.clone()),
+                    name: Set(Some(p.name.clone())),
+                }
+            }));
+        self.tags
+            .extend(record.tags.iter().map(|t| tag::ActiveModel {
+                tag: Set(t.clone()),
                 leaf_index: Set(leaf_index),
-                role: Set(p.role.as_str().to_owned()),
-                attendance: Set(p.attendance.as_str().to_owned()),
-                organisation: Set(p.organisation.clone()),
-                name: Set(Some(p.name.clone())),
-            });
-        participant::Entity::insert_many(rows)
-            .exec_without_returning(db)
-            .await?;
+                decision_id: Set(entry.decision_id.clone()),
+            }));
+        self.events.push(event::ActiveModel {
+            leaf_index: Set(leaf_index),
+            decision_id: Set(entry.decision_id.clone()),
+            kind: Set(entry.kind.as_str().to_owned()),
+            recorded_at: Set(entry.recorded_at.clone()),
+            recorded_by: Set(entry.recorded_by.clone()),
+            entry_hash: Set(entry_hash.to_hex()),
+            detail: Set("{}".into()),
+            public_detail: Set("{}".into()),
+        });
+        self.search.push(SearchRow::of(&row, &revealed, &[]));
+        self.contributions
+            .push(stats::recorded(&row, &mut self.deltas));
+        self.decisions.push(row.into());
+        Ok(())
     }
-    insert_tags(db, &entry.decision_id, leaf_index, &record.tags).await
+
+    /// Whether there is nothing to write.
+    pub(super) fn is_empty(&self) -> bool {
+        self.decisions.is_empty()
+    }
+
+    /// Writes every row added, and starts afresh.
+    pub(super) async fn write(&mut self, db: &impl ConnectionTrait) -> Result<(), StoreError> {
+        let new = std::mem::take(self);
+        super::batch::insert_all(db, new.decisions).await?;
+        super::batch::insert_all(db, new.participants).await?;
+        super::batch::insert_all(db, new.tags).await?;
+        super::batch::insert_all(db, new.events).await?;
+        super::search::insert_rows(db, &new.search).await?;
+        stats::add_recorded(db, new.contributions, &new.deltas).await
+    }
 }
 
 fn row_of(model: decision::Model) -> Result<DecisionRow, StoreError> {

@@ -30,11 +30,20 @@ fn serve_with(program: &Path, dir: &Path, args: &[&str]) -> Command {
 /// is stopped after a minute and the test fails): (exit code, stdout, stderr).
 fn run(mut command: Command) -> (i32, String, String) {
     use std::io::Read;
-    let mut child = command
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary runs");
+    command.stdout(Stdio::piped()).stderr(Stdio::piped());
+    // A copy of the binary just written may be held open for writing a moment longer by a child
+    // that another test forked meanwhile (it inherits the descriptor until its own exec): the
+    // exec then fails with "text file busy" until that child has exec'd.
+    let mut tries = 0;
+    let mut child = loop {
+        match command.spawn() {
+            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy && tries < 50 => {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            spawned => break spawned.expect("the binary runs"),
+        }
+    };
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     let status = loop {
         if let Some(status) = child.try_wait().expect("wait") {

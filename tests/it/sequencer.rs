@@ -12,6 +12,7 @@ use crate::storage::ServeProcess;
 
 on_both_backends!(
     a_refused_entry_in_a_batch_leaves_its_neighbours_committed,
+    one_idempotency_key_twice_in_a_batch_appends_once,
     a_batch_whose_commit_fails_acknowledges_nothing_and_the_next_commits,
     kill_9_during_batches_loses_no_acknowledged_entry,
 );
@@ -113,6 +114,63 @@ async fn a_refused_entry_in_a_batch_leaves_its_neighbours_committed(backend: Bac
         "nothing is left queued"
     );
     assert_eq!(app.check_log().await, size_before + 10);
+}
+
+async fn one_idempotency_key_twice_in_a_batch_appends_once(backend: Backend) {
+    let Some(app) = batching_app(backend).await else {
+        return;
+    };
+    let (size_before, _) = app.head().await;
+    // Four retries of one request, one reuse of its key for another, and four other decisions,
+    // all at once: the batch stages the first and must see its key before the rest.
+    let requests = (0..9).map(|n| {
+        let (key, body) = match n {
+            0..4 => (Some("retry-me"), decision(0)),
+            4 => (Some("retry-me"), decision(99)),
+            _ => (None, decision(n)),
+        };
+        let mut request = app
+            .client
+            .post(app.url("/api/v1/decisions"))
+            .bearer_auth(&app.clerk)
+            .json(&body);
+        if let Some(key) = key {
+            request = request.header("Idempotency-Key", key);
+        }
+        async move {
+            let response = request.send().await.expect("request");
+            let status = response.status().as_u16();
+            let replayed = response.headers().contains_key("idempotent-replayed");
+            let body = response.json::<Value>().await.expect("JSON");
+            (status, replayed, body)
+        }
+    });
+    let answers = futures_util::future::join_all(requests).await;
+    // Whichever of the five with the key came first appended; the retries of the same request
+    // replay it, and the other request is refused.
+    let keyed = &answers[..5];
+    let first: Vec<usize> = (0..5)
+        .filter(|&n| keyed[n].0 == 201 && !keyed[n].1)
+        .collect();
+    assert_eq!(first.len(), 1, "exactly one appended: {answers:#?}");
+    let same_request = |n: usize| (n < 4) == (first[0] < 4);
+    for (n, (status, replayed, body)) in keyed.iter().enumerate() {
+        if n == first[0] {
+            continue;
+        }
+        if same_request(n) {
+            assert_eq!((*status, *replayed), (201, true), "{answers:#?}");
+            assert_eq!(body["id"], keyed[first[0]].2["id"], "{answers:#?}");
+        } else {
+            assert_eq!(*status, 422, "{answers:#?}");
+            assert_eq!(body["type"], "/problems/idempotency-key-reused");
+        }
+    }
+    assert!(
+        answers[5..].iter().all(|(status, ..)| *status == 201),
+        "{answers:#?}"
+    );
+    assert_eq!(app.check_log().await, size_before + 5);
 }
 
 /// Makes every commit that appends an entry fail, at the commit itself, until [`heal`] runs:

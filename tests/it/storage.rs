@@ -198,9 +198,18 @@ async fn a_broken_database_answers_problem_json_not_a_panic(backend: Backend) {
         "internals stay in the log"
     );
 
-    // A failed append leaves no trace: the transaction rolls back entry, disclosures and head.
+    // A failed append leaves no trace: the batch's transaction rolls back entry, disclosures and
+    // head, and the caller is told that nothing was appended, without the database's words.
     let response = app.post_decision(&app.clerk, &decision(1)).await;
-    assert_eq!(response.status(), 500);
+    assert_eq!(response.status(), 503);
+    let problem: Value = response.json().await.expect("JSON");
+    assert_eq!(problem["type"], "/problems/unavailable");
+    let detail = problem["detail"].as_str().expect("detail");
+    assert!(detail.contains("nothing was appended"), "{problem}");
+    assert!(
+        !detail.contains("decision_tags"),
+        "internals stay in the log"
+    );
     assert_eq!(app.head().await.0, 1);
     // The rest of the service keeps serving.
     assert_eq!(
