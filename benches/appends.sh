@@ -69,11 +69,12 @@ else
 fi
 
 # --- the service: an admin token, a body, a secretariat token ---------------------------------
+"$bin" keygen --origin bench.example/log --out "$work/signing.key" >/dev/null
 service_urls=()
 for i in $(seq 1 "$instances"); do
   port=$(free_port)
   "$bin" serve --bind "127.0.0.1:$port" --database-url "$service_db" --origin bench.example/log \
-    > "$work/serve$i.out" 2> "$work/serve$i.log" &
+    --signing-key "$work/signing.key" > "$work/serve$i.out" 2> "$work/serve$i.log" &
   pids+=($!)
   wait_up "http://127.0.0.1:$port/health/ready" "$!" "$work/serve$i.log"
   service_urls+=("http://127.0.0.1:$port")
