@@ -2,9 +2,11 @@
 //! readers that decide whether bytes are in it.
 //!
 //! Object members are sorted by their UTF-16 code units, strings use the minimal escapes of
-//! ECMAScript `JSON.stringify`, and numbers use the ECMAScript shortest round-trip form. Writing
-//! is done by `serde_json_canonicalizer`, checked in the tests against the cyberphone reference
-//! vectors (every file and 10,000 numbers).
+//! ECMAScript `JSON.stringify`, and numbers use the ECMAScript shortest round-trip form. The
+//! writer is this module's own, in one pass; numbers that are not integers are formatted by
+//! `serde_json_canonicalizer`. Both are checked in the tests against the cyberphone reference
+//! vectors (every file and 10,000 numbers) and the writer against `serde_json_canonicalizer` on
+//! generated values.
 //!
 //! Two guards sit in front of the writer. `serde_json::Value` cannot hold NaN or infinities, so
 //! non-finite numbers never reach the canonicaliser. Integers beyond ±(2^53 − 1) are refused,
@@ -112,57 +114,106 @@ pub enum CanonicalError {
 }
 /// The RFC 8785 canonical bytes of `value`.
 pub fn to_canonical_bytes(value: &Value) -> Result<Vec<u8>, CanonicalError> {
-    check_numbers(value, &mut String::new())?;
-    serde_json_canonicalizer::to_vec(value).map_err(|e| CanonicalError::Encoding(e.to_string()))
-}
-
-fn check_numbers(value: &Value, path: &mut String) -> Result<(), CanonicalError> {
-    match value {
-        Value::Number(n) => {
-            // A double holding an integer beyond 2^53 − 1 is refused too: below 10^21 ECMAScript
-            // writes it as a digit string, which a reader takes for an integer and refuses.
-            let unsafe_int = match (n.as_u64(), n.as_i64(), n.as_f64()) {
-                (Some(u), _, _) => u > MAX_SAFE_INTEGER,
-                (None, Some(i), _) => i.unsigned_abs() > MAX_SAFE_INTEGER,
-                (None, None, Some(f)) => {
-                    f.fract() == 0.0 && f.abs() > MAX_SAFE_INTEGER as f64 && f.abs() < 1e21
-                }
-                (None, None, None) => false,
-            };
-            if unsafe_int {
-                return Err(CanonicalError::UnsafeInteger { path: path.clone() });
-            }
-            Ok(())
-        }
-        Value::Array(items) => {
-            for (i, item) in items.iter().enumerate() {
-                let len = path.len();
-                path.push('/');
-                path.push_str(&i.to_string());
-                check_numbers(item, path)?;
-                path.truncate(len);
-            }
-            Ok(())
-        }
-        Value::Object(members) => {
-            for (key, item) in members {
-                let len = path.len();
-                path.push('/');
-                path.push_str(&crate::disclosure::escape_pointer_token(key));
-                check_numbers(item, path)?;
-                path.truncate(len);
-            }
-            Ok(())
-        }
-        Value::Null | Value::Bool(_) | Value::String(_) => Ok(()),
-    }
+    let mut out = Vec::with_capacity(1024);
+    write_value(value, &mut out)?;
+    Ok(out)
 }
 
 /// Appends the canonical bytes of `value` to `out`, for callers that frame several values.
 pub(crate) fn write_canonical(value: &Value, out: &mut Vec<u8>) -> Result<(), CanonicalError> {
-    check_numbers(value, &mut String::new())?;
-    serde_json_canonicalizer::to_writer(value, out)
-        .map_err(|e| CanonicalError::Encoding(e.to_string()))
+    let start = out.len();
+    write_value(value, out).inspect_err(|_| out.truncate(start))
+}
+
+/// Writes `value` in one pass: members sorted by their UTF-16 code units, strings as
+/// [`write_canonical_str`] writes them, integers as digits, other numbers in the ECMAScript form
+/// `serde_json_canonicalizer` writes. The guard on integers runs on the way: an unsafe integer is
+/// reported with its JSON Pointer, built only then.
+fn write_value(value: &Value, out: &mut Vec<u8>) -> Result<(), CanonicalError> {
+    match value {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(true) => out.extend_from_slice(b"true"),
+        Value::Bool(false) => out.extend_from_slice(b"false"),
+        Value::Number(n) => write_number(n, out)?,
+        Value::String(text) => write_canonical_str(text, out),
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_value(item, out).map_err(|e| e.under(&i.to_string()))?;
+            }
+            out.push(b']');
+        }
+        Value::Object(members) => {
+            let mut sorted: Vec<(&String, &Value)> = members.iter().collect();
+            if !sorted.is_sorted_by(|a, b| utf16_cmp(a.0, b.0) == Ordering::Less) {
+                sorted.sort_unstable_by(|a, b| utf16_cmp(a.0, b.0));
+            }
+            out.push(b'{');
+            for (i, (key, item)) in sorted.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_canonical_str(key, out);
+                out.push(b':');
+                write_value(item, out).map_err(|e| e.under(&escape_pointer_token(key)))?;
+            }
+            out.push(b'}');
+        }
+    }
+    Ok(())
+}
+
+/// Member names in JCS order: by UTF-16 code units (which differs from UTF-8 byte order only for
+/// characters beyond the Basic Multilingual Plane).
+fn utf16_cmp(a: &str, b: &str) -> Ordering {
+    if a.is_ascii() && b.is_ascii() {
+        return a.cmp(b);
+    }
+    a.encode_utf16().cmp(b.encode_utf16())
+}
+
+/// A number, refused if it is an integer a double cannot hold exactly. A double holding an
+/// integer beyond 2^53 − 1 is refused too: below 10^21 ECMAScript writes it as a digit string,
+/// which a reader takes for an integer and refuses.
+fn write_number(n: &serde_json::Number, out: &mut Vec<u8>) -> Result<(), CanonicalError> {
+    use std::io::Write as _;
+    let unsafe_integer = || CanonicalError::UnsafeInteger {
+        path: String::new(),
+    };
+    if let Some(u) = n.as_u64() {
+        if u > MAX_SAFE_INTEGER {
+            return Err(unsafe_integer());
+        }
+        let _ = write!(out, "{u}");
+    } else if let Some(i) = n.as_i64() {
+        if i.unsigned_abs() > MAX_SAFE_INTEGER {
+            return Err(unsafe_integer());
+        }
+        let _ = write!(out, "{i}");
+    } else {
+        let f = n.as_f64().unwrap_or(f64::NAN);
+        if f.fract() == 0.0 && f.abs() > MAX_SAFE_INTEGER as f64 && f.abs() < 1e21 {
+            return Err(unsafe_integer());
+        }
+        serde_json_canonicalizer::to_writer(&Value::Number(n.clone()), out)
+            .map_err(|e| CanonicalError::Encoding(e.to_string()))?;
+    }
+    Ok(())
+}
+
+impl CanonicalError {
+    /// This error, found inside the array item or object member named `token`.
+    fn under(self, token: &str) -> CanonicalError {
+        match self {
+            CanonicalError::UnsafeInteger { path } => CanonicalError::UnsafeInteger {
+                path: format!("/{token}{path}"),
+            },
+            other => other,
+        }
+    }
 }
 
 /// Appends the canonical form of the string `text`, quotes included, to `out`.
@@ -1134,6 +1185,23 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn the_writer_writes_what_the_reference_canonicaliser_writes(v in value()) {
+            match to_canonical_bytes(&v) {
+                Ok(bytes) => {
+                    let reference = serde_json_canonicalizer::to_vec(&v).expect("reference");
+                    prop_assert_eq!(
+                        String::from_utf8_lossy(&bytes),
+                        String::from_utf8_lossy(&reference)
+                    );
+                }
+                Err(CanonicalError::UnsafeInteger { path }) => {
+                    prop_assert!(path.is_empty() || path.starts_with('/'), "{}", path);
+                }
+                Err(other) => prop_assert!(false, "{}", other),
+            }
+        }
+
         #[test]
         fn canonical_bytes_of_any_value_pass_the_check(v in value()) {
             if let Ok(bytes) = to_canonical_bytes(&v) {

@@ -426,27 +426,31 @@ pub async fn create_decision(
             now,
         )
         .await?;
-    let (id, replayed) = match appended {
-        Appended::Fresh(..) => (id.to_string(), false),
+    let mut response = HttpResponse::Created();
+    // A fresh decision is answered from what was appended, as the read view now holds it; a
+    // replay from the read view.
+    let (row, events) = match appended {
+        Appended::Recorded(_, _, view) => (view.row, view.events),
+        Appended::Fresh(entry, _) => {
+            return Err(ApiError::Internal(format!(
+                "leaf {}: a new decision was appended without its view",
+                entry.leaf_index
+            )));
+        }
         Appended::Replayed(leaf) => {
             let event =
                 state.store.event(leaf).await?.ok_or_else(|| {
                     ApiError::Internal(format!("no event for replayed leaf {leaf}"))
                 })?;
-            (event.decision_id, true)
+            let id = event.decision_id;
+            response.insert_header((super::idempotency::REPLAYED_HEADER, "true"));
+            let row = state.store.decision(&id).await?.ok_or_else(|| {
+                ApiError::Internal(format!("decision {id} missing after its append"))
+            })?;
+            (row, state.store.events(&id).await?)
         }
     };
-    let row = state
-        .store
-        .decision(&id)
-        .await?
-        .ok_or_else(|| ApiError::Internal(format!("decision {id} missing after its append")))?;
-    let mut response = HttpResponse::Created();
-    response.insert_header((header::LOCATION, format!("/api/v1/decisions/{id}")));
-    if replayed {
-        response.insert_header((super::idempotency::REPLAYED_HEADER, "true"));
-    }
-    let events = state.store.events(&id).await?;
+    response.insert_header((header::LOCATION, format!("/api/v1/decisions/{}", row.id)));
     Ok(response.json(Decision::render(
         row,
         Some(events),

@@ -87,7 +87,7 @@ async fn append(
         .append_lineage(&id, &request, &token.name, claim.as_ref(), now)
         .await?;
     let (leaf, replayed) = match appended {
-        Appended::Fresh(entry, _) => (entry.leaf_index, false),
+        Appended::Fresh(entry, _) | Appended::Recorded(entry, ..) => (entry.leaf_index, false),
         Appended::Replayed(leaf) => (leaf, true),
     };
     let event = state

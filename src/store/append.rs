@@ -34,7 +34,7 @@ use super::batch::{Pending, Tip};
 use super::entities::log_head;
 use super::idempotency::{Claim, Replay};
 use super::sequencer::Job;
-use super::{Store, StoreError};
+use super::{DecisionView, Store, StoreError};
 use crate::record::Visibility;
 
 /// What a caller asks to append; the store supplies position, link and time.
@@ -124,6 +124,8 @@ pub(super) async fn append_within(
 pub enum Appended {
     /// It appended this entry, with this entry hash.
     Fresh(Entry, Hash),
+    /// It appended this new decision, with this entry hash; the read view now holds it so.
+    Recorded(Entry, Hash, Box<DecisionView>),
     /// It was a retry of the request that appended the entry at this leaf index.
     Replayed(u64),
 }
@@ -146,9 +148,9 @@ pub(super) async fn append_locked(
 ) -> Result<(Entry, Hash), StoreError> {
     let mut tip = Tip::read(txn, head_row).await?;
     let mut pending = Pending::new(&tip);
-    let appended = pending.append(txn, &mut tip, new, None, now).await?;
+    let (entry, entry_hash, _) = pending.append(txn, &mut tip, new, None, now).await?;
     pending.flush(txn, &tip).await?;
-    Ok(appended)
+    Ok((entry, entry_hash))
 }
 
 /// A position of the log as stored: one that does not fit a `BIGINT` means the log contradicts

@@ -27,7 +27,7 @@ use sea_orm::{
 use super::append::{NewEntry, to_i64};
 use super::entities::{disclosure, idempotency_key, log_entry, log_head};
 use super::idempotency::Claim;
-use super::views::NewDecisions;
+use super::views::{DecisionView, NewDecisions};
 use super::{MAX_ENTRY_BYTES, StoreError, effects, head_of, tree, views};
 
 /// Most rows per multi-row statement: at most 20 columns a row, so at most 5,120 bound values,
@@ -197,7 +197,8 @@ impl Pending {
             .contains(&(claim.token.clone(), claim.key.clone()))
     }
 
-    /// Appends `new` at `tip` and moves the tip past it, returning the entry and its hash. A
+    /// Appends `new` at `tip` and moves the tip past it, returning the entry and its hash, and
+    /// for a new decision how the read view will hold it. A
     /// new decision, whose effects are all new rows, is only staged, with `claim` if given;
     /// any other entry first flushes what is pending and writes its own rows and effects at once
     /// (and its caller records `claim`). If it fails, nothing is staged and the tip has not
@@ -209,14 +210,15 @@ impl Pending {
         new: NewEntry,
         claim: Option<&Claim>,
         now: DateTime<Utc>,
-    ) -> Result<(Entry, Hash), StoreError> {
+    ) -> Result<(Entry, Hash, Option<DecisionView>), StoreError> {
         let built = tip.build(&new, now)?;
         let leaf_index = to_i64(built.entry.leaf_index)?;
         let disclosures: Vec<Disclosure> = new.disclosures.iter().map(|(d, _)| d.clone()).collect();
         let staged_only = built.entry.kind == EntryKind::DecisionRecorded;
+        let mut view = None;
         if staged_only {
             // Every fallible step comes first, so that a refusal stages nothing.
-            self.decisions.add(&built.entry, built.hash, &disclosures)?;
+            view = Some(self.decisions.add(&built.entry, built.hash, &disclosures)?);
             if let Some(claim) = claim {
                 self.claimed
                     .insert((claim.token.clone(), claim.key.clone()));
@@ -266,7 +268,7 @@ impl Pending {
             views::apply(db, &built.entry, built.hash, &disclosures).await?;
         }
         *tip = moved;
-        Ok((built.entry, built.hash))
+        Ok((built.entry, built.hash, view))
     }
 
     /// Writes what is pending and moves the stored head to `tip`.

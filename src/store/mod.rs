@@ -58,7 +58,7 @@ pub use stats::{Statistics, StatsFilter, Tally};
 pub use tokens::{MAX_TOKEN_BODIES, NewToken, Power, Role, Token, TokenInfo};
 pub use tokens::{OPERATOR, insert_token};
 pub use tree::{ConsistencyProof, InclusionProof, TILE_WIDTH, TreeRequestError};
-pub use views::{DecisionFilter, DecisionRow, Event, ListOrder};
+pub use views::{DecisionFilter, DecisionRow, DecisionView, Event, ListOrder};
 
 use entities::log_head;
 

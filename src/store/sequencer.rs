@@ -10,8 +10,10 @@
 //! batch is told that nothing was appended ([`StoreError::NotCommitted`]), and nothing was.
 //!
 //! A batch closes when the queue is empty or [`Batching::max_entries`] jobs are taken, after
-//! waiting at most [`Batching::max_delay`] for more. With no delay (the default), batches form by
-//! themselves under load: the requests that arrive while one batch commits make the next.
+//! waiting at most [`Batching::max_delay`] for more, and only once the lock is held: the requests
+//! that queue while another process holds the lock join the batch that waited for it. With no
+//! delay (the default), batches form by themselves under load: the requests that arrive while one
+//! batch commits make the next.
 //!
 //! Several processes on one PostgreSQL database each run their own sequencer; their batches take
 //! turns on the head lock as single appends did. Redactions do not queue: their erasure must be
@@ -25,12 +27,14 @@ use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseTransaction, TransactionTrait};
 use tokio::sync::{mpsc, oneshot};
 
-use ledger::EntryKind;
+use ledger::{Entry, EntryKind, Hash};
 
 use super::append::{Appended, NewEntry, replayed, to_i64};
 use super::batch::{Pending, Tip};
+use super::entities::log_head;
 use super::idempotency::{self, Claim};
 use super::lineage::{LineageRequest, plan_lineage};
+use super::views::DecisionView;
 use super::{Store, StoreError};
 use crate::metrics::AppendMetrics;
 
@@ -130,25 +134,42 @@ async fn run(
     while let Some(first) = jobs.recv().await {
         let mut batch = vec![first];
         let deadline = tokio::time::Instant::now() + batching.max_delay;
-        while batch.len() < max {
+        while batch.len() < max && !batching.max_delay.is_zero() {
             match jobs.try_recv() {
                 Ok(job) => batch.push(job),
-                Err(_) if batching.max_delay.is_zero() => break,
                 Err(_) => match tokio::time::timeout_at(deadline, jobs.recv()).await {
                     Ok(Some(job)) => batch.push(job),
                     Ok(None) | Err(_) => break,
                 },
             }
         }
+        // The lock is taken before the batch closes: what queued while another process held
+        // it joins this batch instead of waiting for the next turn.
+        let locked = store.lock_head().await;
+        while batch.len() < max {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
         depth.fetch_sub(batch.len() as u64, Ordering::Relaxed);
-        commit(&store, batch).await;
+        commit(&store, locked, batch).await;
     }
 }
 
-/// Appends every job of `batch` in one transaction and answers each.
-async fn commit(store: &Store, batch: Vec<Queued>) {
+/// Appends every job of `batch` in one transaction, `locked` (the lock taken, or why not), and
+/// answers each.
+async fn commit(
+    store: &Store,
+    locked: Result<(DatabaseTransaction, log_head::Model), StoreError>,
+    batch: Vec<Queued>,
+) {
     let size = batch.len();
-    let outcomes = match append_all(store, &batch).await {
+    let appended = match locked {
+        Ok((txn, head_row)) => append_all(txn, &head_row, &batch).await,
+        Err(error) => Err(error),
+    };
+    let outcomes = match appended {
         Ok(outcomes) => outcomes,
         Err(error) => {
             let why = error.to_string();
@@ -167,7 +188,7 @@ async fn commit(store: &Store, batch: Vec<Queued>) {
     let metrics: &AppendMetrics = &store.appends;
     metrics.observe_batch(size);
     for (queued, outcome) in batch.into_iter().zip(outcomes) {
-        if let Ok(Appended::Fresh(entry, _)) = &outcome {
+        if let Ok(Appended::Fresh(entry, _) | Appended::Recorded(entry, ..)) = &outcome {
             metrics.observe(entry.kind, queued.asked.elapsed());
         }
         // A request that gave up waiting has nobody to answer; its entry stands.
@@ -177,11 +198,11 @@ async fn commit(store: &Store, batch: Vec<Queued>) {
 
 /// The outcome of each job, in order, once the batch has committed; an error if it did not.
 async fn append_all(
-    store: &Store,
+    txn: DatabaseTransaction,
+    head_row: &log_head::Model,
     batch: &[Queued],
 ) -> Result<Vec<Result<Appended, StoreError>>, StoreError> {
-    let (txn, head_row) = store.lock_head().await?;
-    let mut tip = Tip::read(&txn, &head_row).await?;
+    let mut tip = Tip::read(&txn, head_row).await?;
     let mut pending = Pending::new(&tip);
     let mut outcomes = Vec::with_capacity(batch.len());
     for queued in batch {
@@ -233,10 +254,10 @@ async fn stage(
     {
         return replayed(replay);
     }
-    let (entry, entry_hash) = pending
+    let appended = pending
         .append(txn, tip, new, queued.claim.as_ref(), queued.now)
         .await?;
-    Ok(Appended::Fresh(entry, entry_hash))
+    Ok(fresh(appended))
 }
 
 /// Any other job, inside its savepoint of the batch's transaction (which holds the lock), with
@@ -263,7 +284,7 @@ async fn append_one(
     let staged_claim = (new.kind == EntryKind::DecisionRecorded)
         .then_some(queued.claim.as_ref())
         .flatten();
-    let (entry, entry_hash) = pending
+    let (entry, entry_hash, view) = pending
         .append(txn, tip, new, staged_claim, queued.now)
         .await?;
     pending.flush(txn, tip).await?;
@@ -279,5 +300,13 @@ async fn append_one(
         )
         .await?;
     }
-    Ok(Appended::Fresh(entry, entry_hash))
+    Ok(fresh((entry, entry_hash, view)))
+}
+
+/// What an append that appended says.
+fn fresh((entry, entry_hash, view): (Entry, Hash, Option<DecisionView>)) -> Appended {
+    match view {
+        Some(view) => Appended::Recorded(entry, entry_hash, Box::new(view)),
+        None => Appended::Fresh(entry, entry_hash),
+    }
 }

@@ -72,6 +72,15 @@ pub struct DecisionRow {
     pub updated_at: String,
 }
 
+/// A decision as the read view holds it, with its timeline, oldest first.
+#[derive(Debug, Clone)]
+pub struct DecisionView {
+    /// The decision.
+    pub row: DecisionRow,
+    /// Its timeline.
+    pub events: Vec<Event>,
+}
+
 /// One entry in a decision's timeline.
 #[derive(Debug, Clone)]
 pub struct Event {
@@ -422,29 +431,17 @@ fn revealed_of(entry: &Entry, disclosures: &[Disclosure]) -> Result<Value, Store
     Ok(revealed)
 }
 
-/// The read-view rows of newly recorded decisions: the decision, its participants, tags, first
-/// event, search row and statistics. Built in memory and written with one statement per table,
-/// so that a batch of appends writes each table once ([`super::batch`]).
-#[derive(Default)]
-pub(super) struct NewDecisions {
-    decisions: Vec<decision::ActiveModel>,
-    participants: Vec<participant::ActiveModel>,
-    tags: Vec<tag::ActiveModel>,
-    events: Vec<event::ActiveModel>,
-    search: Vec<SearchRow>,
-    contributions: Vec<stats::contribution::ActiveModel>,
-    deltas: stats::Deltas,
+/// A newly recorded decision as the read view will hold it: its row and its first event.
+struct Recorded {
+    revealed: Value,
+    record: DecisionRecord,
+    decision: decision::Model,
+    event: event::Model,
 }
 
-impl NewDecisions {
-    /// Adds the rows of `entry`, a `decision.recorded` entry with its own `disclosures`; adds
-    /// nothing if it fails.
-    pub(super) fn add(
-        &mut self,
-        entry: &Entry,
-        entry_hash: Hash,
-        disclosures: &[Disclosure],
-    ) -> Result<(), StoreError> {
+impl Recorded {
+    /// `entry`, a `decision.recorded` entry with its own `disclosures`, with nothing read.
+    fn of(entry: &Entry, entry_hash: Hash, disclosures: &[Disclosure]) -> Result<Self, StoreError> {
         let revealed = revealed_of(entry, disclosures)?;
         let record: DecisionRecord = serde_json::from_value(revealed.clone()).map_err(|e| {
             StoreError::Inconsistent(format!(
@@ -453,7 +450,7 @@ impl NewDecisions {
             ))
         })?;
         let leaf_index = super::append::to_i64(entry.leaf_index)?;
-        let row = decision::Model {
+        let decision = decision::Model {
             id: entry.decision_id.clone(),
             leaf_index,
             entry_hash: entry_hash.to_hex(),
@@ -475,9 +472,62 @@ impl NewDecisions {
             published: json!(Published::default()).to_string(),
             updated_at: Some(entry.recorded_at.clone()),
         };
-        self.participants
-            .extend(record.participants.iter().enumerate().map(|(i, p)| {
-                participant::ActiveModel {
+        let event = event::Model {
+            leaf_index,
+            decision_id: entry.decision_id.clone(),
+            kind: entry.kind.as_str().to_owned(),
+            recorded_at: entry.recorded_at.clone(),
+            recorded_by: entry.recorded_by.clone(),
+            entry_hash: entry_hash.to_hex(),
+            detail: "{}".into(),
+            public_detail: "{}".into(),
+        };
+        Ok(Recorded {
+            revealed,
+            record,
+            decision,
+            event,
+        })
+    }
+}
+
+/// The read-view rows of newly recorded decisions: the decision, its participants, tags, first
+/// event, search row and statistics. Built in memory and written with one statement per table,
+/// so that a batch of appends writes each table once ([`super::batch`]).
+#[derive(Default)]
+pub(super) struct NewDecisions {
+    decisions: Vec<decision::ActiveModel>,
+    participants: Vec<participant::ActiveModel>,
+    tags: Vec<tag::ActiveModel>,
+    events: Vec<event::ActiveModel>,
+    search: Vec<SearchRow>,
+    contributions: Vec<stats::contribution::ActiveModel>,
+    deltas: stats::Deltas,
+}
+
+impl NewDecisions {
+    /// Adds the rows of `entry`, a `decision.recorded` entry with its own `disclosures`, and
+    /// returns the decision as the view will hold it once they are written (what reading it back
+    /// would give, without the read); adds nothing if it fails.
+    pub(super) fn add(
+        &mut self,
+        entry: &Entry,
+        entry_hash: Hash,
+        disclosures: &[Disclosure],
+    ) -> Result<DecisionView, StoreError> {
+        let recorded = Recorded::of(entry, entry_hash, disclosures)?;
+        let view = DecisionView {
+            row: row_with(recorded.decision.clone(), recorded.record.clone())?,
+            events: vec![event_of(recorded.event.clone())?],
+        };
+        let leaf_index = recorded.decision.leaf_index;
+        self.participants.extend(
+            recorded
+                .record
+                .participants
+                .iter()
+                .enumerate()
+                .map(|(i, p)| participant::ActiveModel {
                     decision_id: Set(entry.decision_id.clone()),
                     position: Set(i32::try_from(i).unwrap_or(i32::MAX)),
                     leaf_index: Set(leaf_index),
@@ -485,29 +535,21 @@ impl NewDecisions {
                     attendance: Set(p.attendance.as_str().to_owned()),
                     organisation: Set(p.organisation.clone()),
                     name: Set(Some(p.name.clone())),
-                }
-            }));
+                }),
+        );
         self.tags
-            .extend(record.tags.iter().map(|t| tag::ActiveModel {
+            .extend(recorded.record.tags.iter().map(|t| tag::ActiveModel {
                 tag: Set(t.clone()),
                 leaf_index: Set(leaf_index),
                 decision_id: Set(entry.decision_id.clone()),
             }));
-        self.events.push(event::ActiveModel {
-            leaf_index: Set(leaf_index),
-            decision_id: Set(entry.decision_id.clone()),
-            kind: Set(entry.kind.as_str().to_owned()),
-            recorded_at: Set(entry.recorded_at.clone()),
-            recorded_by: Set(entry.recorded_by.clone()),
-            entry_hash: Set(entry_hash.to_hex()),
-            detail: Set("{}".into()),
-            public_detail: Set("{}".into()),
-        });
-        self.search.push(SearchRow::of(&row, &revealed, &[]));
+        self.search
+            .push(SearchRow::of(&recorded.decision, &recorded.revealed, &[]));
         self.contributions
-            .push(stats::recorded(&row, &mut self.deltas));
-        self.decisions.push(row.into());
-        Ok(())
+            .push(stats::recorded(&recorded.decision, &mut self.deltas));
+        self.events.push(recorded.event.into());
+        self.decisions.push(recorded.decision.into());
+        Ok(view)
     }
 
     /// Whether there is nothing to write.
@@ -534,13 +576,24 @@ fn row_of(model: decision::Model) -> Result<DecisionRow, StoreError> {
             model.id
         ))
     };
+    let record: DecisionRecord =
+        serde_json::from_str(&model.document).map_err(|_| bad("document"))?;
+    row_with(model, record)
+}
+
+/// The row of `model`, whose document is `record`.
+fn row_with(model: decision::Model, record: DecisionRecord) -> Result<DecisionRow, StoreError> {
+    let bad = |what: &str| {
+        StoreError::Inconsistent(format!(
+            "decision {}: bad {what} in the read view",
+            model.id
+        ))
+    };
     let date = |text: &Option<String>, what: &str| {
         text.as_deref()
             .map(|t| t.parse::<NaiveDate>().map_err(|_| bad(what)))
             .transpose()
     };
-    let record: DecisionRecord =
-        serde_json::from_str(&model.document).map_err(|_| bad("document"))?;
     Ok(DecisionRow {
         leaf_index: u64::try_from(model.leaf_index).map_err(|_| bad("leaf_index"))?,
         entry_hash: Hash::parse(&model.entry_hash).map_err(|_| bad("entry_hash"))?,
