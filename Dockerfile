@@ -4,6 +4,8 @@
 FROM rust:1.95-bookworm AS builder
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
+# Build settings of the workspace (the bundled SQLite's compile options).
+COPY .cargo .cargo
 COPY ledger ledger
 COPY migrations migrations
 COPY src src

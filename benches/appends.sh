@@ -143,8 +143,11 @@ run() { # CLIENTS PATH PIDS URLS…
   read -r rps p50 p99 errors requests < <(python3 - "$work"/wrk*.out <<'PY'
 import re, sys
 def ms(text):
-    value, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()
-    return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+    found = re.match(r"([\d.]+)(us|ms|s|m)$", text)
+    if not found:
+        sys.exit(f"wrk printed a latency of {text!r}")
+    value, unit = found.groups()
+    return float(value) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
 rps = requests = errors = 0
 p50 = p99 = 0.0
 for path in sys.argv[1:]:
