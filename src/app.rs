@@ -34,6 +34,8 @@ pub struct App {
     port: u16,
     server: Server,
     checkpointer: tokio::task::JoinHandle<()>,
+    /// On PostgreSQL, the listener for other instances' new heads.
+    follower: tokio::task::JoinHandle<()>,
     shutdown_timeout: u64,
     vkey: String,
 }
@@ -101,6 +103,7 @@ impl App {
             clock.clone(),
             Duration::from_millis(config.checkpoint_interval_ms.max(10)),
         ));
+        let follower = tokio::spawn(store.clone().follow_heads());
         if config.first_run_admin
             && let Some(secret) = first_run_admin(&store, clock()).await?
         {
@@ -165,6 +168,7 @@ impl App {
             port,
             server: server.run(),
             checkpointer,
+            follower,
             shutdown_timeout: config.shutdown_timeout_secs,
             vkey,
         })
@@ -189,6 +193,7 @@ impl App {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
         self.checkpointer.abort();
+        self.follower.abort();
         result
     }
 
@@ -346,32 +351,50 @@ async fn docs_redirect() -> HttpResponse {
         .finish()
 }
 
-/// Signs a checkpoint for the current tree every `interval` when it has grown, and now and then
-/// forgets expired idempotency keys. A failure is logged and retried on the next tick: readers
-/// keep the last checkpoint meanwhile.
+/// Signs a checkpoint as soon as the tree has grown, at most one per `interval`, and now and then
+/// forgets expired idempotency keys. The store says when the head has moved
+/// ([`Store::head_moved`]: this process's appends, and on PostgreSQL every instance's); a timer
+/// looks anyway, for appends nobody was told of: every [`CHECKPOINT_FALLBACK`] on PostgreSQL (a
+/// listener reconnecting), every `interval` on SQLite (another process writing the file). A
+/// failure is logged and retried on the next wake: readers keep the last checkpoint meanwhile.
 async fn sign_checkpoints(
     store: Store,
     signer: Arc<ledger::note::Signer>,
     clock: Clock,
     interval: Duration,
 ) {
-    const PURGE_EVERY: u64 = 7_200;
-    let mut tick_count: u64 = 0;
-    let mut ticks = tokio::time::interval(interval);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    const PURGE_EVERY: Duration = Duration::from_secs(3_600);
+    let mut purged: Option<tokio::time::Instant> = None;
+    // On SQLite another process's appends are seen only by looking (a read of the local file).
+    let fallback = match store.backend() {
+        sea_orm::DbBackend::Postgres => CHECKPOINT_FALLBACK,
+        _ => interval,
+    };
+    // `serve` signed one just before.
+    let mut signed = tokio::time::Instant::now();
     loop {
-        ticks.tick().await;
+        // What moves meanwhile is signed once this has passed.
+        tokio::time::sleep_until(signed + interval).await;
+        tokio::select! {
+            () = store.head_moved() => {}
+            () = tokio::time::sleep(fallback) => {}
+        }
+        signed = tokio::time::Instant::now();
         if let Err(error) = store.sign_checkpoint(&signer, clock()).await {
             tracing::error!(%error, "could not sign a checkpoint");
         }
         // Idempotency keys are kept 24 hours at least; the purge is cheap and indexed.
-        if tick_count.is_multiple_of(PURGE_EVERY) {
+        if purged.is_none_or(|at| at.elapsed() >= PURGE_EVERY) {
             match store.purge_idempotency_keys(clock()).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(keys = n, "forgot expired idempotency keys"),
                 Err(error) => tracing::error!(%error, "could not purge idempotency keys"),
             }
+            purged = Some(tokio::time::Instant::now());
         }
-        tick_count = tick_count.wrapping_add(1);
     }
 }
+
+/// How long the checkpoint signer of a PostgreSQL log waits for news of a new head before it
+/// looks anyway.
+const CHECKPOINT_FALLBACK: Duration = Duration::from_secs(10);

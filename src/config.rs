@@ -220,7 +220,8 @@ pub struct ServeConfig {
     /// `decision-log/…`); when given with an existing key, it must match the key's name.
     #[arg(long, env = "DECISION_LOG_ORIGIN", hide_env_values = true)]
     pub origin: Option<String>,
-    /// How often to check whether the tree has grown and sign a new checkpoint, in milliseconds.
+    /// The least time between two checkpoints, in milliseconds: a checkpoint is signed as soon
+    /// as the tree has grown and this long has passed since the last.
     #[arg(
         long,
         env = "DECISION_LOG_CHECKPOINT_INTERVAL_MS",

@@ -20,8 +20,8 @@ use ledger::entry::{self, Entry, FORMAT_VERSION};
 use ledger::merkle::{Frontier, NodeId};
 use ledger::{Disclosure, EntryKind, Hash};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait,
+    QueryFilter, QuerySelect,
 };
 
 use super::append::{NewEntry, to_i64};
@@ -327,6 +327,11 @@ impl Pending {
             return Err(StoreError::Inconsistent(
                 "the head moved during the append".into(),
             ));
+        }
+        if db.get_database_backend() == DbBackend::Postgres {
+            // Delivered at commit, to every process that follows the head; never if it rolls back.
+            db.execute_unprepared(&format!("NOTIFY {}", super::HEAD_CHANNEL))
+                .await?;
         }
         self.stored_size = tip.tree_size;
         Ok(())

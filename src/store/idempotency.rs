@@ -158,6 +158,8 @@ impl Store {
             Ok::<_, StoreError>(written)
         }
         .await;
+        // A registry write may have appended (a token's grant).
+        self.moved();
         match attempt {
             Ok(written) => Ok(RegistryOutcome::Written(written)),
             // A concurrent request with the same key may have won: replay what it wrote.

@@ -215,6 +215,7 @@ impl Store {
         }
         let erasure = super::effects::Erasure::begin(&txn).await?;
         txn.commit().await?;
+        self.moved();
         self.appends.observe(entry.kind, started.elapsed());
         // The erasure is committed; it is answered once the value has left the files too.
         erasure.scrub(&self.db).await?;

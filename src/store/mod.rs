@@ -163,7 +163,13 @@ pub struct Store {
     /// How appends are batched, and the sequencer that batches them, started by the first.
     batching: Batching,
     sequencer: std::sync::Arc<std::sync::OnceLock<sequencer::Sequencer>>,
+    /// Woken when the head has moved: by this process's appends, and on PostgreSQL by every
+    /// process's ([`Store::follow_heads`]).
+    head_moved: std::sync::Arc<tokio::sync::Notify>,
 }
+
+/// The PostgreSQL channel every append notifies at commit ([`Store::follow_heads`]).
+pub(crate) const HEAD_CHANNEL: &str = "decision_log_head";
 
 /// Prepared statements kept per connection. A batch of appends writes each table with at most
 /// nine shapes of multi-row statement ([`batch::chunk_sizes`]): enough room for all of them and
@@ -252,6 +258,7 @@ impl Store {
             appends: std::sync::Arc::default(),
             batching: Batching::default(),
             sequencer: std::sync::Arc::default(),
+            head_moved: std::sync::Arc::default(),
         }
     }
 
@@ -273,6 +280,48 @@ impl Store {
             };
             sequencer::Sequencer::start(worker, self.batching)
         })
+    }
+
+    /// Waits until the head may have moved since the last call returned: an append of this
+    /// process committed, or, on PostgreSQL, any process's (while [`Store::follow_heads`] runs).
+    /// Moves in between are told once.
+    pub async fn head_moved(&self) {
+        self.head_moved.notified().await;
+    }
+
+    /// Tells [`Store::head_moved`] that an append has committed.
+    fn moved(&self) {
+        self.head_moved.notify_one();
+    }
+
+    /// On PostgreSQL, wakes [`Store::head_moved`] whenever any process moves the head: every
+    /// append sends `NOTIFY` on [`HEAD_CHANNEL`] in its transaction, which the server delivers
+    /// at commit to every listener. Runs until dropped, listening again after a lost connection.
+    /// On SQLite there is nothing to follow: it returns at once.
+    pub async fn follow_heads(self) {
+        let Some(pool) = (self.backend() == DbBackend::Postgres)
+            .then(|| self.db.get_postgres_connection_pool().clone())
+        else {
+            return;
+        };
+        loop {
+            let listening = async {
+                let mut listener = sea_orm::sqlx::postgres::PgListener::connect_with(&pool).await?;
+                listener.listen(HEAD_CHANNEL).await?;
+                // The head may have moved while nobody listened.
+                self.moved();
+                loop {
+                    listener.recv().await?;
+                    self.moved();
+                }
+            };
+            let error: sea_orm::sqlx::Error = match listening.await {
+                Ok(()) => return,
+                Err(error) => error,
+            };
+            tracing::warn!(%error, "lost the notifications of new heads; listening again in 1 s");
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
     }
 
     /// Appends queued and not yet taken into a batch, for `/metrics`.

@@ -185,6 +185,12 @@ async fn commit(
                 .collect()
         }
     };
+    if outcomes
+        .iter()
+        .any(|o| matches!(o, Ok(Appended::Fresh(..) | Appended::Recorded(..))))
+    {
+        store.moved();
+    }
     let metrics: &AppendMetrics = &store.appends;
     metrics.observe_batch(size);
     for (queued, outcome) in batch.into_iter().zip(outcomes) {

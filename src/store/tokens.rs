@@ -436,6 +436,7 @@ impl Store {
         let (txn, _) = self.lock_head().await?;
         let created = insert_token(&txn, new, created_by, now).await?;
         txn.commit().await?;
+        self.moved();
         Ok(created)
     }
 
@@ -492,6 +493,7 @@ impl Store {
             .await?;
         }
         txn.commit().await?;
+        self.moved();
         info_of(row).map(Some)
     }
 
@@ -539,6 +541,7 @@ impl Store {
             }
         }
         txn.commit().await?;
+        self.moved();
         Ok(rows.len() as u64)
     }
 

@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, TestDb, decision};
+use crate::helpers::{Backend, TestApp, TestDb, decision, run_cli};
 use crate::on_both_backends;
+use crate::proofs::checkpoint;
 use crate::storage::ServeProcess;
 
 on_both_backends!(
@@ -354,4 +355,36 @@ async fn four_processes_on_one_postgres_append_500_into_one_chain() {
     leaves.sort_unstable();
     assert_eq!(leaves, (first..first + 500).collect::<Vec<u64>>());
     assert_eq!(app.check_log().await, first + 500);
+}
+
+/// Another process moves the head of a PostgreSQL log (a token created on the command line
+/// records its grant): the serving instance hears of it by `NOTIFY` and signs a checkpoint for it
+/// long before its timer would have looked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_head_moved_by_another_process_is_signed_without_polling() {
+    let Some(db) = TestDb::new(Backend::Postgres).await else {
+        return;
+    };
+    let started = std::time::Instant::now();
+    let app = TestApp::spawn_on(db).await;
+    let (size, _) = app.head().await;
+    assert_eq!(checkpoint(&app, size).await.size, size);
+    let (code, _, err) = run_cli(&[
+        "token",
+        "create",
+        "--database-url",
+        &app.db.url,
+        "--name",
+        "late-clerk",
+        "--role",
+        "staff",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(app.head().await.0, size + 1, "the command line appended");
+    assert_eq!(checkpoint(&app, size + 1).await.size, size + 1);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "signed within the signer's 10 s fallback, so it was told: {:?}",
+        started.elapsed()
+    );
 }
