@@ -29,6 +29,7 @@ use super::entities::{disclosure, idempotency_key, log_entry, log_head};
 use super::idempotency::Claim;
 use super::views::{DecisionView, NewDecisions};
 use super::{MAX_ENTRY_BYTES, StoreError, effects, head_of, tree, views};
+use crate::record::Visibility;
 
 /// Most rows per multi-row statement: at most 20 columns a row, so at most 5,120 bound values,
 /// under both databases' limits (SQLite 32,766, PostgreSQL 65,535).
@@ -122,7 +123,7 @@ impl Tip {
 
     /// Builds the entry `new` would append at this tip, at `now` or the previous entry's time if
     /// later, with its canonical encoding and entry hash. Touches nothing.
-    fn build(&self, new: &NewEntry, now: DateTime<Utc>) -> Result<Built, StoreError> {
+    fn build(&self, new: NewEntry, now: DateTime<Utc>) -> Result<Built, StoreError> {
         // Times are kept to the millisecond, as entries record them.
         let recorded_at = self
             .recorded_at
@@ -132,11 +133,11 @@ impl Tip {
             format: FORMAT_VERSION,
             leaf_index: self.tree_size,
             kind: new.kind,
-            decision_id: new.decision_id.clone(),
+            decision_id: new.decision_id,
             recorded_at: recorded_at.to_rfc3339_opts(SecondsFormat::Millis, true),
-            recorded_by: new.recorded_by.clone(),
+            recorded_by: new.recorded_by,
             prev_hash: self.head_hash,
-            record: new.record.clone(),
+            record: new.record,
         };
         let canonical = entry.canonical_bytes().map_err(|e| {
             StoreError::Inconsistent(format!("the entry has no canonical form: {e}"))
@@ -152,6 +153,7 @@ impl Tip {
             hash,
             canonical,
             recorded_at,
+            disclosures: new.disclosures,
         })
     }
 }
@@ -162,6 +164,7 @@ struct Built {
     hash: Hash,
     canonical: Vec<u8>,
     recorded_at: DateTime<Utc>,
+    disclosures: Vec<(Disclosure, Visibility)>,
 }
 
 /// Everything a batch has appended and not yet written.
@@ -197,12 +200,12 @@ impl Pending {
             .contains(&(claim.token.clone(), claim.key.clone()))
     }
 
-    /// Appends `new` at `tip` and moves the tip past it, returning the entry and its hash, and
-    /// for a new decision how the read view will hold it. A
-    /// new decision, whose effects are all new rows, is only staged, with `claim` if given;
-    /// any other entry first flushes what is pending and writes its own rows and effects at once
-    /// (and its caller records `claim`). If it fails, nothing is staged and the tip has not
-    /// moved; rows an unstaged entry wrote are the caller's to roll back.
+    /// Appends `new` at `tip`, with the idempotency key `claim` if given, and moves the tip past
+    /// it; returns the entry, its hash and, for a new decision, how the read view will hold it.
+    /// A new decision, whose effects are all new rows, is only staged. Any other entry first
+    /// flushes what is pending, then writes its own rows and applies its effects at once, so that
+    /// they see every entry before it. If it fails, nothing is staged and the tip has not moved;
+    /// rows an unstaged entry wrote are the caller's to roll back.
     pub(super) async fn append(
         &mut self,
         db: &impl ConnectionTrait,
@@ -211,30 +214,31 @@ impl Pending {
         claim: Option<&Claim>,
         now: DateTime<Utc>,
     ) -> Result<(Entry, Hash, Option<DecisionView>), StoreError> {
-        let built = tip.build(&new, now)?;
+        let built = tip.build(new, now)?;
         let leaf_index = to_i64(built.entry.leaf_index)?;
-        let disclosures: Vec<Disclosure> = new.disclosures.iter().map(|(d, _)| d.clone()).collect();
+        let disclosures: Vec<Disclosure> =
+            built.disclosures.iter().map(|(d, _)| d.clone()).collect();
         let staged_only = built.entry.kind == EntryKind::DecisionRecorded;
-        let mut view = None;
-        if staged_only {
-            // Every fallible step comes first, so that a refusal stages nothing.
-            view = Some(self.decisions.add(&built.entry, built.hash, &disclosures)?);
-            if let Some(claim) = claim {
-                self.claimed
-                    .insert((claim.token.clone(), claim.key.clone()));
-                self.keys.push(idempotency_key::ActiveModel {
-                    token_name: Set(claim.token.clone()),
-                    idem_key: Set(claim.key.clone()),
-                    request_hash: Set(claim.request_hash.as_bytes().to_vec()),
-                    leaf_index: Set(Some(leaf_index)),
-                    status: Set(None),
-                    location: Set(None),
-                    response: Set(None),
-                    created_at: Set(now.to_rfc3339_opts(SecondsFormat::Millis, true)),
-                });
-            }
+        // Every fallible step before the rows are staged, so that a refusal stages nothing.
+        let view = if staged_only {
+            Some(self.decisions.add(&built.entry, built.hash, &disclosures)?)
         } else {
             self.flush(db, tip).await?;
+            None
+        };
+        if let Some(claim) = claim {
+            self.claimed
+                .insert((claim.token.clone(), claim.key.clone()));
+            self.keys.push(idempotency_key::ActiveModel {
+                token_name: Set(claim.token.clone()),
+                idem_key: Set(claim.key.clone()),
+                request_hash: Set(claim.request_hash.as_bytes().to_vec()),
+                leaf_index: Set(Some(leaf_index)),
+                status: Set(None),
+                location: Set(None),
+                response: Set(None),
+                created_at: Set(now.to_rfc3339_opts(SecondsFormat::Millis, true)),
+            });
         }
         self.entries.push(log_entry::ActiveModel {
             leaf_index: Set(leaf_index),
@@ -247,12 +251,13 @@ impl Pending {
         });
         self.disclosures
             .extend(
-                new.disclosures
-                    .iter()
+                built
+                    .disclosures
+                    .into_iter()
                     .map(|(d, visibility)| disclosure::ActiveModel {
                         leaf_index: Set(leaf_index),
-                        path: Set(d.path.clone()),
-                        salt: Set(d.salt.clone()),
+                        path: Set(d.path),
+                        salt: Set(d.salt),
                         value: Set(d.value.to_string()),
                         visibility: Set(visibility.as_str().to_owned()),
                     }),

@@ -296,17 +296,25 @@ impl Store {
 
     /// On PostgreSQL, wakes [`Store::head_moved`] whenever any process moves the head: every
     /// append sends `NOTIFY` on [`HEAD_CHANNEL`] in its transaction, which the server delivers
-    /// at commit to every listener. Runs until dropped, listening again after a lost connection.
+    /// at commit to every listener. Runs until dropped, listening again after a lost connection,
+    /// on one connection of its own beside the pool.
     /// On SQLite there is nothing to follow: it returns at once.
     pub async fn follow_heads(self) {
-        let Some(pool) = (self.backend() == DbBackend::Postgres)
-            .then(|| self.db.get_postgres_connection_pool().clone())
-        else {
+        if self.backend() != DbBackend::Postgres {
             return;
-        };
+        }
+        // A connection of its own, outside the pool that serves requests: a listener holds its
+        // connection for good, and would otherwise take one of `--max-connections` (all of them
+        // with a pool of one).
+        let options = (*self.db.get_postgres_connection_pool().connect_options()).clone();
+        let own = sea_orm::sqlx::postgres::PgPoolOptions::new()
+            .max_connections(1)
+            .max_lifetime(None)
+            .idle_timeout(None)
+            .connect_lazy_with(options);
         loop {
             let listening = async {
-                let mut listener = sea_orm::sqlx::postgres::PgListener::connect_with(&pool).await?;
+                let mut listener = sea_orm::sqlx::postgres::PgListener::connect_with(&own).await?;
                 listener.listen(HEAD_CHANNEL).await?;
                 // The head may have moved while nobody listened.
                 self.moved();
@@ -315,10 +323,7 @@ impl Store {
                     self.moved();
                 }
             };
-            let error: sea_orm::sqlx::Error = match listening.await {
-                Ok(()) => return,
-                Err(error) => error,
-            };
+            let Err::<std::convert::Infallible, sea_orm::sqlx::Error>(error) = listening.await;
             tracing::warn!(%error, "lost the notifications of new heads; listening again in 1 s");
             tokio::time::sleep(Duration::from_secs(1)).await;
         }

@@ -29,7 +29,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use ledger::{Entry, EntryKind, Hash};
 
-use super::append::{Appended, NewEntry, replayed, to_i64};
+use super::append::{Appended, NewEntry, replayed};
 use super::batch::{Pending, Tip};
 use super::entities::log_head;
 use super::idempotency::{self, Claim};
@@ -68,12 +68,18 @@ pub(super) enum Job {
     },
 }
 
+/// A job with what its request asked and where to answer it.
 struct Queued {
+    work: Work,
+    asked: Instant,
+    reply: oneshot::Sender<Result<Appended, StoreError>>,
+}
+
+/// What a batch appends for one request: the job, the idempotency key it claims, its time.
+struct Work {
     job: Job,
     claim: Option<Claim>,
     now: DateTime<Utc>,
-    asked: Instant,
-    reply: oneshot::Sender<Result<Appended, StoreError>>,
 }
 
 /// The queue into one process's sequencer task.
@@ -101,9 +107,7 @@ impl Sequencer {
         let (reply, answer) = oneshot::channel();
         self.depth.fetch_add(1, Ordering::Relaxed);
         let queued = Queued {
-            job,
-            claim,
-            now,
+            work: Work { job, claim, now },
             asked: Instant::now(),
             reply,
         };
@@ -165,8 +169,12 @@ async fn commit(
     batch: Vec<Queued>,
 ) {
     let size = batch.len();
+    let (work, waiting): (Vec<Work>, Vec<_>) = batch
+        .into_iter()
+        .map(|queued| (queued.work, (queued.asked, queued.reply)))
+        .unzip();
     let appended = match locked {
-        Ok((txn, head_row)) => append_all(txn, &head_row, &batch).await,
+        Ok((txn, head_row)) => append_all(txn, &head_row, work).await,
         Err(error) => Err(error),
     };
     let outcomes = match appended {
@@ -193,12 +201,12 @@ async fn commit(
     }
     let metrics: &AppendMetrics = &store.appends;
     metrics.observe_batch(size);
-    for (queued, outcome) in batch.into_iter().zip(outcomes) {
+    for ((asked, reply), outcome) in waiting.into_iter().zip(outcomes) {
         if let Ok(Appended::Fresh(entry, _) | Appended::Recorded(entry, ..)) = &outcome {
-            metrics.observe(entry.kind, queued.asked.elapsed());
+            metrics.observe(entry.kind, asked.elapsed());
         }
         // A request that gave up waiting has nobody to answer; its entry stands.
-        let _ = queued.reply.send(outcome);
+        let _ = reply.send(outcome);
     }
 }
 
@@ -206,36 +214,37 @@ async fn commit(
 async fn append_all(
     txn: DatabaseTransaction,
     head_row: &log_head::Model,
-    batch: &[Queued],
+    batch: Vec<Work>,
 ) -> Result<Vec<Result<Appended, StoreError>>, StoreError> {
     let mut tip = Tip::read(&txn, head_row).await?;
     let mut pending = Pending::new(&tip);
     let mut outcomes = Vec::with_capacity(batch.len());
-    for queued in batch {
-        let outcome = match &queued.job {
-            Job::Entry(new)
-                if new.kind == EntryKind::DecisionRecorded
-                    && !queued.claim.as_ref().is_some_and(|c| pending.has_claim(c)) =>
-            {
-                stage(&txn, &mut pending, &mut tip, queued, new.clone()).await
-            }
-            _ => {
-                // Its checks read the database: write what is pending first, and give the job a
-                // savepoint of its own, so that a refusal leaves its neighbours as they were.
-                pending.flush(&txn, &tip).await?;
-                let savepoint = txn.begin().await?;
-                let before = tip.clone();
-                match append_one(&savepoint, &mut pending, &mut tip, queued).await {
-                    Ok(appended) => {
-                        savepoint.commit().await?;
-                        Ok(appended)
-                    }
-                    Err(refused) => {
-                        savepoint.rollback().await?;
-                        tip = before;
-                        pending = Pending::new(&tip);
-                        Err(refused)
-                    }
+    for work in batch {
+        let staged = matches!(&work.job, Job::Entry(new) if new.kind == EntryKind::DecisionRecorded)
+            && !work.claim.as_ref().is_some_and(|c| pending.has_claim(c));
+        let outcome = if staged {
+            // A new decision is only staged, and a refusal stages nothing.
+            append_one(&txn, &mut pending, &mut tip, work).await
+        } else {
+            // Its checks read the database: write what is pending first, and give the job a
+            // savepoint of its own, so that a refusal leaves its neighbours as they were.
+            pending.flush(&txn, &tip).await?;
+            let savepoint = txn.begin().await?;
+            let before = tip.clone();
+            let appended = match append_one(&savepoint, &mut pending, &mut tip, work).await {
+                Ok(appended) => pending.flush(&savepoint, &tip).await.map(|()| appended),
+                Err(refused) => Err(refused),
+            };
+            match appended {
+                Ok(appended) => {
+                    savepoint.commit().await?;
+                    Ok(appended)
+                }
+                Err(refused) => {
+                    savepoint.rollback().await?;
+                    tip = before;
+                    pending = Pending::new(&tip);
+                    Err(refused)
                 }
             }
         };
@@ -246,67 +255,31 @@ async fn append_all(
     Ok(outcomes)
 }
 
-/// A new decision: looks up its idempotency key, then stages the entry. Writes nothing; a
-/// refusal stages nothing.
-async fn stage(
-    txn: &DatabaseTransaction,
-    pending: &mut Pending,
-    tip: &mut Tip,
-    queued: &Queued,
-    new: NewEntry,
-) -> Result<Appended, StoreError> {
-    if let Some(claim) = &queued.claim
-        && let Some(replay) = idempotency::find(txn, claim).await?
-    {
-        return replayed(replay);
-    }
-    let appended = pending
-        .append(txn, tip, new, queued.claim.as_ref(), queued.now)
-        .await?;
-    Ok(fresh(appended))
-}
-
-/// Any other job, inside its savepoint of the batch's transaction (which holds the lock), with
-/// nothing pending before it.
+/// One job inside the batch's transaction (which holds the lock): its idempotency key looked
+/// up, a lineage request planned against the decision's current state, the entry appended.
 async fn append_one(
     txn: &DatabaseTransaction,
     pending: &mut Pending,
     tip: &mut Tip,
-    queued: &Queued,
+    work: Work,
 ) -> Result<Appended, StoreError> {
-    if let Some(claim) = &queued.claim
+    if let Some(claim) = &work.claim
         && let Some(replay) = idempotency::find(txn, claim).await?
     {
         return replayed(replay);
     }
-    let new = match &queued.job {
-        Job::Entry(new) => new.clone(),
+    let new = match work.job {
+        Job::Entry(new) => new,
         Job::Lineage {
             id,
             request,
             recorded_by,
-        } => plan_lineage(txn, id, request, recorded_by, queued.now).await?,
+        } => plan_lineage(txn, &id, &request, &recorded_by, work.now).await?,
     };
-    let staged_claim = (new.kind == EntryKind::DecisionRecorded)
-        .then_some(queued.claim.as_ref())
-        .flatten();
-    let (entry, entry_hash, view) = pending
-        .append(txn, tip, new, staged_claim, queued.now)
+    let appended = pending
+        .append(txn, tip, new, work.claim.as_ref(), work.now)
         .await?;
-    pending.flush(txn, tip).await?;
-    if let Some(claim) = &queued.claim
-        && staged_claim.is_none()
-    {
-        idempotency::record(
-            txn,
-            claim,
-            Some(to_i64(entry.leaf_index)?),
-            None,
-            queued.now,
-        )
-        .await?;
-    }
-    Ok(fresh((entry, entry_hash, view)))
+    Ok(fresh(appended))
 }
 
 /// What an append that appended says.

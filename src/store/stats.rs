@@ -231,6 +231,11 @@ impl Contribution {
 /// than as a record, so that a value replaced by an erasure marker counts as absent.
 fn contribution_of(row: &decision::Model) -> Contribution {
     let document: Value = serde_json::from_str(&row.document).unwrap_or(Value::Null);
+    contribution_with(row, &document)
+}
+
+/// [`contribution_of`] `row`, whose document is already read as `document`.
+fn contribution_with(row: &decision::Model, document: &Value) -> Contribution {
     let mut counters = BTreeMap::new();
     let mut add = |measure: &str, item: &str, n: i64| {
         if n != 0 {
@@ -421,11 +426,15 @@ pub(super) async fn refresh(
 /// Changes to the rollups, summed over a batch before they are written.
 pub(super) type Deltas = BTreeMap<RollupKey, i64>;
 
-/// What decision `row`, recorded just now, adds to the statistics: its contribution row, with
-/// its counts added to `deltas`. A batch of new decisions writes these with [`add_recorded`];
-/// every later change to a decision goes through [`refresh`].
-pub(super) fn recorded(row: &decision::Model, deltas: &mut Deltas) -> contribution::ActiveModel {
-    let new = contribution_of(row);
+/// What decision `row`, recorded just now with the record `document`, adds to the statistics: its
+/// contribution row, with its counts added to `deltas`. A batch of new decisions writes these
+/// with [`add_recorded`]; every later change to a decision goes through [`refresh`].
+pub(super) fn recorded(
+    row: &decision::Model,
+    document: &Value,
+    deltas: &mut Deltas,
+) -> contribution::ActiveModel {
+    let new = contribution_with(row, document);
     for (key, n) in new.keyed() {
         *deltas.entry(key).or_insert(0) += n;
     }

@@ -545,8 +545,11 @@ impl NewDecisions {
             }));
         self.search
             .push(SearchRow::of(&recorded.decision, &recorded.revealed, &[]));
-        self.contributions
-            .push(stats::recorded(&recorded.decision, &mut self.deltas));
+        self.contributions.push(stats::recorded(
+            &recorded.decision,
+            &recorded.revealed,
+            &mut self.deltas,
+        ));
         self.events.push(recorded.event.into());
         self.decisions.push(recorded.decision.into());
         Ok(view)

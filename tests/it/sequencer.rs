@@ -14,6 +14,7 @@ use crate::storage::ServeProcess;
 on_both_backends!(
     a_refused_entry_in_a_batch_leaves_its_neighbours_committed,
     one_idempotency_key_twice_in_a_batch_appends_once,
+    the_largest_decision_is_written_across_several_statements,
     a_batch_whose_commit_fails_acknowledges_nothing_and_the_next_commits,
     kill_9_during_batches_loses_no_acknowledged_entry,
 );
@@ -387,4 +388,94 @@ async fn a_head_moved_by_another_process_is_signed_without_polling() {
         "signed within the signer's 10 s fallback, so it was told: {:?}",
         started.elapsed()
     );
+}
+
+/// A decision with 300 participants, whose participant and disclosure rows exceed one multi-row
+/// statement, in a batch with other decisions and with one whose canonical entry is over the
+/// limit (500 participants), which is refused alone.
+async fn the_largest_decision_is_written_across_several_statements(backend: Backend) {
+    let Some(app) = batching_app(backend).await else {
+        return;
+    };
+    let with_participants = |n: usize| {
+        let mut large = decision(0);
+        let template = large["participants"][1].clone();
+        large["participants"] = Value::Array(
+            (0..n)
+                .map(|i| {
+                    let mut participant = template.clone();
+                    participant["name"] = json!(format!("Member {i}"));
+                    participant
+                })
+                .collect(),
+        );
+        large["vote"] = json!({"method": "show_of_hands", "result": "passed",
+                               "counts": {"for": 200, "against": 100, "abstain": 0}});
+        large
+    };
+    let (size_before, _) = app.head().await;
+    let app = &app;
+    let posts = (0..5).map(|n| {
+        let body = match n {
+            1 => with_participants(300),
+            3 => with_participants(decision_log::record::MAX_PARTICIPANTS),
+            _ => decision(n),
+        };
+        async move {
+            let response = app.post_decision(&app.clerk, &body).await;
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.expect("JSON"))
+        }
+    });
+    let answers = futures_util::future::join_all(posts).await;
+    for (n, (status, body)) in answers.iter().enumerate() {
+        let expected = if n == 3 { 413 } else { 201 };
+        assert_eq!(*status, expected, "{n}: {body:#}");
+    }
+    let created = &answers[1].1;
+    let id = created["id"].as_str().expect("id");
+    let read = app.get_json(&format!("/api/v1/decisions/{id}"), None).await;
+    assert_eq!(&read, created);
+    assert_eq!(
+        read["record"]["participants"]
+            .as_array()
+            .expect("participants")
+            .len(),
+        300
+    );
+    let page = app
+        .get_json(
+            "/api/v1/decisions?participant_role=decision_maker&limit=200",
+            None,
+        )
+        .await;
+    assert!(
+        page["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .any(|d| d["id"] == id),
+        "the participants' rows are indexed: {page:#}"
+    );
+    assert_eq!(app.check_log().await, size_before + 4);
+}
+
+/// A PostgreSQL instance with a pool of one connection serves: the listener for other
+/// instances' heads holds a connection of its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pool_of_one_connection_still_serves_on_postgres() {
+    let Some(db) = TestDb::new(Backend::Postgres).await else {
+        return;
+    };
+    let app = TestApp::spawn_configured(db, decision_log::store::system_clock(), |config| {
+        config.max_connections = 1;
+    })
+    .await;
+    let created = app.record(&decision(0)).await;
+    let id = created["id"].as_str().expect("id");
+    assert_eq!(
+        app.get_json(&format!("/api/v1/decisions/{id}"), None).await,
+        created
+    );
+    assert_eq!(app.check_log().await, 1);
 }
